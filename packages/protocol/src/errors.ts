@@ -1,0 +1,57 @@
+/**
+ * Every failure in ferry is a value with a stable string code. The server sends the code on the wire
+ * (`{ ok: false, code, message }`); the client rethrows a {@link FerryError} with the same code, so
+ * callers and tests match on `err.code`, never on message text.
+ */
+export const ERROR_CODES = {
+  EBADPATH: "the path is not allowed: it is empty, too long, contains NUL or backslash, or leaves the root",
+  ENOENT: "no such file or directory",
+  EEXIST: "the target already exists; ask to overwrite it or choose another name",
+  EISDIR: "the path is a directory, not a file",
+  ENOTDIR: "a part of the path is not a directory",
+  ENOTEMPTY: "the directory is not empty; delete it recursively or empty it first",
+  EACCES: "permission denied: the server is read-only or the file is not accessible",
+  ECHECKSUM: "the md5 of the received bytes does not match the sender's md5; the transfer was discarded",
+  ESIZE: "the number of bytes received does not match the declared size",
+  EPROTO: "protocol error: a frame or message was malformed",
+  EVERSION: "the peer speaks an unsupported protocol version",
+  EAUTH: "authentication failed: check the shared secret",
+  EBUSY: "the server is at its connection limit; try again later",
+  ENOSPC: "not enough free space on the server's disk",
+  ETOOBIG: "too big: over the configured limit",
+  ETIMEDOUT: "the connection was idle for too long and was closed",
+  ECONNLOST: "the connection was lost; reconnect and retry (transfers resume where they stopped)",
+  ECONNREFUSED: "could not connect to the server; check the host and port and that ferryd is running",
+  EABORTED: "the transfer was aborted; run it again to resume",
+  EINTERNAL: "internal server error",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
+}
+
+export class FerryError extends Error {
+  override readonly name = "FerryError";
+  readonly code: ErrorCode;
+  /** Structured facts for callers (e.g. both checksums of an ECHECKSUM). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message?: string, details: Record<string, unknown> = {}) {
+    super(message ?? ERROR_CODES[code]);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isFerryError(err: unknown): err is FerryError {
+  return err instanceof FerryError;
+}
+
+/** Turns anything thrown into a FerryError, keeping a code when it has one. */
+export function toFerryError(err: unknown, fallback: ErrorCode = "EINTERNAL"): FerryError {
+  if (err instanceof FerryError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new FerryError(fallback, message);
+}

@@ -1,0 +1,253 @@
+import { type ErrorCode, FerryError, isErrorCode, toFerryError } from "./errors.js";
+import { MAX_NAME_BYTES } from "./limits.js";
+import {
+  arrayOf,
+  boolean,
+  type Check,
+  hex,
+  integer,
+  literal,
+  md5Hex,
+  object,
+  oneOf,
+  optional,
+  path,
+  size,
+  string,
+} from "./validate.js";
+
+/**
+ * Every message of a ferry session. Requests go client → server and carry `cmd`; replies go
+ * server → client and carry `ok`; `data` and `end` frames flow both ways. See PROTOCOL.md.
+ */
+
+export const HASH_ALGORITHMS = ["md5"] as const;
+export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
+
+/** A request id; every reply echoes the id of the request it answers. */
+const id = integer(0, 2 ** 32 - 1);
+const alg = optional(oneOf(HASH_ALGORITHMS));
+const name: Check<string> = (v, f) => {
+  const s = string(v, f);
+  if (s.length === 0 || Buffer.byteLength(s) > MAX_NAME_BYTES) {
+    throw new FerryError("EPROTO", `field "${f}" must be a name of 1 to ${MAX_NAME_BYTES} bytes`, {
+      field: f,
+    });
+  }
+  return s;
+};
+
+const requestShapes = {
+  hello: object({ cmd: literal("hello"), id, version: integer(1, 65535), client: string }),
+  auth: object({ cmd: literal("auth"), id, hmac: hex(64) }),
+  put: object({
+    cmd: literal("put"),
+    id,
+    path,
+    size,
+    md5: optional(md5Hex),
+    alg,
+    overwrite: optional(boolean),
+    parents: optional(boolean),
+    handshake: optional(boolean),
+  }),
+  get: object({ cmd: literal("get"), id, path, offset: optional(size), prefixMd5: optional(md5Hex), alg }),
+  list: object({ cmd: literal("list"), id, path }),
+  stat: object({ cmd: literal("stat"), id, path }),
+  mkdir: object({ cmd: literal("mkdir"), id, path, parents: optional(boolean) }),
+  delete: object({ cmd: literal("delete"), id, path, recursive: optional(boolean) }),
+  rename: object({ cmd: literal("rename"), id, from: path, to: path, overwrite: optional(boolean) }),
+  bye: object({ cmd: literal("bye"), id }),
+  data: object({ cmd: literal("data"), id, offset: size, size }),
+  end: object({ cmd: literal("end"), id, md5: md5Hex, alg }),
+};
+
+type Shapes = typeof requestShapes;
+export type Command = keyof Shapes;
+export type MessageOf<C extends Command> = ReturnType<Shapes[C]>;
+
+export type HelloRequest = MessageOf<"hello">;
+export type AuthRequest = MessageOf<"auth">;
+export type PutRequest = MessageOf<"put">;
+export type GetRequest = MessageOf<"get">;
+export type ListRequest = MessageOf<"list">;
+export type StatRequest = MessageOf<"stat">;
+export type MkdirRequest = MessageOf<"mkdir">;
+export type DeleteRequest = MessageOf<"delete">;
+export type RenameRequest = MessageOf<"rename">;
+export type ByeRequest = MessageOf<"bye">;
+/** Precedes exactly `size` payload bytes: the file's bytes from `offset` on. */
+export type DataFrame = MessageOf<"data">;
+/** The trailer: the md5 of the whole file, for a sender that did not know it up front. */
+export type EndFrame = MessageOf<"end">;
+
+export type Request =
+  | HelloRequest
+  | AuthRequest
+  | PutRequest
+  | GetRequest
+  | ListRequest
+  | StatRequest
+  | MkdirRequest
+  | DeleteRequest
+  | RenameRequest
+  | ByeRequest;
+/** Anything a client may send. */
+export type ClientFrame = Request | DataFrame | EndFrame;
+
+export const COMMANDS = Object.keys(requestShapes) as Command[];
+
+function isCommand(value: unknown): value is Command {
+  return typeof value === "string" && Object.hasOwn(requestShapes, value);
+}
+
+/** The outcome of validating an untrusted header: a typed message, or an error with the request id when known. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: FerryError; id: number | null };
+
+function idOf(header: Record<string, unknown>): number | null {
+  const raw = header.id;
+  return typeof raw === "number" && Number.isSafeInteger(raw) && raw >= 0 && raw < 2 ** 32 ? raw : null;
+}
+
+function attempt<T>(header: Record<string, unknown>, parse: () => T): Parsed<T> {
+  try {
+    return { ok: true, value: parse() };
+  } catch (err) {
+    return { ok: false, error: toFerryError(err, "EPROTO"), id: idOf(header) };
+  }
+}
+
+/** Validates a header sent by a client (server side). */
+export function parseClientFrame(header: Record<string, unknown>): Parsed<ClientFrame> {
+  return attempt(header, () => {
+    const cmd = header.cmd;
+    if (!isCommand(cmd)) {
+      throw new FerryError("EPROTO", `unknown cmd ${JSON.stringify(cmd)}`, { field: "cmd" });
+    }
+    return requestShapes[cmd](header, "") as ClientFrame;
+  });
+}
+
+// ---- replies (server → client) ----
+
+export const ENTRY_TYPES = ["file", "dir", "symlink", "other"] as const;
+export type EntryType = (typeof ENTRY_TYPES)[number];
+
+const entry = object({
+  name,
+  type: oneOf(ENTRY_TYPES),
+  size,
+  /** Milliseconds since the Unix epoch. */
+  mtime: integer(0),
+  md5: optional(md5Hex),
+});
+export type Entry = ReturnType<typeof entry>;
+
+const replyShapes = {
+  /** Answer to hello. `challenge` (32 random bytes, hex) is present when `auth` is true. */
+  hello: object({
+    ok: literal(true),
+    id,
+    type: literal("hello"),
+    version: integer(1, 65535),
+    server: string,
+    auth: boolean,
+    challenge: optional(hex(64)),
+  }),
+  /** Plain success: auth, mkdir, delete, rename, bye. */
+  ok: object({ ok: literal(true), id, type: literal("ok") }),
+  /** put with handshake: send data from `offset`; a non-zero offset comes with the md5 of that prefix. */
+  ready: object({
+    ok: literal(true),
+    id,
+    type: literal("ready"),
+    offset: size,
+    prefixMd5: optional(md5Hex),
+  }),
+  /** put committed: the file is on disk under its name, verified. */
+  done: object({ ok: literal(true), id, type: literal("done"), size, md5: md5Hex, alg }),
+  /** get accepted: a data frame from `offset` follows, then an `end` frame when `md5` is absent here. */
+  file: object({
+    ok: literal(true),
+    id,
+    type: literal("file"),
+    size,
+    mtime: integer(0),
+    offset: size,
+    md5: optional(md5Hex),
+    alg,
+  }),
+  /** One batch of a listing; `more: false` marks the last. */
+  entries: object({
+    ok: literal(true),
+    id,
+    type: literal("entries"),
+    entries: arrayOf(entry),
+    more: boolean,
+  }),
+  /** Answer to stat. */
+  entry: object({ ok: literal(true), id, type: literal("entry"), entry }),
+};
+
+export type ReplyType = keyof typeof replyShapes;
+export type ReplyOf<T extends ReplyType> = ReturnType<(typeof replyShapes)[T]>;
+export type HelloReply = ReplyOf<"hello">;
+export type OkReply = ReplyOf<"ok">;
+export type ReadyReply = ReplyOf<"ready">;
+export type DoneReply = ReplyOf<"done">;
+export type FileReply = ReplyOf<"file">;
+export type EntriesReply = ReplyOf<"entries">;
+export type EntryReply = ReplyOf<"entry">;
+/** `id` is null when the server could not read the request's id (a malformed or oversized header). */
+export interface ErrorReply {
+  ok: false;
+  id: number | null;
+  code: ErrorCode;
+  message: string;
+}
+export type SuccessReply =
+  | HelloReply
+  | OkReply
+  | ReadyReply
+  | DoneReply
+  | FileReply
+  | EntriesReply
+  | EntryReply;
+export type Reply = SuccessReply | ErrorReply;
+export type ServerFrame = Reply | DataFrame | EndFrame;
+
+function isReplyType(value: unknown): value is ReplyType {
+  return typeof value === "string" && Object.hasOwn(replyShapes, value);
+}
+
+const errorReply = object({
+  ok: literal(false),
+  id: (v, f) => (v === null ? null : id(v, f)),
+  code: string,
+  message: string,
+});
+
+/** Validates a header sent by a server (client side). Unknown error codes become EINTERNAL. */
+export function parseServerFrame(header: Record<string, unknown>): Parsed<ServerFrame> {
+  return attempt(header, () => {
+    if (header.cmd === "data" || header.cmd === "end")
+      return requestShapes[header.cmd](header, "") as ServerFrame;
+    if (header.ok === false) {
+      const e = errorReply(header, "");
+      return { ...e, code: isErrorCode(e.code) ? e.code : "EINTERNAL" } as ErrorReply;
+    }
+    if (!isReplyType(header.type)) {
+      throw new FerryError("EPROTO", `unknown reply type ${JSON.stringify(header.type)}`, { field: "type" });
+    }
+    return replyShapes[header.type](header, "") as ServerFrame;
+  });
+}
+
+export function errorReplyOf(id: number | null, err: FerryError): ErrorReply {
+  return { ok: false, id, code: err.code, message: err.message };
+}
+
+/** Rebuilds the typed error a server sent, so a client throws the same code. */
+export function errorFromReply(reply: ErrorReply): FerryError {
+  return new FerryError(reply.code, reply.message);
+}

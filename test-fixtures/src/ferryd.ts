@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { FERRYD_BIN } from "./paths.js";
+import { killWhenTestEnds, stopProcess, track } from "./process-registry.js";
+
+export interface SpawnFerrydOptions {
+  /** Directory to serve. */
+  root: string;
+  /** Extra command-line arguments, after `--root R --port 0 --host 127.0.0.1`. */
+  args?: string[];
+  /** Extra environment variables (merged over this process's environment). */
+  env?: NodeJS.ProcessEnv;
+  /** How long to wait for the `listening on` line (default 20 s). */
+  startTimeoutMs?: number;
+}
+
+export interface RunningFerryd {
+  readonly host: string;
+  readonly port: number;
+  readonly proc: ChildProcess;
+  /** Everything the server wrote to stderr so far (its log). */
+  stderr(): string;
+  /** Everything the server wrote to stdout so far. */
+  stdout(): string;
+  /** Sends `signal` (default SIGTERM), SIGKILL after 10 s; resolves with the exit code (null if killed). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const LISTENING = /^listening on (.+):(\d+)$/m;
+
+/**
+ * Starts the built `ferryd` on a free port of 127.0.0.1 and resolves once it printed
+ * `listening on HOST:PORT`. Rejects (with the server's stderr) if it exits first or does not start
+ * in time. Inside a vitest test the process is killed when the test ends, whatever the outcome.
+ */
+export async function spawnFerryd(opts: SpawnFerrydOptions): Promise<RunningFerryd> {
+  const args = [FERRYD_BIN, "--root", opts.root, "--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])];
+  const proc = spawn(process.execPath, args, {
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  track(proc);
+  await killWhenTestEnds(proc);
+  let out = "";
+  let err = "";
+  proc.stdout.setEncoding("utf8");
+  proc.stderr.setEncoding("utf8");
+  proc.stderr.on("data", (chunk: string) => {
+    err += chunk;
+  });
+
+  const { host, port } = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+    const timeoutMs = opts.startTimeoutMs ?? 20_000;
+    const timer = setTimeout(() => {
+      cleanup();
+      proc.kill("SIGKILL");
+      reject(new Error(`ferryd did not print "listening on" within ${timeoutMs} ms; stderr:\n${err}`));
+    }, timeoutMs);
+    const onData = (chunk: string): void => {
+      out += chunk;
+      const m = LISTENING.exec(out);
+      if (m) {
+        cleanup();
+        resolve({ host: m[1]!, port: Number(m[2]) });
+      }
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      cleanup();
+      // stderr may still be in flight when exit fires; give it a moment to arrive.
+      setImmediate(() =>
+        reject(new Error(`ferryd exited (code ${code}, signal ${signal}) before listening; stderr:\n${err}`)),
+      );
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      proc.stdout.off("data", onData);
+      proc.off("exit", onExit);
+    };
+    proc.stdout.on("data", onData);
+    proc.once("exit", onExit);
+  });
+  proc.stdout.on("data", (chunk: string) => {
+    out += chunk;
+  });
+
+  return {
+    host,
+    port,
+    proc,
+    stderr: () => err,
+    stdout: () => out,
+    stop: (signal = "SIGTERM") => stopProcess(proc, signal),
+  };
+}

@@ -11,8 +11,15 @@ export function authAnswer(secret: string, challengeHex: string): string {
   return createHmac("sha256", secret).update(Buffer.from(challengeHex, "hex")).digest("hex");
 }
 
-/** Compares two equal-format hex strings in constant time. */
+const HEX_BYTES = /^(?:[0-9a-fA-F]{2})+$/;
+
+/**
+ * Compares two hex strings in constant time (for their length). Anything that is not whole hex bytes
+ * is unequal to everything: Buffer.from(_, "hex") stops at the first bad digit, which would make
+ * "abzz" equal "ab".
+ */
 export function safeEqualHex(a: string, b: string): boolean {
+  if (a.length !== b.length || !HEX_BYTES.test(a) || !HEX_BYTES.test(b)) return false;
   const x = Buffer.from(a, "hex");
   const y = Buffer.from(b, "hex");
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);

@@ -97,6 +97,15 @@ export type ClientFrame = Request | DataFrame | EndFrame;
 
 export const COMMANDS = Object.keys(requestShapes) as Command[];
 
+/** Longest error message an error reply carries (≤ 6 KiB as JSON), well inside the default header limit. */
+const MAX_MESSAGE_CHARS = 1024;
+
+/** A peer's value for an error message, cut short: echoing 64 KiB back could overflow the reply. */
+function quote(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 64 ? `${text.slice(0, 64)}...` : text;
+}
+
 function isCommand(value: unknown): value is Command {
   return typeof value === "string" && Object.hasOwn(requestShapes, value);
 }
@@ -122,7 +131,7 @@ export function parseClientFrame(header: Record<string, unknown>): Parsed<Client
   return attempt(header, () => {
     const cmd = header.cmd;
     if (!isCommand(cmd)) {
-      throw new FerryError("EPROTO", `unknown cmd ${JSON.stringify(cmd)}`, { field: "cmd" });
+      throw new FerryError("EPROTO", `unknown cmd ${quote(cmd)}`, { field: "cmd" });
     }
     return requestShapes[cmd](header, "") as ClientFrame;
   });
@@ -237,14 +246,17 @@ export function parseServerFrame(header: Record<string, unknown>): Parsed<Server
       return { ...e, code: isErrorCode(e.code) ? e.code : "EINTERNAL" } as ErrorReply;
     }
     if (!isReplyType(header.type)) {
-      throw new FerryError("EPROTO", `unknown reply type ${JSON.stringify(header.type)}`, { field: "type" });
+      throw new FerryError("EPROTO", `unknown reply type ${quote(header.type)}`, { field: "type" });
     }
     return replyShapes[header.type](header, "") as ServerFrame;
   });
 }
 
+/** The wire form of an error. Long messages are cut so the reply always fits in a header. */
 export function errorReplyOf(id: number | null, err: FerryError): ErrorReply {
-  return { ok: false, id, code: err.code, message: err.message };
+  const message =
+    err.message.length > MAX_MESSAGE_CHARS ? `${err.message.slice(0, MAX_MESSAGE_CHARS)}...` : err.message;
+  return { ok: false, id, code: err.code, message };
 }
 
 /** Rebuilds the typed error a server sent, so a client throws the same code. */

@@ -16,7 +16,7 @@ export const boolean: Check<boolean> = (v, f) => (typeof v === "boolean" ? v : f
 export function integer(min = 0, max = MAX_SIZE): Check<number> {
   return (v, f) =>
     typeof v === "number" && Number.isSafeInteger(v) && v >= min && v <= max
-      ? v
+      ? v + 0 // JSON "-0" parses to -0; the message carries a plain 0
       : fail(f, `an integer from ${min} to ${max}`);
 }
 
@@ -42,6 +42,8 @@ export function literal<const T extends string | boolean>(value: T): Check<T> {
   return (v, f) => (v === value ? value : fail(f, JSON.stringify(value)));
 }
 
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /**
  * The wire-level shape of a path: a non-empty string without NUL, at most 4096 UTF-8 bytes.
  * Where a path points (`..`, symlinks, the root) is the server sandbox's business, not this one's.
@@ -50,6 +52,8 @@ export const path: Check<string> = (v, f) => {
   if (typeof v !== "string") fail(f, "a string");
   if (v.length === 0) fail(f, "a non-empty path", "EBADPATH");
   if (v.includes("\0")) fail(f, "a path without NUL bytes", "EBADPATH");
+  // A lone surrogate (JSON allows "\ud800") has no UTF-8 form, so it cannot name a file.
+  if (LONE_SURROGATE.test(v)) fail(f, "valid Unicode (no lone surrogates)", "EBADPATH");
   if (Buffer.byteLength(v, "utf8") > MAX_PATH_BYTES) fail(f, `at most ${MAX_PATH_BYTES} bytes`, "EBADPATH");
   return v;
 };

@@ -17,6 +17,8 @@ export function encodeFrame(header: object, maxHeaderBytes = DEFAULT_MAX_HEADER_
 
 /** Resolves once `out` can take more, rejects if it closes or fails first. */
 export function drained(out: Writable): Promise<void> {
+  // writableNeedDrain is false on a destroyed stream, which would otherwise look like "ready".
+  if (out.destroyed) return Promise.reject(new FerryError("ECONNLOST", "the connection is closed"));
   if (!out.writableNeedDrain) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const cleanup = () => {
@@ -66,8 +68,12 @@ export async function writeDataFrame(
   let sent = 0;
   for await (const chunk of source) {
     sent += chunk.length;
-    if (sent > header.size)
-      throw new FerryError("ESIZE", `source yielded more than the declared ${header.size} bytes`);
+    if (sent > header.size) {
+      throw new FerryError("ESIZE", `source yielded more than the declared ${header.size} bytes`, {
+        sent,
+        size: header.size,
+      });
+    }
     assertWritable(out);
     if (!out.write(chunk)) await drained(out);
   }

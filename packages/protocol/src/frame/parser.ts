@@ -16,7 +16,9 @@ export type ParseEvent =
   | { kind: "payload"; chunk: Buffer };
 
 const LENGTH_BYTES = 4;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const EMPTY = Buffer.alloc(0);
+// ignoreBOM keeps a leading U+FEFF in the text, so JSON.parse rejects it: the header is strict UTF-8 JSON.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * The frame decoder: a synchronous state machine over a byte stream (read length → read header →
@@ -27,10 +29,13 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export class FrameParser {
   readonly maxHeaderBytes: number;
-  private chunk: Buffer = Buffer.alloc(0);
+  private chunk: Buffer = EMPTY;
   private pos = 0;
   private state: "length" | "header" | "payload" | "failed" = "length";
-  private header: Buffer = Buffer.alloc(0);
+  /** Assembles a length prefix that arrives split across chunks. */
+  private readonly lengthBytes = Buffer.alloc(LENGTH_BYTES);
+  /** The buffer being filled: `lengthBytes`, or a header that arrives split across chunks. */
+  private header: Buffer = this.lengthBytes;
   private filled = 0;
   private payloadLeft = 0;
   private failure: FerryError | null = null;
@@ -41,7 +46,6 @@ export class FrameParser {
       throw new RangeError(`maxHeaderBytes must be an integer from 16 to ${MAX_HEADER_BYTES_LIMIT}`);
     }
     this.maxHeaderBytes = max;
-    this.header = Buffer.allocUnsafe(LENGTH_BYTES);
   }
 
   /** True when every pushed byte has been consumed by `next()`. */
@@ -78,32 +82,53 @@ export class FrameParser {
           this.startLength();
           continue;
         }
-        if (this.drained) return null;
+        if (this.drained) return this.waitForBytes();
         const take = Math.min(this.payloadLeft, this.chunk.length - this.pos);
         const slice = this.chunk.subarray(this.pos, this.pos + take);
         this.pos += take;
         this.payloadLeft -= take;
         return { kind: "payload", chunk: slice };
       }
-      if (!this.fill()) return null;
       if (this.state === "length") {
-        const length = this.header.readUInt32BE(0);
+        let length: number;
+        if (this.filled === 0 && this.chunk.length - this.pos >= LENGTH_BYTES) {
+          // The usual case: the whole prefix is in this chunk, read it in place.
+          length = this.chunk.readUInt32BE(this.pos);
+          this.pos += LENGTH_BYTES;
+        } else {
+          if (!this.fill()) return this.waitForBytes();
+          length = this.lengthBytes.readUInt32BE(0);
+        }
         if (length > this.maxHeaderBytes) {
           this.fail("ETOOBIG", `header of ${length} bytes is over the ${this.maxHeaderBytes}-byte limit`);
         }
         if (length === 0) this.fail("EPROTO", "header length is 0");
+        if (this.chunk.length - this.pos >= length) {
+          // The whole header is in this chunk: decode it in place, without copying it.
+          const bytes = this.chunk.subarray(this.pos, this.pos + length);
+          this.pos += length;
+          return this.finishHeader(bytes);
+        }
         this.state = "header";
         this.header = Buffer.allocUnsafe(length);
         this.filled = 0;
         continue;
       }
-      return this.finishHeader();
+      if (!this.fill()) return this.waitForBytes();
+      return this.finishHeader(this.header);
     }
+  }
+
+  /** Everything pushed is consumed: drop the chunk so the parser holds no payload memory while waiting. */
+  private waitForBytes(): null {
+    this.chunk = EMPTY;
+    this.pos = 0;
+    return null;
   }
 
   private startLength(): void {
     this.state = "length";
-    this.header = Buffer.allocUnsafe(LENGTH_BYTES);
+    this.header = this.lengthBytes;
     this.filled = 0;
   }
 
@@ -119,10 +144,12 @@ export class FrameParser {
     return this.filled === this.header.length;
   }
 
-  private finishHeader(): ParseEvent {
+  private finishHeader(bytes: Buffer): ParseEvent {
+    this.header = this.lengthBytes;
+    this.filled = 0;
     let text: string;
     try {
-      text = utf8.decode(this.header);
+      text = utf8.decode(bytes);
     } catch {
       this.fail("EPROTO", "header is not valid UTF-8");
     }
@@ -142,7 +169,7 @@ export class FrameParser {
       if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0 || size > MAX_SIZE) {
         this.fail("EPROTO", 'field "size" of a data frame must be an integer from 0 to 2^53-1');
       }
-      payloadSize = size;
+      payloadSize = size === 0 ? 0 : size; // JSON "-0" parses to -0
     }
     this.state = "payload";
     this.payloadLeft = payloadSize;
@@ -152,7 +179,7 @@ export class FrameParser {
   private fail(code: "EPROTO" | "ETOOBIG", message: string): never {
     this.state = "failed";
     this.failure = new FerryError(code, message);
-    this.chunk = Buffer.alloc(0);
+    this.chunk = EMPTY;
     this.pos = 0;
     throw this.failure;
   }

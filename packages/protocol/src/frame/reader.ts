@@ -22,6 +22,10 @@ const EMPTY: AsyncIterable<Buffer> = {
 export class FrameReader {
   private readonly parser: FrameParser;
   private readonly source: AsyncIterator<Uint8Array>;
+  /** Counts frames handed out, so a payload iterator knows when its frame is over. */
+  private frameNo = 0;
+  /** Payload size of the latest frame, for the ECONNLOST details. */
+  private payloadSize = 0;
 
   constructor(source: AsyncIterable<Uint8Array>, options: ParserOptions = {}) {
     this.parser = new FrameParser(options);
@@ -30,14 +34,17 @@ export class FrameReader {
 
   /** The next frame, or null when the stream ended cleanly between frames. */
   async next(): Promise<Frame | null> {
+    // Skipping whatever the caller left unread of the previous payload; that also retires its iterator.
+    this.frameNo++;
     while (this.parser.payloadRemaining > 0) {
-      for await (const _skipped of this.payload(this.parser.payloadRemaining));
+      if (this.parser.next() === null && !(await this.pull())) throw this.lost();
     }
     for (;;) {
       const event = this.parser.next();
       if (event?.kind === "header") {
         const { header, payloadSize } = event;
-        return { header, size: payloadSize, payload: payloadSize > 0 ? this.payload(payloadSize) : EMPTY };
+        this.payloadSize = payloadSize;
+        return { header, size: payloadSize, payload: payloadSize > 0 ? this.payload(this.frameNo) : EMPTY };
       }
       if (!(await this.pull())) {
         if (this.parser.atFrameBoundary) return null;
@@ -46,26 +53,28 @@ export class FrameReader {
     }
   }
 
-  private async *payload(size: number): AsyncGenerator<Buffer> {
-    for (;;) {
+  /**
+   * Yields the current frame's payload. It stops, without touching the parser, once the caller has
+   * moved on to a later frame: a stale iterator must never eat the next frame's header.
+   */
+  private async *payload(frameNo: number): AsyncGenerator<Buffer> {
+    while (frameNo === this.frameNo && this.parser.payloadRemaining > 0) {
       const event = this.parser.next();
-      if (event?.kind === "payload") {
-        yield event.chunk;
-        if (this.parser.payloadRemaining === 0) return;
-        continue;
-      }
       if (event === null) {
-        if (!(await this.pull())) {
-          const got = size - this.parser.payloadRemaining;
-          throw new FerryError("ECONNLOST", `the connection closed after ${got} of ${size} payload bytes`, {
-            received: got,
-            size,
-          });
-        }
-        continue;
+        if (!(await this.pull())) throw this.lost();
+      } else if (event.kind === "payload") {
+        yield event.chunk;
       }
-      return;
     }
+  }
+
+  private lost(): FerryError {
+    const size = this.payloadSize;
+    const got = size - this.parser.payloadRemaining;
+    return new FerryError("ECONNLOST", `the connection closed after ${got} of ${size} payload bytes`, {
+      received: got,
+      size,
+    });
   }
 
   private async pull(): Promise<boolean> {
@@ -74,7 +83,8 @@ export class FrameReader {
       result = await this.source.next();
     } catch (err) {
       if (err instanceof FerryError) throw err;
-      throw new FerryError("ECONNLOST", `the connection failed: ${(err as Error).message}`);
+      const message = err instanceof Error ? err.message : String(err);
+      throw new FerryError("ECONNLOST", `the connection failed: ${message}`);
     }
     if (result.done) return false;
     if (result.value.length > 0) this.parser.push(result.value);

@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { kbToMb, statusKb } from "./memory.js";
+import { FERRYD_BIN } from "./paths.js";
+
+export interface Ferryd {
+  host: string;
+  port: number;
+  pid: number;
+  /** Peak resident set so far, MB (10^6 B), from /proc/PID/status VmHWM. */
+  peakMb(): number | null;
+  /** Current resident set, MB. */
+  rssMb(): number | null;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+export interface FerrydOptions {
+  root: string;
+  args?: string[];
+  /** Node flags for the server process, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+}
+
+const START_TIMEOUT_MS = 15_000;
+
+/**
+ * Starts the real `ferryd` as a child process on 127.0.0.1 and a free port. The child is node itself
+ * (not a shell or pnpm wrapper), so its PID is the server's and its /proc status is the server's memory.
+ */
+export async function startFerryd(options: FerrydOptions): Promise<Ferryd> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...(options.nodeArgs ?? []),
+      FERRYD_BIN,
+      "--root",
+      options.root,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      ...(options.args ?? []),
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (s: string) => {
+    stderr = (stderr + s).slice(-20_000);
+  });
+  const { host, port } = await waitForListening(child, () => stderr);
+  const pid = child.pid as number;
+  return {
+    host,
+    port,
+    pid,
+    peakMb: () => kbToMb(statusKb(pid, "VmHWM")),
+    rssMb: () => kbToMb(statusKb(pid, "VmRSS")),
+    stderr: () => stderr,
+    stop: () => stopChild(child),
+  };
+}
+
+function waitForListening(
+  child: ChildProcess,
+  stderr: () => string,
+): Promise<{ host: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(new Error(`ferryd did not start: ${why}\n${stderr().trim()}`));
+    };
+    const timer = setTimeout(
+      () => fail(`no "listening on" line within ${START_TIMEOUT_MS} ms`),
+      START_TIMEOUT_MS,
+    );
+    child.stdout?.setEncoding("utf8").on("data", (s: string) => {
+      out += s;
+      const match = /listening on (\S+):(\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ host: match[1] as string, port: Number(match[2]) });
+      }
+    });
+    child.once("error", (err) => fail(err.message));
+    child.once("exit", (code, signal) =>
+      fail(`exited early (code ${code}, signal ${signal}); stdout: ${out.trim()}`),
+    );
+  });
+}
+
+/** SIGTERM (graceful close, which also lets --cpu-prof write its profile), SIGKILL after 15 s. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+/** How ferryd is told its shared secret. */
+export function secretArgs(secret: string): string[] {
+  return ["--secret", secret];
+}

@@ -1,0 +1,44 @@
+import { humanRate, humanSize } from "./format.js";
+
+/** What a finished transfer looks like to the renderers; names are already printable. */
+export interface TransferSummary {
+  op: "put" | "get";
+  from: string;
+  to: string;
+  size: number;
+  md5: string;
+  /** Bytes that crossed the wire in this run (less than size after a resume). */
+  transferred: number;
+  resumedFrom: number;
+  seconds: number;
+}
+
+export function transferRate(s: TransferSummary): number {
+  return s.seconds > 0 ? s.transferred / s.seconds : Number.POSITIVE_INFINITY;
+}
+
+/** `put a.bin → /a.bin 64.0 MiB 412 MiB/s md5 ok` (and where a resume started, if it did). */
+export function transferLine(s: TransferSummary): string {
+  const rate = s.seconds > 0 ? humanRate(transferRate(s)) : "-- B/s";
+  const resumed = s.resumedFrom > 0 ? ` (resumed at ${humanSize(s.resumedFrom)})` : "";
+  return `${s.op} ${s.from} → ${s.to} ${humanSize(s.size)} ${rate} md5 ok${resumed}`;
+}
+
+export function skipLine(op: "put" | "get", from: string, to: string, reason: string): string {
+  return `${op} ${from} → ${to} skipped (${reason})`;
+}
+
+export function transferJson(s: TransferSummary): Record<string, unknown> {
+  return {
+    type: "transfer",
+    op: s.op,
+    from: s.from,
+    to: s.to,
+    size: s.size,
+    md5: s.md5,
+    check: "ok",
+    transferred: s.transferred,
+    resumedFrom: s.resumedFrom,
+    seconds: Number(s.seconds.toFixed(3)),
+  };
+}

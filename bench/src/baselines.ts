@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from "node:child_process";
+import { fork, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { type AddressInfo, createServer, connect as tcpConnect } from "node:net";
 import { pipeline } from "node:stream/promises";
+import { VERIFIED_RECEIVER } from "./paths.js";
 import { timed } from "./stats.js";
 
 const CHUNK = 1024 * 1024;
@@ -75,6 +76,47 @@ export async function tcpCopySeconds(src: string, dst: string): Promise<number> 
     return seconds;
   } finally {
     server.close();
+    await rm(dst, { force: true });
+  }
+}
+
+/**
+ * What a verified transfer can reach here with the simplest design: two processes (like ferry's
+ * client and server), each hashing inline on its one thread, 1 MiB reads and writes, no framing.
+ * Timed until the receiver has closed the file and reported its md5, which must equal the sender's.
+ */
+export async function verifiedCopySeconds(src: string, dst: string): Promise<number> {
+  const child = fork(VERIFIED_RECEIVER, [dst], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once("message", (m) => resolve(Number(m))).once("error", reject);
+    });
+    const received = new Promise<string>((resolve, reject) => {
+      child.on("message", (m) => String(m).startsWith("md5:") && resolve(String(m).slice(4)));
+      child.once("exit", (code) => reject(new Error(`receiver exited with code ${code}`)));
+    });
+    const { seconds, value } = await timed(async () => {
+      const socket = tcpConnect(port, "127.0.0.1");
+      await new Promise<void>((resolve, reject) => {
+        socket.once("connect", resolve).once("error", reject);
+      });
+      const hash = createHash("md5");
+      await pipeline(
+        createReadStream(src, { highWaterMark: CHUNK }),
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            hash.update(chunk);
+            yield chunk;
+          }
+        },
+        socket,
+      );
+      return { sent: hash.digest("hex"), got: await received };
+    });
+    if (value.sent !== value.got) throw new Error(`verified copy: md5 ${value.got} != ${value.sent}`);
+    return seconds;
+  } finally {
+    child.kill();
     await rm(dst, { force: true });
   }
 }

@@ -13,7 +13,7 @@ export interface BenchContext {
   rows: Row[];
   /** Raw per-run figures, kept in latest.json next to the table's medians. */
   raw: Record<string, unknown>;
-  baseline: { md5sumMbps: number | null; nodeMd5Mbps: number | null };
+  baseline: { md5sumMbps: number | null; nodeMd5Mbps: number | null; verifiedCopyMbps: number | null };
   /** Peak RSS (MB) of the big-file put, for the memory-scaling ratio. */
   bigPutPeak: { server: number | null; client: number | null };
   /** Node flags for child processes (server and client), e.g. --cpu-prof. */

@@ -10,3 +10,4 @@ export const PROFILES_DIR = here("../results/profiles/");
 export const FERRYD_BIN = here("../../packages/server/bin/ferryd.js");
 export const FERRY_BIN = here("../../packages/client/bin/ferry.js");
 export const CLIENT_CHILD = here("./client-child.js");
+export const VERIFIED_RECEIVER = here("./verified-copy-receiver.js");

@@ -1,5 +1,12 @@
 import { join } from "node:path";
-import { cpSeconds, hasCommand, md5sumSeconds, nodeMd5Seconds, tcpCopySeconds } from "./baselines.js";
+import {
+  cpSeconds,
+  hasCommand,
+  md5sumSeconds,
+  nodeMd5Seconds,
+  tcpCopySeconds,
+  verifiedCopySeconds,
+} from "./baselines.js";
 import { type BenchContext, withTempDir } from "./context.js";
 import { pretouchMemory } from "./memory.js";
 import { mbps, median, sizeLabel } from "./stats.js";
@@ -9,7 +16,7 @@ export async function runBaselines(ctx: BenchContext): Promise<void> {
   const { opts, bigFile, bigMd5 } = ctx;
   const size = opts.bigSize;
   const label = sizeLabel(size);
-  const times: Record<string, number[]> = { nodeMd5: [], md5sum: [], tcp: [], cp: [] };
+  const times: Record<string, number[]> = { nodeMd5: [], md5sum: [], tcp: [], verified: [], cp: [] };
   const md5sum = hasCommand("md5sum");
   await withTempDir("baseline", async (dir) => {
     const copy = join(dir, "copy.bin");
@@ -26,6 +33,8 @@ export async function runBaselines(ctx: BenchContext): Promise<void> {
       await pretouchMemory();
       times.tcp?.push(await tcpCopySeconds(bigFile, copy));
       await pretouchMemory();
+      times.verified?.push(await verifiedCopySeconds(bigFile, copy));
+      await pretouchMemory();
       times.cp?.push(await cpSeconds(bigFile, copy));
     }
   });
@@ -36,6 +45,7 @@ export async function runBaselines(ctx: BenchContext): Promise<void> {
   };
   ctx.baseline.nodeMd5Mbps = rate("nodeMd5");
   ctx.baseline.md5sumMbps = rate("md5sum");
+  ctx.baseline.verifiedCopyMbps = rate("verified");
   const ref = ctx.baseline.md5sumMbps;
   const section = "1 baselines";
   const add = (name: string, key: string, note?: string) => {
@@ -48,5 +58,6 @@ export async function runBaselines(ctx: BenchContext): Promise<void> {
   add("md5sum", "md5sum", md5sum ? undefined : "md5sum not found on this machine");
   add("node crypto md5, 1 MiB stream", "nodeMd5");
   add("raw loopback TCP copy file→socket→file", "tcp");
+  add("verified copy: 2 processes, inline md5 both sides", "verified");
   add("cp", "cp");
 }

@@ -111,6 +111,15 @@ export async function runBigFile(ctx: BenchContext): Promise<void> {
           "≥ 0.8",
         ),
       );
+      const verified = ctx.baseline.verifiedCopyMbps;
+      if (verified !== null) {
+        ctx.rows.push({
+          section,
+          name: `${name} ratio to the verified-copy baseline`,
+          value: rate / verified,
+          unit: "×",
+        });
+      }
     }
     if (fsyncPut !== null) {
       ctx.rows.push({

@@ -9,7 +9,9 @@ import {
   COMMANDS,
   errorFromReply,
   errorReplyOf,
+  type FileReply,
   type Parsed,
+  type PutRequest,
   parseClientFrame,
   parseServerFrame,
 } from "./messages.js";
@@ -364,5 +366,16 @@ describe("validation never throws (property)", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("message types", () => {
+  it("let literals omit optional fields but not required ones", () => {
+    const put: PutRequest = { cmd: "put", id: 1, path: "a", size: 1 };
+    const md5: string | undefined = put.md5;
+    // @ts-expect-error size is required
+    const missing: PutRequest = { cmd: "put", id: 1, path: "a" };
+    const file: FileReply = { ok: true, id: 1, type: "file", size: 1, mtime: 0, offset: 0 };
+    expect([put, md5, missing, file]).toHaveLength(4);
   });
 });

@@ -67,7 +67,15 @@ export function arrayOf<T>(check: Check<T>): Check<T[]> {
 }
 
 type Shape = Record<string, Check<unknown>>;
-type Parsed<S extends Shape> = { [K in keyof S]: ReturnType<S[K]> };
+type Out<S extends Shape, K extends keyof S> = ReturnType<S[K]>;
+/** Fields whose check may yield undefined (`optional(...)`) become optional keys, so literals may omit them. */
+type Parsed<S extends Shape> = {
+  [K in keyof S as undefined extends Out<S, K> ? never : K]: Out<S, K>;
+} & {
+  [K in keyof S as undefined extends Out<S, K> ? K : never]?: Out<S, K>;
+} extends infer P
+  ? { [K in keyof P]: P[K] }
+  : never;
 
 /**
  * Checks the fields a shape names and copies only those, so unknown fields from a newer peer are

@@ -1,1 +1,30 @@
-export const CLIENT_NAME = "ferry";
+/**
+ * @ferry/client: the ferry client library. No terminal code: usable from any Node program.
+ *
+ * ```ts
+ * const session = await connect({ host: "127.0.0.1", port: 2121, secret });
+ * await session.put("big.iso", "/isos/big.iso", { onProgress: (p) => draw(p) });
+ * await session.close();
+ * ```
+ */
+
+export type { Entry, EntryType } from "@ferry/protocol";
+export { DEFAULT_PORT } from "@ferry/protocol";
+export { CLIENT_NAME, CLIENT_VERSION, connect, DEFAULT_TIMEOUT_MS } from "./client.js";
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  FerryError,
+  isFerryError,
+} from "./errors.js";
+export { PROGRESS_INTERVAL_MS, type Progress, type ProgressCallback } from "./progress.js";
+export { isSafeRemoteName, printable, resolveLocalTarget } from "./safe-names.js";
+export { IN_MEMORY_GET_MAX, PART_SUFFIX } from "./transfer/download.js";
+export { STREAMED_PUT_MAX } from "./transfer/upload.js";
+export type {
+  ConnectOptions,
+  FerrySession,
+  ServerInfo,
+  TransferOptions,
+  TransferResult,
+} from "./types.js";

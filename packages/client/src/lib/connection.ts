@@ -1,0 +1,295 @@
+import type { Socket } from "node:net";
+import {
+  drained,
+  encodeFrame,
+  errorFromReply,
+  FerryError,
+  type Frame,
+  FrameReader,
+  parseServerFrame,
+  type ServerFrame,
+  toFerryError,
+} from "@ferry/protocol";
+import { connectionLost } from "./errors.js";
+
+/**
+ * Receives the frames of one request, in order. `onFrame` returns true when the request is complete.
+ * A handler that throws breaks the connection (the stream can no longer be trusted); local problems
+ * (a full disk) are the handler's to keep, so the connection stays in step.
+ */
+export interface RequestHandler {
+  onFrame(msg: ServerFrame, frame: Frame): boolean | Promise<boolean>;
+  /** The connection failed before the request completed. Called at most once. */
+  onFail(err: FerryError): void;
+}
+
+/** Exclusive right to write to the socket; requests hold it from their header to their last frame. */
+export interface Turn {
+  release(): void;
+}
+
+interface Pending {
+  id: number;
+  handler: RequestHandler;
+}
+
+const MAX_ID = 2 ** 32;
+
+/**
+ * One ferry connection: frames in, frames out, nothing about files. Writers take turns (in the order
+ * they asked) so each request's frames are contiguous; a request registers its handler right before
+ * its header goes out, so the queue of pending handlers is in wire order and replies, which the server
+ * sends in request order, go to the head of that queue.
+ */
+export class Connection {
+  private readonly pending: Pending[] = [];
+  private head = 0;
+  private active: Pending | null = null;
+  private sendTail: Promise<void> = Promise.resolve();
+  private nextId = 0;
+  private failure: FerryError | null = null;
+  private localBusy = 0;
+  private readonly failed: Promise<FerryError>;
+  private markFailed!: (err: FerryError) => void;
+  private readonly socketClosed: Promise<void>;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly timeoutMs: number,
+  ) {
+    socket.setNoDelay(true);
+    this.failed = new Promise((resolve) => {
+      this.markFailed = resolve;
+    });
+    this.socketClosed = new Promise((resolve) => socket.once("close", () => resolve()));
+    // Socket errors reach us through the reader (and the close that follows); this only keeps an
+    // unobserved 'error' event from becoming an uncaught exception.
+    socket.on("error", () => {});
+    if (timeoutMs > 0) {
+      socket.setTimeout(timeoutMs);
+      socket.on("timeout", () => this.onIdle());
+    }
+    void this.readLoop();
+  }
+
+  /** Set once the connection cannot be used any more. */
+  get failureReason(): FerryError | null {
+    return this.failure;
+  }
+
+  /** Resolves (never rejects) with the error once the connection has failed. */
+  whenFailed(): Promise<FerryError> {
+    return this.failed;
+  }
+
+  allocId(): number {
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) % MAX_ID;
+    return id;
+  }
+
+  /**
+   * Reserves the next turn to write, in call order. The caller MUST release it, also on failure; a
+   * caller that no longer needs it (aborted while queued) releases it as soon as it is granted.
+   */
+  reserveTurn(): Promise<Turn> {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const previous = this.sendTail;
+    this.sendTail = previous.then(() => gate);
+    let released = false;
+    const turn: Turn = {
+      release: () => {
+        if (released) return;
+        released = true;
+        open();
+      },
+    };
+    return previous.then(() => turn);
+  }
+
+  /** Puts a handler at the tail of the reply queue; call right before writing the request's header. */
+  register(id: number, handler: RequestHandler): void {
+    this.assertOpen();
+    this.pending.push({ id, handler });
+  }
+
+  /** Writes a header frame; false means the socket buffer is full (await `drained()`). */
+  sendFrame(header: object): boolean {
+    this.assertOpen();
+    return this.socket.write(encodeFrame(header));
+  }
+
+  /** Writes payload bytes; false means await `drained()`. The chunk must not be changed afterwards. */
+  write(chunk: Uint8Array): boolean {
+    this.assertOpen();
+    return this.socket.write(chunk);
+  }
+
+  async drained(): Promise<void> {
+    this.assertOpen();
+    try {
+      await drained(this.socket);
+    } catch (err) {
+      throw this.failure ?? toFerryError(err, "ECONNLOST");
+    }
+  }
+
+  /** Holds small writes back so a request's frames leave in one segment. */
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  /**
+   * Runs local work (hashing a resume prefix) during which the server is waiting for us, so the idle
+   * timer must not count the silence against the server.
+   */
+  async localWork<T>(work: () => Promise<T>): Promise<T> {
+    this.localBusy++;
+    try {
+      return await work();
+    } finally {
+      this.localBusy--;
+    }
+  }
+
+  /** Sends one request whose answer is a single reply of type `expect`. */
+  async call<R extends ServerFrame>(header: (id: number) => object, expect: string): Promise<R> {
+    const turn = await this.reserveTurn();
+    let reply: Promise<R>;
+    try {
+      this.assertOpen();
+      const id = this.allocId();
+      reply = new Promise<R>((resolve, reject) => this.register(id, singleReply(expect, resolve, reject)));
+      if (!this.sendFrame(header(id))) await this.drained();
+    } finally {
+      turn.release();
+    }
+    return reply;
+  }
+
+  /**
+   * Breaks the connection: the socket is destroyed and every pending request fails with `err`. The
+   * request whose frame is being handled right now is told once its handler returns.
+   */
+  fail(err: FerryError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.socket.destroy();
+    const waiting = this.pending.slice(this.head);
+    this.pending.length = 0;
+    this.head = 0;
+    for (const p of waiting) if (p !== this.active) p.handler.onFail(err);
+    this.markFailed(err);
+  }
+
+  /** Ends the connection politely after the requests already queued; idempotent. */
+  async end(bye: boolean): Promise<void> {
+    if (!this.failure && bye) {
+      try {
+        await this.call((id) => ({ cmd: "bye", id }), "ok");
+      } catch {
+        // The server may already be gone; closing is all that is left to do.
+      }
+    }
+    this.fail(connectionLost("the session is closed"));
+    await this.socketClosed;
+  }
+
+  private assertOpen(): void {
+    if (this.failure) throw this.failure.code === "ECONNLOST" ? this.failure : connectionLost();
+  }
+
+  private onIdle(): void {
+    if (this.pending.length - this.head > 0 && this.localBusy === 0) {
+      const seconds = Math.round(this.timeoutMs / 1000);
+      this.fail(new FerryError("ETIMEDOUT", `no answer from the server for ${seconds} s`));
+    }
+  }
+
+  private async readLoop(): Promise<void> {
+    const reader = new FrameReader(this.socket);
+    try {
+      while (!this.failure) {
+        const frame = await reader.next();
+        if (frame === null) throw connectionLost("the server closed the connection");
+        await this.dispatch(frame);
+      }
+    } catch (err) {
+      this.fail(toFerryError(err, "EINTERNAL"));
+    }
+  }
+
+  private async dispatch(frame: Frame): Promise<void> {
+    const parsed = parseServerFrame(frame.header);
+    if (!parsed.ok) {
+      throw new FerryError("EPROTO", `the server sent a malformed frame: ${parsed.error.message}`);
+    }
+    const msg = parsed.value;
+    if ("ok" in msg && !msg.ok && msg.id === null) {
+      // An error the server could not tie to a request (a limit, a framing error): it closes next.
+      throw errorFromReply(msg);
+    }
+    const head = this.pending[this.head];
+    if (head === undefined || msg.id !== head.id) {
+      const expected = head === undefined ? "none" : String(head.id);
+      throw new FerryError("EPROTO", `the server sent a frame for request ${msg.id}, expected ${expected}`);
+    }
+    this.active = head;
+    let done: boolean;
+    try {
+      done = await head.handler.onFrame(msg, frame);
+    } finally {
+      this.active = null;
+      if (this.failure) head.handler.onFail(this.failure);
+    }
+    if (done && !this.failure) this.shift();
+  }
+
+  private shift(): void {
+    this.head++;
+    if (this.head === this.pending.length) {
+      this.pending.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.pending.length) {
+      this.pending.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** A handler for requests answered by exactly one reply frame (everything but put and get, list). */
+export function singleReply<R>(
+  expect: string,
+  resolve: (reply: R) => void,
+  reject: (err: FerryError) => void,
+): RequestHandler {
+  return {
+    onFrame(msg) {
+      if ("ok" in msg) {
+        if (!msg.ok) {
+          reject(errorFromReply(msg));
+          return true;
+        }
+        if (msg.type === expect) {
+          resolve(msg as R);
+          return true;
+        }
+      }
+      throw unexpected(msg, expect);
+    },
+    onFail: reject,
+  };
+}
+
+/** The error for a frame that has no business arriving now; the connection is then broken. */
+export function unexpected(msg: ServerFrame, expected: string): FerryError {
+  const got = "ok" in msg ? (msg.ok ? `a ${msg.type} reply` : `an error`) : `a ${msg.cmd} frame`;
+  return new FerryError("EPROTO", `the server sent ${got} where ${expected} was expected`);
+}

@@ -1,0 +1,68 @@
+import type { Entry, EntryReply, OkReply } from "@ferry/protocol";
+import type { Connection } from "./connection.js";
+import { listStream } from "./listing.js";
+import { Semaphore } from "./semaphore.js";
+import { download } from "./transfer/download.js";
+import { upload } from "./transfer/upload.js";
+import type { FerrySession, ServerInfo, TransferOptions, TransferResult } from "./types.js";
+
+/** Small files read ahead of their turn; with files of at most 1 MiB this bounds that memory to 32 MiB. */
+const READ_AHEAD_FILES = 32;
+
+export class Session implements FerrySession {
+  private readonly readAhead = new Semaphore(READ_AHEAD_FILES);
+
+  constructor(
+    private readonly conn: Connection,
+    readonly server: ServerInfo,
+  ) {}
+
+  get closed(): boolean {
+    return this.conn.failureReason !== null;
+  }
+
+  put(localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+    return upload({ conn: this.conn, readAhead: this.readAhead }, localPath, remotePath, opts);
+  }
+
+  get(remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
+    return download(this.conn, remotePath, localPath, opts);
+  }
+
+  listStream(path: string): AsyncIterable<Entry> {
+    return listStream(this.conn, path);
+  }
+
+  async list(path: string): Promise<Entry[]> {
+    const entries: Entry[] = [];
+    for await (const entry of this.listStream(path)) entries.push(entry);
+    return entries;
+  }
+
+  async stat(path: string): Promise<Entry> {
+    const reply = await this.conn.call<EntryReply>((id) => ({ cmd: "stat", id, path }), "entry");
+    return reply.entry;
+  }
+
+  async mkdir(path: string, opts: { parents?: boolean } = {}): Promise<void> {
+    await this.conn.call<OkReply>((id) => ({ cmd: "mkdir", id, path, parents: opts.parents === true }), "ok");
+  }
+
+  async delete(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    await this.conn.call<OkReply>(
+      (id) => ({ cmd: "delete", id, path, recursive: opts.recursive === true }),
+      "ok",
+    );
+  }
+
+  async rename(from: string, to: string, opts: { overwrite?: boolean } = {}): Promise<void> {
+    await this.conn.call<OkReply>(
+      (id) => ({ cmd: "rename", id, from, to, overwrite: opts.overwrite === true }),
+      "ok",
+    );
+  }
+
+  close(): Promise<void> {
+    return this.conn.end(true);
+  }
+}

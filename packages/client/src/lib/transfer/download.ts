@@ -1,0 +1,359 @@
+import { once } from "node:events";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { lstat, open, rename, truncate, unlink, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { finished } from "node:stream/promises";
+import { errorFromReply, FerryError, type FileReply, type Frame, type ServerFrame } from "@ferry/protocol";
+import { AbortScope } from "../abort-scope.js";
+import { type Connection, type RequestHandler, type Turn, unexpected } from "../connection.js";
+import { localError } from "../errors.js";
+import { ProgressReporter } from "../progress.js";
+import type { TransferOptions, TransferResult } from "../types.js";
+import { hashPrefix } from "./local-file.js";
+import { createRunningHash, type RunningHash } from "./running-hash.js";
+
+/** A partial download lives beside its target under this suffix until its md5 is verified. */
+export const PART_SUFFIX = ".part";
+
+/** Downloads up to this size are collected in memory and written once verified (no resume needed). */
+export const IN_MEMORY_GET_MAX = 1024 * 1024;
+
+const WRITE_HIGH_WATER_MARK = 4 * 1024 * 1024;
+
+interface Prefix {
+  length: number;
+  md5: string;
+  hash: RunningHash;
+}
+
+export async function download(
+  conn: Connection,
+  remotePath: string,
+  localPath: string,
+  opts: TransferOptions,
+): Promise<TransferResult> {
+  // Taken synchronously so concurrent calls keep their call order on the wire.
+  const turnPromise = conn.reserveTurn();
+  const abort = new AbortScope(opts.signal, conn);
+  let turn: Turn | undefined;
+  let prefix: Prefix | null = null;
+  let handedOver = false;
+  try {
+    abort.throwIfAborted();
+    const target = resolve(localPath);
+    const part = target + PART_SUFFIX;
+    await checkTarget(target, localPath, opts.overwrite === true);
+    if (opts.resume !== false) prefix = await hashPart(part, opts.signal);
+    abort.throwIfAborted();
+    turn = await abort.race(turnPromise);
+    abort.throwIfAborted();
+
+    const id = conn.allocId();
+    const request = new GetRequest({
+      localPath,
+      remotePath,
+      target,
+      part,
+      prefix,
+      onProgress: opts.onProgress,
+    });
+    abort.goOnWire();
+    conn.register(id, request);
+    handedOver = true;
+    const header = prefix
+      ? { cmd: "get", id, path: remotePath, offset: prefix.length, prefixMd5: prefix.md5, alg: "md5" }
+      : { cmd: "get", id, path: remotePath, offset: 0 };
+    if (!conn.sendFrame(header)) await conn.drained();
+    turn.release();
+    return await request.result;
+  } catch (err) {
+    throw abort.error(err);
+  } finally {
+    if (turn) turn.release();
+    else void turnPromise.then((t) => t.release());
+    if (!handedOver) prefix?.hash.close();
+    abort.dispose();
+  }
+}
+
+async function checkTarget(target: string, localPath: string, overwrite: boolean): Promise<void> {
+  let st: Awaited<ReturnType<typeof lstat>>;
+  try {
+    st = await lstat(target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw localError(err, localPath);
+  }
+  if (st.isDirectory()) {
+    throw new FerryError("EISDIR", `local ${localPath} is a directory`, { local: true, path: localPath });
+  }
+  if (!overwrite) {
+    throw new FerryError("EEXIST", `local file ${localPath} already exists`, {
+      local: true,
+      path: localPath,
+    });
+  }
+}
+
+/** Hashes an existing `.part`, the prefix a resumed download continues from; null when there is none. */
+async function hashPart(part: string, signal: AbortSignal | undefined): Promise<Prefix | null> {
+  let file: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    file = await open(part, "r");
+    const st = await file.stat();
+    if (!st.isFile() || st.size === 0) return null;
+    const hash = createRunningHash(st.size);
+    try {
+      const length = await hashPrefix(file, st.size, hash, signal);
+      return { length, md5: await hash.peek(), hash };
+    } catch (err) {
+      hash.close();
+      throw err;
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw localError(err, part);
+  } finally {
+    await file?.close();
+  }
+}
+
+interface GetSetup {
+  localPath: string;
+  remotePath: string;
+  target: string;
+  part: string;
+  prefix: Prefix | null;
+  onProgress: TransferOptions["onProgress"];
+}
+
+/** Where received bytes go: memory for small files, the `.part` file otherwise. */
+interface Sink {
+  write(chunk: Buffer): void | Promise<void>;
+  /** Flushes and closes; never throws (errors were recorded). */
+  close(): Promise<void>;
+  /** Makes the verified bytes the target. */
+  commit(part: string, target: string): Promise<void>;
+}
+
+/**
+ * The answer to one get: `file`, one `data` frame, then `end` when the reply had no md5. Local
+ * failures (a full disk) are recorded and the payload is still read to its end, so the connection
+ * stays usable; only the server breaking the protocol breaks the connection.
+ */
+class GetRequest implements RequestHandler {
+  readonly result: Promise<TransferResult>;
+  private resolveResult!: (r: TransferResult) => void;
+  private rejectResult!: (e: FerryError) => void;
+  private state: "reply" | "data" | "end" | "over" = "reply";
+  private file: FileReply | undefined;
+  private hash: RunningHash | undefined;
+  private sink: Sink | undefined;
+  private progress: ProgressReporter | undefined;
+  private localFailure: FerryError | null = null;
+
+  constructor(private readonly setup: GetSetup) {
+    this.result = new Promise((resolve, reject) => {
+      this.resolveResult = resolve;
+      this.rejectResult = reject;
+    });
+  }
+
+  async onFrame(msg: ServerFrame, frame: Frame): Promise<boolean> {
+    if ("ok" in msg && !msg.ok) {
+      await this.stop(errorFromReply(msg));
+      return true;
+    }
+    switch (this.state) {
+      case "reply":
+        if (!("ok" in msg) || msg.type !== "file") throw unexpected(msg, "a file reply");
+        await this.start(msg);
+        return false;
+      case "data":
+        if (!("cmd" in msg) || msg.cmd !== "data") throw unexpected(msg, "a data frame");
+        await this.receive(msg, frame);
+        if (this.file?.md5 !== undefined) {
+          await this.finish(this.file.md5);
+          return true;
+        }
+        this.state = "end";
+        return false;
+      case "end":
+        if (!("cmd" in msg) || msg.cmd !== "end") throw unexpected(msg, "an end frame");
+        await this.finish(msg.md5);
+        return true;
+      default:
+        throw unexpected(msg, "nothing");
+    }
+  }
+
+  onFail(err: FerryError): void {
+    this.state = "over";
+    this.hash?.close();
+    this.setup.prefix?.hash.close();
+    this.rejectResult(err);
+  }
+
+  private async start(file: FileReply): Promise<void> {
+    const { prefix, part } = this.setup;
+    const requested = prefix?.length ?? 0;
+    if (file.offset !== 0 && file.offset !== requested) {
+      throw new FerryError("EPROTO", `the server offered offset ${file.offset}, ${requested} was asked for`);
+    }
+    if (file.offset > file.size) {
+      throw new FerryError("EPROTO", `the server's offset ${file.offset} is past its size ${file.size}`);
+    }
+    this.file = file;
+    if (file.offset > 0 && prefix) {
+      this.hash = prefix.hash;
+    } else {
+      prefix?.hash.close();
+      this.hash = createRunningHash(file.size);
+    }
+    this.state = "data";
+    this.progress = new ProgressReporter(file.size, this.setup.onProgress);
+    this.progress.begin(file.offset);
+    try {
+      if (file.offset === 0 && file.size <= IN_MEMORY_GET_MAX) {
+        this.sink = new MemorySink();
+      } else {
+        if (file.offset > 0) await truncate(part, file.offset);
+        this.sink = await FileSink.open(part, file.offset);
+      }
+    } catch (err) {
+      this.localFailure = localError(err, part);
+    }
+  }
+
+  private async receive(data: { offset: number; size: number }, frame: Frame): Promise<void> {
+    const file = this.file!;
+    if (data.offset !== file.offset || data.size !== file.size - file.offset) {
+      throw new FerryError(
+        "EPROTO",
+        `the server sent ${data.size} bytes from ${data.offset}; its file reply announced ${file.size - file.offset} from ${file.offset}`,
+      );
+    }
+    const hash = this.hash!;
+    const progress = this.progress!;
+    try {
+      for await (const chunk of frame.payload) {
+        if (!hash.update(chunk)) await hash.whenWritable();
+        if (this.localFailure === null && this.sink) {
+          try {
+            const waiting = this.sink.write(chunk);
+            if (waiting) await waiting;
+          } catch (err) {
+            this.localFailure = localError(err, this.setup.part);
+          }
+        }
+        progress.add(chunk.length);
+      }
+    } catch (err) {
+      // The connection broke mid-payload: keep what reached the disk, for a resume.
+      await this.sink?.close();
+      throw err;
+    }
+  }
+
+  private async finish(expected: string): Promise<void> {
+    this.state = "over";
+    const { part, target, localPath, remotePath } = this.setup;
+    const file = this.file!;
+    const actual = await this.hash!.digest();
+    await this.sink?.close();
+    if (this.localFailure) return this.rejectResult(this.localFailure);
+    if (actual !== expected) {
+      await unlink(part).catch(() => {});
+      return this.rejectResult(
+        new FerryError("ECHECKSUM", `md5 of the received bytes is ${actual}, the server's is ${expected}`, {
+          expected,
+          actual,
+          local: localPath,
+          remote: remotePath,
+        }),
+      );
+    }
+    try {
+      await this.sink!.commit(part, target);
+    } catch (err) {
+      return this.rejectResult(localError(err, localPath));
+    }
+    const progress = this.progress!;
+    progress.finish();
+    this.resolveResult({
+      local: localPath,
+      remote: remotePath,
+      size: file.size,
+      md5: actual,
+      transferred: progress.moved,
+      resumedFrom: file.offset,
+      seconds: progress.seconds,
+    });
+  }
+
+  /** The server answered an error: keep any partial for a later resume. */
+  private async stop(err: FerryError): Promise<void> {
+    this.state = "over";
+    this.hash?.close();
+    if (!this.hash) this.setup.prefix?.hash.close();
+    await this.sink?.close();
+    this.rejectResult(err);
+  }
+}
+
+class MemorySink implements Sink {
+  private readonly chunks: Buffer[] = [];
+
+  write(chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  async close(): Promise<void> {}
+
+  async commit(part: string, target: string): Promise<void> {
+    await writeFile(part, Buffer.concat(this.chunks));
+    await rename(part, target);
+  }
+}
+
+class FileSink implements Sink {
+  private closed: Promise<void> | null = null;
+
+  private constructor(private readonly stream: WriteStream) {}
+
+  static async open(part: string, offset: number): Promise<FileSink> {
+    const stream = createWriteStream(part, {
+      flags: offset > 0 ? "r+" : "w",
+      start: offset,
+      highWaterMark: WRITE_HIGH_WATER_MARK,
+    });
+    await once(stream, "open");
+    // Write errors are picked up from `errored` by write() and commit(); this keeps them from
+    // surfacing as an uncaught 'error' event.
+    stream.on("error", () => {});
+    return new FileSink(stream);
+  }
+
+  write(chunk: Buffer): void | Promise<void> {
+    if (this.stream.destroyed) throw this.stream.errored ?? new Error("write stream closed");
+    if (!this.stream.write(chunk)) return once(this.stream, "drain").then(() => undefined);
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      if (!this.stream.destroyed) this.stream.end();
+      try {
+        await finished(this.stream);
+      } catch {
+        // Recorded by write(); a partial that cannot be flushed simply resumes from less.
+      }
+    })();
+    return this.closed;
+  }
+
+  async commit(part: string, target: string): Promise<void> {
+    await this.close();
+    if (this.stream.errored) throw this.stream.errored;
+    await rename(part, target);
+  }
+}

@@ -1,0 +1,331 @@
+import { type FileHandle, open, stat } from "node:fs/promises";
+import {
+  type DoneReply,
+  errorFromReply,
+  FerryError,
+  type ReadyReply,
+  type ServerFrame,
+} from "@ferry/protocol";
+import { AbortScope } from "../abort-scope.js";
+import type { Connection, RequestHandler, Turn } from "../connection.js";
+import { unexpected } from "../connection.js";
+import { connectionLost, localError } from "../errors.js";
+import { ProgressReporter } from "../progress.js";
+import type { Semaphore } from "../semaphore.js";
+import type { TransferOptions, TransferResult } from "../types.js";
+import { hashPrefix, readRange, shrankError } from "./local-file.js";
+import { createRunningHash, InlineHash, type RunningHash } from "./running-hash.js";
+
+/**
+ * Files up to this size go as a streamed put: read whole (one 1 MiB block at most), hashed, and sent
+ * back to back with other requests, so many small files pipeline without a round trip each. Bigger
+ * files use a handshake put, which costs one round trip (negligible next to moving > 1 MiB) and buys
+ * resume and refusal before any payload is sent.
+ */
+export const STREAMED_PUT_MAX = 1024 * 1024;
+
+export interface UploadContext {
+  conn: Connection;
+  /** Bounds the memory of small files read ahead of their turn. */
+  readAhead: Semaphore;
+}
+
+export async function upload(
+  ctx: UploadContext,
+  localPath: string,
+  remotePath: string,
+  opts: TransferOptions,
+): Promise<TransferResult> {
+  const { conn } = ctx;
+  // Both are taken synchronously, so concurrent calls keep their call order on the wire.
+  const turnPromise = conn.reserveTurn();
+  const permit = ctx.readAhead.acquire();
+  const abort = new AbortScope(opts.signal, conn);
+  let permitState: "waiting" | "held" | "released" = "waiting";
+  const releasePermit = () => {
+    permitState = "released";
+    ctx.readAhead.release();
+  };
+  let turn: Turn | undefined;
+  try {
+    abort.throwIfAborted();
+    await abort.race(permit);
+    permitState = "held";
+    const st = await stat(localPath).catch((err) => {
+      throw localError(err, localPath);
+    });
+    if (!st.isFile()) {
+      const code = st.isDirectory() ? "EISDIR" : "EBADPATH";
+      throw new FerryError(code, `local ${localPath} is not a regular file`, {
+        local: true,
+        path: localPath,
+      });
+    }
+    const small = st.size <= STREAMED_PUT_MAX ? await readSmall(localPath, st.size) : null;
+    if (small === null) releasePermit();
+    turn = await abort.race(turnPromise);
+    abort.throwIfAborted();
+    const result =
+      small !== null
+        ? await streamedPut(conn, turn, abort, small, localPath, remotePath, opts)
+        : await handshakePut(conn, turn, abort, localPath, remotePath, opts);
+    return result;
+  } catch (err) {
+    throw abort.error(err);
+  } finally {
+    if (permitState === "held") releasePermit();
+    else if (permitState === "waiting") void permit.then(releasePermit);
+    if (turn) turn.release();
+    else void turnPromise.then((t) => t.release());
+    abort.dispose();
+  }
+}
+
+interface SmallFile {
+  bytes: Buffer;
+  md5: string;
+}
+
+/** Reads a small file whole; null when it turned out bigger than announced (it is then streamed). */
+async function readSmall(path: string, expected: number): Promise<SmallFile | null> {
+  let file: FileHandle | undefined;
+  try {
+    file = await open(path, "r");
+    const buffer = Buffer.allocUnsafe(expected + 1);
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      if (filled === buffer.length) return null;
+    }
+    const bytes = buffer.subarray(0, filled);
+    const hash = new InlineHash();
+    hash.update(bytes);
+    return { bytes, md5: hash.digestNow() };
+  } catch (err) {
+    throw localError(err, path);
+  } finally {
+    await file?.close();
+  }
+}
+
+async function streamedPut(
+  conn: Connection,
+  turn: Turn,
+  abort: AbortScope,
+  small: SmallFile,
+  localPath: string,
+  remotePath: string,
+  opts: TransferOptions,
+): Promise<TransferResult> {
+  const { bytes, md5 } = small;
+  const size = bytes.length;
+  const id = conn.allocId();
+  const replies = new PutReplies(false);
+  const progress = new ProgressReporter(size, opts.onProgress);
+  abort.goOnWire();
+  conn.register(id, replies);
+  conn.cork();
+  conn.sendFrame({
+    cmd: "put",
+    id,
+    path: remotePath,
+    size,
+    md5,
+    alg: "md5",
+    overwrite: opts.overwrite === true,
+    parents: opts.parents === true,
+  });
+  conn.sendFrame({ cmd: "data", id, offset: 0, size });
+  const flushed = size === 0 || conn.write(bytes);
+  conn.uncork();
+  progress.begin(0);
+  progress.add(size);
+  if (!flushed) await conn.drained();
+  turn.release();
+  const done = await replies.done;
+  verify(done, size, md5);
+  progress.finish();
+  return {
+    local: localPath,
+    remote: remotePath,
+    size,
+    md5,
+    transferred: size,
+    resumedFrom: 0,
+    seconds: progress.seconds,
+  };
+}
+
+async function handshakePut(
+  conn: Connection,
+  turn: Turn,
+  abort: AbortScope,
+  localPath: string,
+  remotePath: string,
+  opts: TransferOptions,
+): Promise<TransferResult> {
+  let file: FileHandle;
+  let size: number;
+  try {
+    file = await open(localPath, "r");
+    size = (await file.stat()).size;
+  } catch (err) {
+    throw localError(err, localPath);
+  }
+  let hash: RunningHash | undefined;
+  // True while the server expects more frames of this put: breaking off then desynchronises the stream.
+  let owing = false;
+  try {
+    const id = conn.allocId();
+    const replies = new PutReplies(true);
+    abort.goOnWire();
+    conn.register(id, replies);
+    owing = true;
+    if (
+      !conn.sendFrame({
+        cmd: "put",
+        id,
+        path: remotePath,
+        size,
+        alg: "md5",
+        overwrite: opts.overwrite === true,
+        parents: opts.parents === true,
+        handshake: true,
+      })
+    ) {
+      await conn.drained();
+    }
+    let ready: ReadyReply;
+    try {
+      ready = await replies.ready;
+    } catch (err) {
+      owing = false; // refused: the server expects nothing more for this put
+      throw err;
+    }
+
+    hash = createRunningHash(size);
+    let start = 0;
+    const offered = ready.offset;
+    if (offered > 0 && offered <= size && ready.prefixMd5 !== undefined && opts.resume !== false) {
+      const prefixHash = hash;
+      const read = await conn.localWork(() => hashPrefix(file, offered, prefixHash, opts.signal));
+      abort.throwIfAborted();
+      if (read === offered && (await prefixHash.peek()) === ready.prefixMd5) {
+        start = offered;
+      } else {
+        prefixHash.close();
+        hash = createRunningHash(size);
+      }
+    }
+
+    const progress = new ProgressReporter(size, opts.onProgress);
+    progress.begin(start);
+    if (!conn.sendFrame({ cmd: "data", id, offset: start, size: size - start })) await conn.drained();
+    const running = hash;
+    const sent = await readRange(file, start, size, (chunk) => {
+      const hashing = running.update(chunk);
+      const writing = conn.write(chunk);
+      progress.add(chunk.length);
+      if (hashing && writing) return undefined;
+      return Promise.all([
+        hashing ? undefined : running.whenWritable(),
+        writing ? undefined : conn.drained(),
+      ]).then(() => undefined);
+    });
+    abort.throwIfAborted();
+    if (sent !== size - start) throw shrankError(localPath);
+    const md5 = await running.digest();
+    if (!conn.sendFrame({ cmd: "end", id, md5, alg: "md5" })) await conn.drained();
+    owing = false;
+    turn.release();
+
+    const done = await replies.done;
+    verify(done, size, md5);
+    progress.finish();
+    return {
+      local: localPath,
+      remote: remotePath,
+      size,
+      md5,
+      transferred: progress.moved,
+      resumedFrom: start,
+      seconds: progress.seconds,
+    };
+  } catch (err) {
+    if (owing) conn.fail(connectionLost(`the connection was closed after a failed upload: ${describe(err)}`));
+    throw err;
+  } finally {
+    hash?.close();
+    await file.close();
+  }
+}
+
+function verify(done: DoneReply, size: number, md5: string): void {
+  if (done.size !== size || done.md5 !== md5) {
+    throw new FerryError(
+      "ECHECKSUM",
+      `the server stored ${done.size} bytes with md5 ${done.md5}, sent ${size} bytes with md5 ${md5}`,
+      {
+        expected: md5,
+        actual: done.md5,
+        size,
+        serverSize: done.size,
+      },
+    );
+  }
+}
+
+/** The replies of one put: `ready` first for a handshake put, then `done` (or an error at any point). */
+class PutReplies implements RequestHandler {
+  readonly ready: Promise<ReadyReply>;
+  readonly done: Promise<DoneReply>;
+  private resolveReady!: (r: ReadyReply) => void;
+  private rejectReady!: (e: FerryError) => void;
+  private resolveDone!: (r: DoneReply) => void;
+  private rejectDone!: (e: FerryError) => void;
+  private gotReady = false;
+
+  constructor(private readonly handshake: boolean) {
+    this.ready = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.done = new Promise((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    // Either may be left unobserved (a refused put never awaits done); the caller still sees the error.
+    this.ready.catch(() => {});
+    this.done.catch(() => {});
+  }
+
+  onFrame(msg: ServerFrame): boolean {
+    if ("ok" in msg) {
+      if (!msg.ok) {
+        this.onFail(errorFromReply(msg));
+        return true;
+      }
+      if (msg.type === "ready" && this.handshake && !this.gotReady) {
+        this.gotReady = true;
+        this.resolveReady(msg);
+        return false;
+      }
+      if (msg.type === "done" && (!this.handshake || this.gotReady)) {
+        this.resolveDone(msg);
+        return true;
+      }
+    }
+    throw unexpected(msg, this.handshake && !this.gotReady ? "ready" : "done");
+  }
+
+  onFail(err: FerryError): void {
+    this.rejectReady(err);
+    this.rejectDone(err);
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,1 +1,5 @@
-export const SERVER_NAME = "ferryd";
+export { createStreamLogger, type LogFormat, type Logger, type LogLevel, silentLogger } from "./log.js";
+export { DEFAULTS, type ServerOptions } from "./options.js";
+export { type FerryServer, startServer } from "./server.js";
+export { STAGING_DIR } from "./storage/sandbox.js";
+export { SERVER_NAME, SERVER_VERSION } from "./version.js";

@@ -1,0 +1,250 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { createStreamLogger, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
+import { DEFAULTS, type ServerOptions } from "./options.js";
+
+/** Each option: its flag, its environment variable, and the line --help prints. */
+const SPEC = {
+  root: {
+    type: "string",
+    env: "FERRY_ROOT",
+    arg: "DIR",
+    help: "directory to serve (created if missing); required",
+  },
+  host: {
+    type: "string",
+    env: "FERRY_HOST",
+    arg: "ADDR",
+    help: `address to listen on (default ${DEFAULTS.host})`,
+  },
+  port: {
+    type: "string",
+    env: "FERRY_PORT",
+    arg: "N",
+    help: `TCP port, 0 = any free port (default ${DEFAULTS.port})`,
+  },
+  "secret-file": {
+    type: "string",
+    env: "FERRY_SECRET_FILE",
+    arg: "FILE",
+    help: "file holding the shared secret (or set FERRY_SECRET); clients must authenticate",
+  },
+  "max-connections": {
+    type: "string",
+    env: "FERRY_MAX_CONNECTIONS",
+    arg: "N",
+    help: `connections at once (default ${DEFAULTS.maxConnections})`,
+  },
+  "max-per-ip": {
+    type: "string",
+    env: "FERRY_MAX_PER_IP",
+    arg: "N",
+    help: `connections per client address (default ${DEFAULTS.maxPerIp})`,
+  },
+  "idle-timeout": {
+    type: "string",
+    env: "FERRY_IDLE_TIMEOUT",
+    arg: "SECONDS",
+    help: `close connections silent this long (default ${DEFAULTS.idleTimeoutMs / 1000})`,
+  },
+  "header-timeout": {
+    type: "string",
+    env: "FERRY_HEADER_TIMEOUT",
+    arg: "SECONDS",
+    help: `a frame header must arrive whole within this time (default ${DEFAULTS.headerTimeoutMs / 1000})`,
+  },
+  "max-header": {
+    type: "string",
+    env: "FERRY_MAX_HEADER",
+    arg: "BYTES",
+    help: `largest frame header accepted (default ${DEFAULTS.maxHeaderBytes})`,
+  },
+  "max-file-size": {
+    type: "string",
+    env: "FERRY_MAX_FILE_SIZE",
+    arg: "BYTES",
+    help: "largest upload accepted, e.g. 500M, 10G (default: no limit)",
+  },
+  "read-only": {
+    type: "boolean",
+    env: "FERRY_READ_ONLY",
+    help: "refuse every write (put, mkdir, delete, rename) with EACCES",
+  },
+  "no-fsync": {
+    type: "boolean",
+    env: "FERRY_NO_FSYNC",
+    help: "do not fsync uploads before acknowledging them (faster, less durable)",
+  },
+  grace: {
+    type: "string",
+    env: "FERRY_GRACE",
+    arg: "SECONDS",
+    help: `on SIGINT/SIGTERM, time for running transfers to finish (default ${DEFAULTS.graceMs / 1000})`,
+  },
+  "stale-partial-hours": {
+    type: "string",
+    env: "FERRY_STALE_PARTIAL_HOURS",
+    arg: "H",
+    help: `remove interrupted uploads older than this (default ${DEFAULTS.stalePartialMs / 3600_000})`,
+  },
+  "insecure-no-auth": {
+    type: "boolean",
+    env: "FERRY_INSECURE_NO_AUTH",
+    help: "allow a non-loopback --host without a secret",
+  },
+  "log-level": {
+    type: "string",
+    env: "FERRY_LOG_LEVEL",
+    arg: "LEVEL",
+    help: "debug, info, warn or error (default info)",
+  },
+  "log-format": {
+    type: "string",
+    env: "FERRY_LOG_FORMAT",
+    arg: "FORMAT",
+    help: "text or json (default text)",
+  },
+  help: { type: "boolean", short: "h", help: "show this help" },
+  version: { type: "boolean", short: "V", help: "print the version" },
+} as const satisfies Record<
+  string,
+  { type: "string" | "boolean"; env?: string; arg?: string; short?: string; help: string }
+>;
+
+export type CliResult =
+  | { kind: "help"; text: string }
+  | { kind: "version" }
+  | { kind: "run"; options: ServerOptions & { logLevel: LogLevel; logFormat: LogFormat } };
+
+export class UsageError extends Error {}
+
+export function helpText(): string {
+  const rows = Object.entries(SPEC).map(([name, s]) => {
+    const short = "short" in s ? `-${s.short}, ` : "    ";
+    const flag = `${short}--${name}${"arg" in s ? ` ${s.arg}` : ""}`;
+    const env = "env" in s ? ` [${s.env}]` : "";
+    return `  ${flag.padEnd(32)}${s.help}${env}`;
+  });
+  return [
+    "usage: ferryd --root DIR [options]",
+    "",
+    "Serves one directory over the ferry protocol (TCP). Prints `listening on HOST:PORT` on stdout",
+    "once ready; logs go to stderr. Every option can also be set by the environment variable shown.",
+    "FERRY_SECRET sets the secret directly.",
+    "",
+    "options:",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+/** Reads argv and the environment (flags win) into server options; throws UsageError on bad input. */
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
+  const options = Object.fromEntries(
+    Object.entries(SPEC).map(([name, s]) => [
+      name,
+      "short" in s ? { type: s.type, short: s.short } : { type: s.type },
+    ]),
+  );
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    // No option is `multiple`, so every value is a single string or boolean.
+    values = parsed.values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return { kind: "help", text: helpText() };
+  if (values.version) return { kind: "version" };
+  const get = (name: keyof typeof SPEC): string | boolean | undefined => {
+    if (values[name] !== undefined) return values[name];
+    const s = SPEC[name];
+    const raw = "env" in s ? env[s.env] : undefined;
+    if (raw === undefined || raw === "") return undefined;
+    if (s.type === "boolean") return !/^(0|false|no|off)$/i.test(raw);
+    return raw;
+  };
+  const str = (name: keyof typeof SPEC) => get(name) as string | undefined;
+  const bool = (name: keyof typeof SPEC) => get(name) === true;
+
+  const root = str("root");
+  if (!root) throw new UsageError("--root DIR is required (or set FERRY_ROOT)");
+  let secret = env.FERRY_SECRET || undefined;
+  const secretFile = str("secret-file");
+  if (secretFile) {
+    try {
+      secret = readFileSync(secretFile, "utf8").replace(/\r?\n$/, "");
+    } catch (err) {
+      throw new UsageError(`cannot read --secret-file: ${(err as Error).message}`);
+    }
+    if (!secret) throw new UsageError(`--secret-file ${secretFile} is empty`);
+  }
+  const logLevel = (str("log-level") ?? "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+  const logFormat = (str("log-format") ?? "text") as LogFormat;
+  if (logFormat !== "text" && logFormat !== "json") throw new UsageError("--log-format must be text or json");
+  const seconds = (name: keyof typeof SPEC) => {
+    const v = number(name, str(name), 0);
+    return v === undefined ? undefined : v * 1000;
+  };
+  const staleHours = number("stale-partial-hours", str("stale-partial-hours"), 0);
+  const maxFileSize = str("max-file-size");
+  return {
+    kind: "run",
+    options: {
+      root,
+      host: str("host"),
+      port: integer("port", str("port"), 0, 65535),
+      secret,
+      maxConnections: integer("max-connections", str("max-connections"), 1),
+      maxPerIp: integer("max-per-ip", str("max-per-ip"), 1),
+      idleTimeoutMs: seconds("idle-timeout"),
+      headerTimeoutMs: seconds("header-timeout"),
+      maxHeaderBytes: integer("max-header", str("max-header"), 1024, 16 * 1024 * 1024),
+      maxFileSize: maxFileSize === undefined ? undefined : bytes("max-file-size", maxFileSize),
+      readOnly: bool("read-only"),
+      fsync: !bool("no-fsync"),
+      graceMs: seconds("grace"),
+      stalePartialMs: staleHours === undefined ? undefined : staleHours * 3600_000,
+      insecureNoAuth: bool("insecure-no-auth"),
+      logger: createStreamLogger({ level: logLevel, format: logFormat }),
+      logLevel,
+      logFormat,
+    },
+  };
+}
+
+function number(name: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min)
+    throw new UsageError(`--${name} must be a number ≥ ${min}, not ${JSON.stringify(raw)}`);
+  return v;
+}
+
+function integer(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (!/^\d+$/.test(raw) || v < min || v > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(raw)}`);
+  }
+  return v;
+}
+
+const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+function bytes(name: string, raw: string): number {
+  const m = /^(\d+)([KMGT]?)(?:i?B)?$/i.exec(raw.trim());
+  const unit = m ? UNITS[(m[2] ?? "").toUpperCase()] : undefined;
+  if (!m || unit === undefined)
+    throw new UsageError(`--${name} must be a size like 1048576, 500M or 10G, not ${JSON.stringify(raw)}`);
+  const v = Number(m[1]) * unit;
+  if (!Number.isSafeInteger(v)) throw new UsageError(`--${name} is too large`);
+  return v;
+}

@@ -1,0 +1,49 @@
+import type { Frame } from "@ferry/protocol";
+import type { AuthBackoff } from "./auth.js";
+import type { ResolvedOptions } from "./options.js";
+import type { ChecksumCache } from "./storage/checksums.js";
+import type { Sandbox } from "./storage/sandbox.js";
+import type { Staging } from "./storage/staging.js";
+
+/** What every connection of one server shares. */
+export interface ServerContext {
+  readonly options: ResolvedOptions;
+  readonly sandbox: Sandbox;
+  readonly staging: Staging;
+  readonly checksums: ChecksumCache;
+  readonly backoff: AuthBackoff;
+}
+
+/** A finished transfer, for the log line. */
+export interface TransferRecord {
+  cmd: "put" | "get";
+  path: string;
+  /** Bytes moved over the wire (a resumed transfer moves fewer than `size`). */
+  bytes: number;
+  size: number;
+  offset: number;
+  seconds: number;
+  /** "ok" or an error code. */
+  result: string;
+}
+
+/**
+ * What a command may do with its connection: send frames (always whole, with backpressure) and, for
+ * put, read the frames that carry its payload. Commands throw FerryError before they send anything;
+ * the session turns that into an error reply.
+ */
+export interface SessionIO {
+  readonly server: ServerContext;
+  readonly addr: string;
+  send(header: object): Promise<void>;
+  sendData(
+    header: { cmd: "data"; id: number; offset: number; size: number },
+    source: AsyncIterable<Buffer>,
+  ): Promise<void>;
+  /** The next frame from the client, or null when it closed cleanly between frames. */
+  nextFrame(): Promise<Frame | null>;
+  /** Hands a frame a command read but does not own back to the session, to be handled next. */
+  unread(frame: Frame): void;
+  /** Notes a transfer for the log. */
+  transfer(record: TransferRecord): void;
+}

@@ -1,0 +1,78 @@
+import { DEFAULT_MAX_HEADER_BYTES, DEFAULT_PORT, MAX_SIZE } from "@ferry/protocol";
+import type { Logger } from "./log.js";
+import { silentLogger } from "./log.js";
+
+/** Everything `startServer` accepts; only `root` is required. Times are in milliseconds. */
+export interface ServerOptions {
+  root: string;
+  /** Address to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** TCP port; 0 picks a free one. Default 2121. */
+  port?: number;
+  /** Shared secret: clients must answer an HMAC-SHA256 challenge. No secret, no auth. */
+  secret?: string;
+  /** Default 256. */
+  maxConnections?: number;
+  /** Default 32. */
+  maxPerIp?: number;
+  /** Close a connection after this long without a byte in either direction. Default 300_000. */
+  idleTimeoutMs?: number;
+  /** A header must arrive whole this long after its first byte. Default 30_000. */
+  headerTimeoutMs?: number;
+  /** Default 65536. */
+  maxHeaderBytes?: number;
+  /** Largest file a put may declare. Default: no limit (2^53−1). */
+  maxFileSize?: number;
+  /** Every write (put, mkdir, delete, rename) gets EACCES. */
+  readOnly?: boolean;
+  /** fsync file and directory before a put is acknowledged. Default true. */
+  fsync?: boolean;
+  /** On close, how long running transfers may go on. Default 10_000. */
+  graceMs?: number;
+  /** Interrupted uploads older than this are removed. Default 24 h. */
+  stalePartialMs?: number;
+  /** Allow a non-loopback host without a secret. */
+  insecureNoAuth?: boolean;
+  /** Default: silent. */
+  logger?: Logger;
+}
+
+export type ResolvedOptions = Required<Omit<ServerOptions, "secret">> & { secret: string | undefined };
+
+export const DEFAULTS = {
+  host: "127.0.0.1",
+  port: DEFAULT_PORT,
+  maxConnections: 256,
+  maxPerIp: 32,
+  idleTimeoutMs: 300_000,
+  headerTimeoutMs: 30_000,
+  maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+  graceMs: 10_000,
+  stalePartialMs: 24 * 3600_000,
+} as const;
+
+export function resolveOptions(o: ServerOptions): ResolvedOptions {
+  return {
+    root: o.root,
+    host: o.host ?? DEFAULTS.host,
+    port: o.port ?? DEFAULTS.port,
+    secret: o.secret === "" ? undefined : o.secret,
+    maxConnections: o.maxConnections ?? DEFAULTS.maxConnections,
+    maxPerIp: o.maxPerIp ?? DEFAULTS.maxPerIp,
+    idleTimeoutMs: o.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+    headerTimeoutMs: o.headerTimeoutMs ?? DEFAULTS.headerTimeoutMs,
+    maxHeaderBytes: o.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes,
+    maxFileSize: o.maxFileSize ?? MAX_SIZE,
+    readOnly: o.readOnly ?? false,
+    fsync: o.fsync ?? true,
+    graceMs: o.graceMs ?? DEFAULTS.graceMs,
+    stalePartialMs: o.stalePartialMs ?? DEFAULTS.stalePartialMs,
+    insecureNoAuth: o.insecureNoAuth ?? false,
+    logger: o.logger ?? silentLogger,
+  };
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

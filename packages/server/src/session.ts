@@ -1,0 +1,271 @@
+import type { Socket } from "node:net";
+import {
+  type ClientFrame,
+  errorReplyOf,
+  FerryError,
+  type Frame,
+  FrameReader,
+  PROTOCOL_VERSION,
+  parseClientFrame,
+  toFerryError,
+  writeDataFrame,
+  writeFrame,
+} from "@ferry/protocol";
+import { checkAnswer, newChallenge } from "./auth.js";
+import { dispatch } from "./commands/index.js";
+import type { ServerContext, SessionIO, TransferRecord } from "./context.js";
+import { SocketSource } from "./socket-source.js";
+import { SERVER_NAME, SERVER_VERSION } from "./version.js";
+
+/** How long a closing connection waits for the peer to read the last frame before it is cut. */
+const LINGER_MS = 1_000;
+
+/**
+ * One connection: hello and auth, then requests handled strictly one after another in arrival
+ * order, each answered completely before the next is read.
+ */
+export class Session implements SessionIO {
+  readonly addr: string;
+  private readonly source: SocketSource;
+  private readonly reader: FrameReader;
+  private state: "hello" | "auth" | "ready" = "hello";
+  private challenge = "";
+  private pushedBack: Frame | null = null;
+  private awaitingHeader = false;
+  private headerTimer: NodeJS.Timeout | null = null;
+  private midFrame = false;
+  private busy = false;
+  private closing = false;
+  private finished = false;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly server: ServerContext,
+    private readonly log: (
+      level: "debug" | "info" | "warn",
+      msg: string,
+      fields?: Record<string, unknown>,
+    ) => void,
+  ) {
+    this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.source = new SocketSource(socket);
+    this.reader = new FrameReader(this.source, { maxHeaderBytes: server.options.maxHeaderBytes });
+    this.source.onChunk = () => this.startHeaderClock();
+    socket.setNoDelay(true);
+    socket.on("error", () => {}); // surfaced by the reader as ECONNLOST
+    socket.setTimeout(server.options.idleTimeoutMs, () => this.onIdle());
+  }
+
+  /** Serves the connection until it ends; never rejects. */
+  async run(): Promise<void> {
+    let reason = "closed by client";
+    try {
+      reason = await this.loop();
+    } catch (err) {
+      const e = toFerryError(err);
+      reason = `${e.code}: ${e.message}`;
+      if (e.code !== "ECONNLOST" && !this.midFrame && !this.socket.destroyed) {
+        await this.send(errorReplyOf(null, e)).catch(() => {});
+      }
+    } finally {
+      this.finish(reason);
+    }
+  }
+
+  /** Graceful stop: close now if idle, otherwise after the request in progress. */
+  shutdown(): void {
+    this.closing = true;
+    if (!this.busy) this.source.abort(new FerryError("ECONNLOST", "server shutting down"));
+  }
+
+  /** Hard stop: an upload in progress is kept as a resumable partial. */
+  destroy(): void {
+    this.source.abort(new FerryError("ECONNLOST", "server shutting down"));
+    this.socket.destroy();
+  }
+
+  private async loop(): Promise<string> {
+    while (!this.closing) {
+      const frame = await this.nextFrame();
+      if (!frame) return "closed by client";
+      const parsed = parseClientFrame(frame.header);
+      if (!parsed.ok) {
+        const fatal = this.state !== "ready";
+        await this.send(errorReplyOf(parsed.id, fatal ? this.notReady(parsed.error) : parsed.error));
+        if (fatal) return `rejected before ready: ${parsed.error.code}`;
+        continue;
+      }
+      const msg = parsed.value;
+      if (msg.cmd === "data" || msg.cmd === "end") continue; // orphans: a refused put's payload
+      if (this.state !== "ready") {
+        const stop = await this.handshake(msg);
+        if (stop) return stop;
+        continue;
+      }
+      if (msg.cmd === "hello" || msg.cmd === "auth") {
+        await this.send(
+          errorReplyOf(msg.id, new FerryError("EPROTO", `${msg.cmd} after the session started`)),
+        );
+        continue;
+      }
+      this.busy = true;
+      try {
+        await dispatch(msg, this);
+        if (msg.cmd === "bye") return "bye";
+      } catch (err) {
+        const e = toFerryError(err);
+        if (e.code === "ECONNLOST" || e.code === "ETIMEDOUT" || this.midFrame) throw e;
+        await this.send(errorReplyOf(msg.id, e));
+      } finally {
+        this.busy = false;
+      }
+    }
+    return "server shutting down";
+  }
+
+  /** A request that fails validation before the session is ready ends the session. */
+  private notReady(err: FerryError): FerryError {
+    if (this.state === "auth") return new FerryError("EAUTH", "authenticate first");
+    return err.code === "EPROTO" ? err : new FerryError("EPROTO", "the first frame must be hello");
+  }
+
+  /** hello and auth. Returns a reason to close, or null to go on. */
+  private async handshake(msg: Exclude<ClientFrame, { cmd: "data" | "end" }>): Promise<string | null> {
+    if (this.state === "hello") {
+      if (msg.cmd !== "hello") {
+        await this.send(errorReplyOf(msg.id, new FerryError("EPROTO", "the first frame must be hello")));
+        return "no hello";
+      }
+      if (msg.version !== PROTOCOL_VERSION) {
+        const e = new FerryError(
+          "EVERSION",
+          `protocol version ${msg.version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+        );
+        await this.send(errorReplyOf(msg.id, e));
+        return "unsupported version";
+      }
+      const secret = this.server.options.secret;
+      const reply: Record<string, unknown> = {
+        ok: true,
+        id: msg.id,
+        type: "hello",
+        version: PROTOCOL_VERSION,
+        server: `${SERVER_NAME}/${SERVER_VERSION}`,
+        auth: secret !== undefined,
+      };
+      if (secret !== undefined) {
+        this.challenge = newChallenge();
+        reply.challenge = this.challenge;
+        this.state = "auth";
+      } else {
+        this.state = "ready";
+      }
+      this.log("debug", "hello", { addr: this.addr, client: msg.client });
+      await this.send(reply);
+      return null;
+    }
+    const secret = this.server.options.secret as string;
+    const ip = this.socket.remoteAddress ?? "?";
+    if (msg.cmd === "auth" && checkAnswer(secret, this.challenge, msg.hmac)) {
+      this.server.backoff.succeed(ip);
+      this.state = "ready";
+      this.log("info", "auth ok", { addr: this.addr });
+      await this.send({ ok: true, id: msg.id, type: "ok" });
+      return null;
+    }
+    const wrong = msg.cmd === "auth";
+    if (wrong) {
+      const delay = this.server.backoff.fail(ip);
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+    const e = new FerryError("EAUTH", wrong ? "wrong answer to the auth challenge" : "authenticate first");
+    this.log("warn", "auth failed", { addr: this.addr, reason: wrong ? "wrong" : "missing" });
+    await this.send(errorReplyOf(msg.id, e));
+    return wrong ? "auth failed" : "auth missing";
+  }
+
+  // ---- SessionIO ----
+
+  async nextFrame(): Promise<Frame | null> {
+    if (this.pushedBack) {
+      const frame = this.pushedBack;
+      this.pushedBack = null;
+      return frame;
+    }
+    this.awaitingHeader = true;
+    try {
+      return await this.reader.next();
+    } finally {
+      this.awaitingHeader = false;
+      this.stopHeaderClock();
+    }
+  }
+
+  unread(frame: Frame): void {
+    this.pushedBack = frame;
+  }
+
+  async send(header: object): Promise<void> {
+    await writeFrame(this.socket, header);
+  }
+
+  async sendData(
+    header: { cmd: "data"; id: number; offset: number; size: number },
+    source: AsyncIterable<Buffer>,
+  ): Promise<void> {
+    this.midFrame = true;
+    await writeDataFrame(this.socket, header, source);
+    this.midFrame = false;
+  }
+
+  transfer(record: TransferRecord): void {
+    const mbps = record.seconds > 0 ? record.bytes / 1e6 / record.seconds : 0;
+    this.log("info", "transfer", {
+      addr: this.addr,
+      cmd: record.cmd,
+      path: record.path,
+      bytes: record.bytes,
+      size: record.size,
+      offset: record.offset,
+      seconds: Number(record.seconds.toFixed(3)),
+      mbps: Number(mbps.toFixed(1)),
+      result: record.result,
+    });
+  }
+
+  // ---- timers and the end ----
+
+  private startHeaderClock(): void {
+    if (!this.awaitingHeader || this.headerTimer) return;
+    this.headerTimer = setTimeout(() => {
+      this.source.abort(new FerryError("ETIMEDOUT", "a header took too long to arrive"));
+    }, this.server.options.headerTimeoutMs);
+  }
+
+  private stopHeaderClock(): void {
+    if (this.headerTimer) clearTimeout(this.headerTimer);
+    this.headerTimer = null;
+  }
+
+  private onIdle(): void {
+    const e = new FerryError(
+      "ETIMEDOUT",
+      `no byte for ${Math.round(this.server.options.idleTimeoutMs / 1000)} s`,
+    );
+    // Waiting on the peer: the loop wakes and says why. Stuck writing to a peer that does not read:
+    // nothing more can be said on this connection.
+    if (this.source.waiting && !this.midFrame) this.source.abort(e);
+    else this.socket.destroy();
+  }
+
+  private finish(reason: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stopHeaderClock();
+    this.socket.setTimeout(0);
+    this.log("info", "disconnect", { addr: this.addr, reason });
+    if (this.socket.destroyed) return;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+  }
+}

@@ -1,0 +1,64 @@
+import type { FileHandle } from "node:fs/promises";
+
+export const WRITE_CHUNK = 1024 * 1024;
+
+/**
+ * Gathers the small chunks a socket delivers into 1 MiB writes at increasing positions, with one
+ * write in flight while the next buffer fills: the disk and the network work at the same time, and
+ * memory stays at two buffers whatever the file size.
+ */
+export class CoalescingWriter {
+  private buf = Buffer.allocUnsafe(WRITE_CHUNK);
+  private used = 0;
+  private inFlight: Promise<void> | null = null;
+
+  constructor(
+    private readonly fh: FileHandle,
+    private position: number,
+  ) {}
+
+  /** Bytes handed over so far, written or not, counted from the start of the file. */
+  get end(): number {
+    return this.position + this.used;
+  }
+
+  async push(chunk: Buffer): Promise<void> {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(WRITE_CHUNK - this.used, chunk.length - off);
+      chunk.copy(this.buf, this.used, off, off + n);
+      this.used += n;
+      off += n;
+      if (this.used === WRITE_CHUNK) await this.spill();
+    }
+  }
+
+  /** Writes everything handed over so far; resolves when it is all written. */
+  async flush(): Promise<void> {
+    if (this.used > 0) await this.spill();
+    const last = this.inFlight;
+    this.inFlight = null;
+    if (last) await last;
+  }
+
+  private async spill(): Promise<void> {
+    if (this.inFlight) await this.inFlight;
+    const data = this.buf.subarray(0, this.used);
+    const at = this.position;
+    this.position += this.used;
+    this.buf = Buffer.allocUnsafe(WRITE_CHUNK);
+    this.used = 0;
+    const write = writeAll(this.fh, data, at);
+    // Awaited by the next spill or flush; until then a failure must not count as unhandled.
+    write.catch(() => {});
+    this.inFlight = write;
+  }
+}
+
+async function writeAll(fh: FileHandle, data: Buffer, at: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await fh.write(data, done, data.length - done, at + done);
+    done += bytesWritten;
+  }
+}

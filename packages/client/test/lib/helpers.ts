@@ -1,0 +1,182 @@
+import { createCipheriv, createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { type ServerOptions, STAGING_DIR, startServer } from "@ferry/server";
+import { onTestFinished } from "vitest";
+import { type ConnectOptions, connect, type FerrySession } from "../../src/lib/index.js";
+
+export const MiB = 1024 * 1024;
+
+/** A temp directory removed when the test finishes, pass or fail. */
+export async function tempDir(prefix = "ferry-client-"): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  onTestFinished(() => rm(dir, { recursive: true, force: true, maxRetries: 3 }));
+  return dir;
+}
+
+export interface TestServer {
+  root: string;
+  host: string;
+  port: number;
+}
+
+/** The real ferryd in-process on 127.0.0.1, port 0, over a fresh root; closed when the test finishes. */
+export async function testServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const root = await tempDir("ferry-root-");
+  const server = await startServer({ root, host: "127.0.0.1", port: 0, fsync: false, ...options });
+  onTestFinished(() => server.close());
+  return { root, host: server.host, port: server.port };
+}
+
+/** A session closed when the test finishes. */
+export async function session(
+  target: { host: string; port: number },
+  options: Partial<ConnectOptions> = {},
+): Promise<FerrySession> {
+  const s = await connect({ host: target.host, port: target.port, ...options });
+  onTestFinished(() => s.close());
+  return s;
+}
+
+/** Deterministic pseudo-random bytes (AES-128-CTR keystream of md5(seed)), streamed to a file. */
+export async function writeRandomFile(path: string, size: number, seed = "ferry"): Promise<void> {
+  const key = createHash("md5").update(seed).digest();
+  const cipher = createCipheriv("aes-128-ctr", key, Buffer.alloc(16));
+  const zeros = Buffer.alloc(MiB);
+  let left = size;
+  const source = new Readable({
+    read() {
+      if (left === 0) return void this.push(null);
+      const n = Math.min(left, MiB);
+      left -= n;
+      this.push(cipher.update(zeros.subarray(0, n)));
+    },
+  });
+  await pipeline(source, createWriteStream(path));
+}
+
+export async function md5File(path: string): Promise<string> {
+  const hash = createHash("md5");
+  for await (const chunk of createReadStream(path, { highWaterMark: MiB })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** Resolves once the server has kept an interrupted upload (a `.partial` in its staging folder). */
+export async function waitForServerPartial(root: string): Promise<void> {
+  for (;;) {
+    const names = await readdir(join(root, STAGING_DIR)).catch(() => [] as string[]);
+    if (names.some((n) => n.endsWith(".partial"))) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export type Direction = "up" | "down";
+
+export interface ProxyRules {
+  /** Flip (xor 0xff) the byte at this position of the stream in this direction. */
+  flip?: { direction: Direction; at: number };
+  /** Cut both connections once this many bytes went in this direction (the rest is not forwarded). */
+  cut?: { direction: Direction; after: number };
+  /** Stop forwarding (without closing) once this many bytes went in this direction. */
+  stall?: { direction: Direction; after: number };
+}
+
+export interface TestProxy {
+  host: string;
+  port: number;
+  /** Resolves when the stall point is reached. */
+  stalled: Promise<void>;
+  /** Resolves when the cut happened. */
+  cutDone: Promise<void>;
+}
+
+/** A TCP proxy in front of the server that corrupts, cuts or stalls the byte stream at exact positions. */
+export async function testProxy(
+  target: { host: string; port: number },
+  rules: ProxyRules,
+): Promise<TestProxy> {
+  const sockets = new Set<Socket>();
+  let onStall!: () => void;
+  let onCut!: () => void;
+  const stalled = new Promise<void>((r) => (onStall = r));
+  const cutDone = new Promise<void>((r) => (onCut = r));
+  const server: Server = createServer((client) => {
+    const upstream = tcpConnect({ host: target.host, port: target.port });
+    sockets.add(client);
+    sockets.add(upstream);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", close);
+    upstream.on("error", close);
+    client.on("close", close);
+    upstream.on("close", close);
+    const pump = (from: Socket, to: Socket, direction: Direction) => {
+      let seen = 0;
+      let stopped = false;
+      from.on("data", (chunk: Buffer) => {
+        if (stopped) return;
+        let out = chunk;
+        const start = seen;
+        seen += chunk.length;
+        const flip = rules.flip;
+        if (flip?.direction === direction && flip.at >= start && flip.at < seen) {
+          out = Buffer.from(chunk);
+          out[flip.at - start] = (out[flip.at - start] ?? 0) ^ 0xff;
+        }
+        const limit =
+          rules.cut?.direction === direction
+            ? rules.cut.after
+            : rules.stall?.direction === direction
+              ? rules.stall.after
+              : Number.POSITIVE_INFINITY;
+        if (seen >= limit) {
+          stopped = true;
+          const keep = out.subarray(0, limit - start);
+          if (rules.cut?.direction === direction) {
+            to.write(keep, () => {
+              close();
+              onCut();
+            });
+          } else {
+            to.write(keep);
+            onStall();
+          }
+          return;
+        }
+        if (!to.write(out)) {
+          from.pause();
+          to.once("drain", () => from.resume());
+        }
+      });
+    };
+    pump(client, upstream, "up");
+    pump(upstream, client, "down");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  onTestFinished(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("proxy has no port");
+  return { host: "127.0.0.1", port: address.port, stalled, cutDone };
+}
+
+/** Awaits a promise expected to reject; returns the error. */
+export async function rejection(
+  promise: Promise<unknown>,
+): Promise<{ code?: string; details?: Record<string, unknown> }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as { code?: string; details?: Record<string, unknown> };
+  }
+  throw new Error("expected a rejection");
+}

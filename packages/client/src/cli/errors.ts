@@ -30,7 +30,7 @@ export function codeOf(err: unknown): string {
 }
 
 /** Node's fs messages already start with the code ("ENOENT: no such file..."); keep one copy. */
-function messageOf(err: unknown, code: string): string {
+export function messageOf(err: unknown, code: string = codeOf(err)): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message;
 }

@@ -1,2 +1,168 @@
-// Placeholder until the client lands (issue 4): prints usage only.
-process.stdout.write("usage: ferry [options] [host[:port]]\n");
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import readline from "node:readline";
+import type { ReadStream, WriteStream } from "node:tty";
+import { batchLines, quoteWord, splitCommands } from "./args.js";
+import { completionSources } from "./completion.js";
+import { CliError, describeError } from "./errors.js";
+import { historyFile } from "./history.js";
+import { processIo } from "./io.js";
+import { HELP, type ParsedOptions, parseOptions } from "./options.js";
+import { InquirerPrompter, NoPrompter } from "./prompts.js";
+import { repl } from "./repl.js";
+import { Runner } from "./runner.js";
+import { CliState } from "./state.js";
+import { CommandKeys } from "./terminal.js";
+
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+const EXIT_INTERRUPTED = 130;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return `ferry ${pkg.version}`;
+}
+
+/** Runs `!cmd`. The child gets the terminal; Ctrl-C is for it, not for us, while it runs. */
+function runShell(
+  command: string,
+  cwd: string,
+  interactive: boolean,
+  keys: CommandKeys | null,
+): Promise<number> {
+  keys?.release();
+  const ignore = (): void => {};
+  process.on("SIGINT", ignore);
+  return new Promise<number>((resolve) => {
+    const child = spawn(command, {
+      shell: true,
+      cwd,
+      // In batch mode stdin holds our own commands; the child must not eat them.
+      stdio: interactive ? "inherit" : ["ignore", "inherit", "inherit"],
+    });
+    child.on("error", () => resolve(127));
+    child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  }).finally(() => {
+    process.off("SIGINT", ignore);
+    keys?.reclaim();
+  });
+}
+
+/** -c, -b and piped stdin: run line by line, stop at the first failure not prefixed with `-`. */
+async function runLines(lines: Iterable<string> | AsyncIterable<string>, runner: Runner): Promise<number> {
+  let current: AbortController | null = null;
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+    current?.abort();
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    for await (const line of lines) {
+      if (interrupted) return EXIT_INTERRUPTED;
+      current = new AbortController();
+      const result = await runner.run(line, current.signal);
+      current = null;
+      if (result.quit) return 0;
+      if (!result.ok) return result.code === "EABORTED" || interrupted ? EXIT_INTERRUPTED : EXIT_FAILURE;
+    }
+    return interrupted ? EXIT_INTERRUPTED : 0;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+async function* stdinLines(): AsyncIterable<string> {
+  const rl = readline.createInterface({
+    input: process.stdin,
+    terminal: false,
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  for await (const line of rl) {
+    const trimmed = line.trim();
+    if (trimmed !== "" && !trimmed.startsWith("#")) yield trimmed;
+  }
+}
+
+async function run(opts: ParsedOptions): Promise<number> {
+  const io = processIo();
+  const onTerminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const interactive = onTerminal && opts.command === undefined && opts.batch === undefined;
+  const keys = interactive ? new CommandKeys(process.stdin as ReadStream) : null;
+  const prompter = onTerminal ? new InquirerPrompter(keys ?? undefined) : new NoPrompter();
+  const state = new CliState(process.cwd(), opts.secret);
+  const runner = new Runner({
+    state,
+    options: { yes: opts.yes, progress: opts.progress, json: opts.json, port: opts.port },
+    io,
+    prompter,
+    shell: (command, cwd) => runShell(command, cwd, interactive, keys),
+    errorPrefix: interactive ? "" : "ferry: ",
+  });
+
+  try {
+    if (opts.host !== undefined) {
+      const opened = await runner.run(`open ${quoteWord(opts.host)}`, new AbortController().signal);
+      if (!opened.ok) return EXIT_FAILURE;
+    }
+    if (opts.command !== undefined) return await runLines(splitCommands(opts.command), runner);
+    if (opts.batch !== undefined) {
+      let content: string;
+      try {
+        content = readFileSync(opts.batch, "utf8");
+      } catch (err) {
+        io.err(`ferry: -b ${opts.batch}: ${describeError(err)}`);
+        return EXIT_USAGE;
+      }
+      return await runLines(batchLines(content), runner);
+    }
+    if (!interactive || !keys) return await runLines(stdinLines(), runner);
+    await repl({
+      input: process.stdin as ReadStream,
+      output: process.stdout as WriteStream,
+      runner,
+      keys,
+      sources: completionSources(state),
+      historyFile: historyFile(),
+    });
+    return 0;
+  } finally {
+    await state.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts: ParsedOptions;
+  try {
+    opts = parseOptions(argv, process.env);
+  } catch (err) {
+    process.stderr.write(`ferry: ${err instanceof CliError ? err.message : describeError(err)}\n`);
+    process.stderr.write("try ferry --help\n");
+    return EXIT_USAGE;
+  }
+  if (opts.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (opts.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  return run(opts);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // A terminal or socket handle left behind must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (err: unknown) => {
+    // Only a bug lands here; still one line, no stack trace, unless FERRY_DEBUG asks for it.
+    process.stderr.write(`ferry: ${describeError(err)}\n`);
+    if (process.env.FERRY_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
+    process.exit(EXIT_FAILURE);
+  },
+);

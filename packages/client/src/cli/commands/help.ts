@@ -1,0 +1,35 @@
+import { usage } from "../errors.js";
+import type { CommandSpec } from "./types.js";
+
+/** Built with the table so it can describe every command, itself included. */
+export function helpCommand(
+  table: () => readonly CommandSpec[],
+  find: (name: string) => CommandSpec | undefined,
+) {
+  const help: CommandSpec = {
+    name: "help",
+    aliases: ["?"],
+    usage: "help [COMMAND]",
+    summary: "list commands, or describe one",
+    args: ["command"],
+    async run(ctx, args) {
+      if (args.length > 1) throw usage(this.usage);
+      const name = args[0]?.text;
+      if (name !== undefined) {
+        const spec = find(name);
+        if (!spec) throw usage(`unknown command "${name}"; type help for the list`);
+        ctx.io.out(spec.usage);
+        ctx.io.out(`  ${spec.summary}`);
+        if (spec.details) ctx.io.out(`  ${spec.details}`);
+        if (spec.aliases?.length) ctx.io.out(`  also: ${spec.aliases.join(", ")}`);
+        return undefined;
+      }
+      const width = Math.max(...table().map((s) => s.usage.length));
+      for (const s of table()) ctx.io.out(`${s.usage.padEnd(width)}  ${s.summary}`);
+      ctx.io.out("");
+      ctx.io.out("Prefix a command with - to go on after it fails (batch mode).");
+      return undefined;
+    },
+  };
+  return help;
+}

@@ -1,0 +1,54 @@
+import { cd, lcd, lpwd, pwd } from "./cd.js";
+import { get } from "./get.js";
+import { helpCommand } from "./help.js";
+import { lls } from "./lls.js";
+import { ls } from "./ls.js";
+import { mget } from "./mget.js";
+import { mkdir } from "./mkdir.js";
+import { mput } from "./mput.js";
+import { close, open } from "./open.js";
+import { put } from "./put.js";
+import { quit } from "./quit.js";
+import { rename } from "./rename.js";
+import { rm, rmdir } from "./rm.js";
+import { shell } from "./shell.js";
+import { stat } from "./stat.js";
+import type { CommandSpec } from "./types.js";
+
+const base: CommandSpec[] = [
+  open,
+  close,
+  put,
+  get,
+  mput,
+  mget,
+  ls,
+  cd,
+  pwd,
+  lcd,
+  lpwd,
+  lls,
+  mkdir,
+  rm,
+  rmdir,
+  rename,
+  stat,
+];
+
+export const COMMANDS: readonly CommandSpec[] = [
+  ...base,
+  helpCommand(() => COMMANDS, findCommand),
+  quit,
+  shell,
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name || c.aliases?.includes(name));
+}
+
+/** Every name a person may type first on a line, for completion. */
+export function commandNames(): string[] {
+  return COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])])
+    .filter((n) => n !== "!" && n !== "?")
+    .sort();
+}

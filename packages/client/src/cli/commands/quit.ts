@@ -1,0 +1,12 @@
+import type { CommandSpec } from "./types.js";
+
+export const quit: CommandSpec = {
+  name: "quit",
+  aliases: ["exit", "bye"],
+  usage: "quit",
+  summary: "disconnect and leave",
+  args: ["none"],
+  async run() {
+    return "quit";
+  },
+};

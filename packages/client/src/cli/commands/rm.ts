@@ -1,0 +1,69 @@
+import { printable } from "../../lib/index.js";
+import { takeFlags } from "../args.js";
+import { CliError, usage } from "../errors.js";
+import { expandGlob } from "../glob.js";
+import { joinRemote, resolveRemote } from "../paths.js";
+import { remoteLister } from "../transfer/remote.js";
+import type { CommandSpec } from "./types.js";
+
+export const rm: CommandSpec = {
+  name: "rm",
+  aliases: ["delete"],
+  usage: "rm [-r] PATTERN...",
+  summary: "delete remote files (globs; -r: directories with their contents)",
+  details: "Asks before deleting more than one file matched by a glob (--yes: delete without asking).",
+  args: ["remote"],
+  async run(ctx, args) {
+    const { flags, rest } = takeFlags(args, "rf");
+    if (rest.length === 0) throw usage(this.usage);
+    const recursive = flags.has("r");
+    const session = await ctx.session();
+    const targets: { path: string; type?: string }[] = [];
+    let globbed = 0;
+    for (const t of rest) {
+      if (!t.glob) {
+        targets.push({ path: resolveRemote(ctx.state.remoteCwd, t.text) });
+        continue;
+      }
+      const matches = await expandGlob(t.pattern, ctx.state.remoteCwd, remoteLister(session), joinRemote);
+      if (matches.length === 0) throw new CliError("ENOENT", `no remote match for ${printable(t.text)}`);
+      globbed += matches.length;
+      for (const m of matches) targets.push({ path: m.path, type: m.entry?.type });
+    }
+    for (const t of targets) {
+      t.type ??= (await session.stat(t.path)).type;
+      if (t.type === "dir" && !recursive) {
+        throw new CliError("EISDIR", `${printable(t.path)} is a directory; use rmdir, or rm -r`);
+      }
+    }
+    if (globbed > 1 && !ctx.options.yes && !flags.has("f")) {
+      const ok = await ctx.prompter.confirm(`delete ${targets.length} files?`);
+      if (!ok) throw new CliError("EABORTED", "nothing deleted");
+    }
+    try {
+      await Promise.all(targets.map((t) => session.delete(t.path, { recursive })));
+    } finally {
+      ctx.state.forgetListings();
+    }
+    return undefined;
+  },
+};
+
+export const rmdir: CommandSpec = {
+  name: "rmdir",
+  usage: "rmdir PATH...",
+  summary: "delete empty remote directories",
+  args: ["remote"],
+  async run(ctx, args) {
+    if (args.length === 0) throw usage(this.usage);
+    const session = await ctx.session();
+    for (const t of args) {
+      const target = resolveRemote(ctx.state.remoteCwd, t.text);
+      const entry = await session.stat(target);
+      if (entry.type !== "dir") throw new CliError("ENOTDIR", `${printable(target)} is not a directory`);
+      await session.delete(target);
+    }
+    ctx.state.forgetListings();
+    return undefined;
+  },
+};

@@ -1,0 +1,92 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { CliError, usage } from "./errors.js";
+import { parsePort } from "./paths.js";
+
+export const DEFAULT_PORT = 2121;
+
+export const HELP = `usage: ferry [options] [host[:port]]
+
+Copies files to and from a ferryd server. Without -c or -b: an interactive ftp> prompt on a
+terminal, or one command per line from stdin.
+
+options:
+  --port PORT          port when the host has none (default ${DEFAULT_PORT})
+  --secret-file FILE   read the shared secret from FILE (or set FERRY_SECRET)
+  -c "CMD; CMD"        run these commands and exit
+  -b FILE              run the commands in FILE (one per line, # comments) and exit
+  -y, --yes            answer yes to overwrite and delete questions
+  --no-progress        no progress bars
+  --json               JSON lines for ls, stat, transfers and errors
+  -h, --help           this help
+  -V, --version        print the version
+
+In -c, -b and stdin mode ferry stops at the first failing command; prefix a command with - to go on.
+Exit status: 0 when every command succeeded, 1 when one failed, 2 for bad options, 130 on Ctrl-C.
+Type help at the prompt for the commands.`;
+
+export type Mode = { kind: "commands"; lines: string[] } | { kind: "batch"; file: string } | { kind: "auto" };
+
+export interface ParsedOptions {
+  help: boolean;
+  version: boolean;
+  host: string | undefined;
+  port: number;
+  secret: string | undefined;
+  yes: boolean;
+  progress: boolean;
+  json: boolean;
+  command: string | undefined;
+  batch: string | undefined;
+}
+
+/** Reads argv (without node and the script). Throws EUSAGE with a one-line reason. */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOptions {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        port: { type: "string" },
+        "secret-file": { type: "string" },
+        command: { type: "string", short: "c" },
+        batch: { type: "string", short: "b" },
+        yes: { type: "boolean", short: "y" },
+        "no-progress": { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    }));
+  } catch (err) {
+    throw usage((err as Error).message);
+  }
+  if (positionals.length > 1) throw usage(`one host expected, got ${positionals.length}`);
+  if (values.command !== undefined && values.batch !== undefined) throw usage("-c and -b cannot be combined");
+  const port = typeof values.port === "string" ? parsePort(values.port) : DEFAULT_PORT;
+  let secret = env.FERRY_SECRET || undefined;
+  const secretFile = values["secret-file"];
+  if (typeof secretFile === "string") {
+    try {
+      // A trailing newline from `echo secret > file` is not part of the secret.
+      secret = readFileSync(secretFile, "utf8").replace(/\r?\n$/, "");
+    } catch (err) {
+      throw new CliError("EUSAGE", `--secret-file ${secretFile}: ${(err as Error).message}`);
+    }
+  }
+  return {
+    help: values.help === true,
+    version: values.version === true,
+    host: positionals[0],
+    port,
+    secret,
+    yes: values.yes === true,
+    progress: values["no-progress"] !== true,
+    json: values.json === true,
+    command: typeof values.command === "string" ? values.command : undefined,
+    batch: typeof values.batch === "string" ? values.batch : undefined,
+  };
+}

@@ -1,0 +1,93 @@
+import { printable } from "../lib/index.js";
+import { splitArgs } from "./args.js";
+import { findCommand } from "./commands/index.js";
+import type { Context } from "./commands/types.js";
+import { codeOf, describeError, messageOf, usage } from "./errors.js";
+import type { Io } from "./io.js";
+import { ConflictPolicy, type Prompter } from "./prompts.js";
+import { Reporter } from "./render/reporter.js";
+import type { CliOptions, CliState } from "./state.js";
+
+export interface RunnerDeps {
+  state: CliState;
+  options: CliOptions;
+  io: Io;
+  prompter: Prompter;
+  /** Runs a shell command line; resolves with its exit status. */
+  shell(command: string, cwd: string): Promise<number>;
+  /** Prefix of error lines: "ferry: " in batch mode, nothing at the prompt. */
+  errorPrefix: string;
+}
+
+export interface LineResult {
+  /** False when the command failed and was not prefixed with `-`. */
+  ok: boolean;
+  quit: boolean;
+  /** The failure's code, when it failed (even if ignored). */
+  code?: string;
+}
+
+/** Runs one command line: parses it, runs the command, turns a failure into one printed line. */
+export class Runner {
+  constructor(private readonly deps: RunnerDeps) {}
+
+  async run(rawLine: string, signal: AbortSignal): Promise<LineResult> {
+    let line = rawLine.trim();
+    if (line === "") return { ok: true, quit: false };
+    // `-cmd` goes on after a failure, as in make and sftp batch files.
+    const ignoreFailure = line.startsWith("-");
+    if (ignoreFailure) line = line.slice(1).trimStart();
+    const reporters: Reporter[] = [];
+    try {
+      const { spec, args } = this.parse(line);
+      const ctx = this.context(signal, reporters);
+      const result = await spec.run(ctx, args);
+      return { ok: true, quit: result === "quit" };
+    } catch (err) {
+      for (const r of reporters) r.close();
+      const code = codeOf(err);
+      const message = printable(describeError(err));
+      this.deps.io.err(`${this.deps.errorPrefix}${printable(line)}: ${message}`);
+      if (this.deps.options.json) {
+        this.deps.io.json({ kind: "error", command: line, code, message: messageOf(err) });
+      }
+      return { ok: ignoreFailure, quit: false, code };
+    }
+  }
+
+  private parse(line: string) {
+    if (line.startsWith("!")) {
+      // The shell gets the rest of the line as typed; our quoting rules are not its rules.
+      const rest = line.slice(1).trim();
+      const spec = findCommand("!");
+      if (!spec) throw usage("no shell command");
+      return { spec, args: rest === "" ? [] : [{ text: rest, pattern: rest, glob: false }] };
+    }
+    const [first, ...args] = splitArgs(line);
+    const spec = first ? findCommand(first.text) : undefined;
+    if (!spec) throw usage(`unknown command "${first?.text ?? ""}"; type help for the list`);
+    return { spec, args };
+  }
+
+  private context(signal: AbortSignal, reporters: Reporter[]): Context {
+    const { state, options, io, prompter } = this.deps;
+    return {
+      state,
+      options,
+      io,
+      prompter,
+      signal,
+      session: () => state.require(prompter, options.timeoutMs),
+      reporter: () => {
+        const r = new Reporter(io, {
+          bars: options.progress && !options.json && io.stdout.isTTY === true,
+          json: options.json,
+        });
+        reporters.push(r);
+        return r;
+      },
+      conflicts: () => new ConflictPolicy(prompter, options.yes),
+      shell: (command) => this.deps.shell(command, state.localCwd),
+    };
+  }
+}

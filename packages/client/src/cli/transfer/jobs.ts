@@ -1,0 +1,104 @@
+import path from "node:path";
+import { printable, type TransferResult } from "../../lib/index.js";
+import type { Context } from "../commands/types.js";
+import { CliError, codeOf, describeError } from "../errors.js";
+import type { TransferSummary } from "../render/lines.js";
+import { inWindow, TRANSFER_WINDOW } from "./window.js";
+
+/** One planned transfer. Paths are absolute (local) and protocol paths (remote). */
+export interface Job {
+  op: "put" | "get";
+  local: string;
+  remote: string;
+  size: number;
+  overwrite: boolean;
+  /** Decided before starting: skip this file, with the reason shown. */
+  skip?: string;
+  /** A reason the job cannot run (shown as its failure). */
+  error?: unknown;
+}
+
+/** How a local path is shown: relative to the local cwd when inside it. */
+export function showLocal(ctx: Context, local: string): string {
+  const rel = path.relative(ctx.state.localCwd, local);
+  return printable(rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : local);
+}
+
+function summarize(ctx: Context, job: Job, r: TransferResult): TransferSummary {
+  const local = showLocal(ctx, job.local);
+  const remote = printable(job.remote);
+  return {
+    op: job.op,
+    from: job.op === "put" ? local : remote,
+    to: job.op === "put" ? remote : local,
+    size: r.size,
+    md5: r.md5,
+    transferred: r.transferred,
+    resumedFrom: r.resumedFrom,
+    seconds: r.seconds,
+  };
+}
+
+function label(ctx: Context, job: Job): string {
+  return job.op === "put" ? showLocal(ctx, job.local) : printable(path.posix.basename(job.remote));
+}
+
+/**
+ * Runs the jobs through one session: each result becomes a line (or JSON line). A single job's
+ * failure is thrown as it is; in a batch each failure is noted as it happens and the command fails
+ * at the end with a count. Ctrl-C aborts everything in flight and starts nothing new.
+ */
+export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promise<void> {
+  const session = await ctx.session();
+  const reporter = ctx.reporter();
+  if (batch) {
+    reporter.startBatch(
+      jobs.length,
+      jobs.reduce((n, j) => n + (j.skip || j.error ? 0 : j.size), 0),
+    );
+  }
+  const failures: { job: Job; err: unknown }[] = [];
+  let aborted = false;
+
+  await inWindow(
+    jobs,
+    TRANSFER_WINDOW,
+    async (job) => {
+      const shownFrom = job.op === "put" ? showLocal(ctx, job.local) : printable(job.remote);
+      const shownTo = job.op === "put" ? printable(job.remote) : showLocal(ctx, job.local);
+      if (job.skip) {
+        reporter.skipped(job.op, shownFrom, shownTo, job.skip);
+        return;
+      }
+      const file = reporter.file(label(ctx, job));
+      try {
+        if (job.error) throw job.error;
+        const opts = { overwrite: job.overwrite, signal: ctx.signal, onProgress: file.onProgress };
+        const result =
+          job.op === "put"
+            ? await session.put(job.local, job.remote, opts)
+            : await session.get(job.remote, job.local, opts);
+        reporter.done(summarize(ctx, job, result), file.id);
+      } catch (err) {
+        reporter.failed(file.id, 0);
+        if (codeOf(err) === "EABORTED" || ctx.signal.aborted) {
+          aborted = true;
+          return;
+        }
+        failures.push({ job, err });
+        if (batch) reporter.note(`${job.op} ${shownFrom} → ${shownTo}: ${printable(describeError(err))}`);
+      }
+    },
+    ctx.signal,
+  );
+  reporter.close();
+  ctx.state.forgetListings();
+
+  if (aborted || ctx.signal.aborted) {
+    throw new CliError("EABORTED", "interrupted; run the same command again to resume");
+  }
+  if (failures.length === 0) return;
+  const first = failures[0] as { job: Job; err: unknown };
+  if (!batch) throw first.err;
+  throw new CliError(codeOf(first.err), `${failures.length} of ${jobs.length} transfers failed`);
+}

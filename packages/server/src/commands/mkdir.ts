@@ -10,7 +10,7 @@ export async function mkdir(req: MkdirRequest, io: SessionIO): Promise<void> {
   const { sandbox } = io.server;
   const r = sandbox.resolve(req.path);
   if (req.parents) {
-    await ensureDir(sandbox, r);
+    await ensureDir(sandbox, r, true);
   } else {
     if (r.isRoot) throw new FerryError("EEXIST", "the root exists");
     try {

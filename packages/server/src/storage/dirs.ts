@@ -6,9 +6,10 @@ import type { Resolved, Sandbox } from "./sandbox.js";
 /**
  * `mkdir -p` one name at a time, checking at each step that the directory reached (following any
  * symlink) is still inside the root, so a planted link cannot make us create directories outside.
- * Returns the real path of the directory.
+ * Returns the real path of the directory. `isTarget`: the directory is what was asked for (mkdir), so a
+ * file in its place is EEXIST rather than ENOTDIR.
  */
-export async function ensureDir(sandbox: Sandbox, r: Resolved): Promise<string> {
+export async function ensureDir(sandbox: Sandbox, r: Resolved, isTarget = false): Promise<string> {
   let real = sandbox.root;
   for (let i = 1; i <= r.names.length; i++) {
     const step = sandbox.resolve(r.names.slice(0, i).join("/"));
@@ -30,7 +31,7 @@ export async function ensureDir(sandbox: Sandbox, r: Resolved): Promise<string> 
         throw new FerryError("ENOTDIR", `not a directory: ${JSON.stringify(step.client)}`);
     } else if (!st.isDirectory()) {
       throw new FerryError(
-        i === r.names.length ? "EEXIST" : "ENOTDIR",
+        isTarget && i === r.names.length ? "EEXIST" : "ENOTDIR",
         `not a directory: ${JSON.stringify(step.client)}`,
       );
     } else {

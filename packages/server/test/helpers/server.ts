@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -16,16 +17,20 @@ export interface TestServer {
   base: string;
 }
 
-/** A temp dir removed when the test finishes, pass or fail. */
-export async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "ferryd-test-"));
+/** A temp dir removed when the test finishes, pass or fail. `inMemory`: on tmpfs when there is one. */
+export async function tempDir(inMemory = false): Promise<string> {
+  const parent = inMemory && existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();
+  const dir = await mkdtemp(path.join(parent, "ferryd-test-"));
   onTestFinished(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
 /** Starts an in-process server on 127.0.0.1:0 over a fresh root, with a canary beside it. */
-export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
-  const base = await tempDir();
+export async function startTestServer(
+  options: Partial<ServerOptions> = {},
+  inMemory = false,
+): Promise<TestServer> {
+  const base = await tempDir(inMemory);
   const canary = path.join(base, "canary");
   await mkdir(path.join(canary, "sub"), { recursive: true });
   await writeFile(path.join(canary, "secret.txt"), "do not touch\n");

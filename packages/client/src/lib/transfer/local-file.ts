@@ -7,7 +7,9 @@ export const CHUNK_SIZE = 1024 * 1024;
 
 /**
  * Reads bytes [start, end) of an open file in big blocks, handing each to `onChunk` (which may wait,
- * for backpressure). Returns the number of bytes read; fewer than asked means the file shrank.
+ * for backpressure) while the next block is already being read. Each block is a fresh buffer, so a
+ * consumer may keep it (a socket write in flight). Returns the number of bytes read; fewer than asked
+ * means the file shrank.
  */
 export async function readRange(
   file: FileHandle,
@@ -16,20 +18,28 @@ export async function readRange(
   onChunk: (chunk: Buffer) => void | Promise<void>,
   signal?: AbortSignal,
 ): Promise<number> {
-  if (end <= start) return 0;
-  const stream = file.createReadStream({ start, end: end - 1, highWaterMark: CHUNK_SIZE, autoClose: false });
-  let read = 0;
+  const readAt = async (position: number): Promise<Buffer> => {
+    const buffer = Buffer.allocUnsafeSlow(Math.min(CHUNK_SIZE, end - position));
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+    return bytesRead < buffer.length ? buffer.subarray(0, bytesRead) : buffer;
+  };
+  let position = start;
+  let next: Promise<Buffer> | null = position < end ? readAt(position) : null;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (signal?.aborted) break;
-      read += chunk.length;
+    while (next !== null) {
+      const chunk = await next;
+      next = null;
+      if (chunk.length === 0 || signal?.aborted) break;
+      position += chunk.length;
+      if (position < end) next = readAt(position);
       const waiting = onChunk(chunk);
       if (waiting) await waiting;
     }
   } finally {
-    stream.destroy();
+    // A read still in flight when we stop early must not become an unhandled rejection.
+    next?.catch(() => {});
   }
-  return read;
+  return position - start;
 }
 
 /** Feeds bytes [0, length) of a file into `hash`; returns how many there were. */

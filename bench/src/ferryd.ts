@@ -19,6 +19,15 @@ export interface FerrydOptions {
   args?: string[];
   /** Node flags for the server process, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Shared secret (passed as FERRY_SECRET, so it shows in no process listing). */
+  secret?: string;
+}
+
+/** The environment without FERRY_* settings a developer's shell may carry, so every run is configured alike. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("FERRY_")) env[k] = v;
+  return { ...env, ...extra };
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -41,7 +50,10 @@ export async function startFerryd(options: FerrydOptions): Promise<Ferryd> {
       "0",
       ...(options.args ?? []),
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: cleanEnv(options.secret ? { FERRY_SECRET: options.secret } : {}),
+    },
   );
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (s: string) => {
@@ -101,9 +113,4 @@ export function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill("SIGTERM");
   });
-}
-
-/** How ferryd is told its shared secret. */
-export function secretArgs(secret: string): string[] {
-  return ["--secret", secret];
 }

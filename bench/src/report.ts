@@ -37,6 +37,7 @@ export function judged(
 export function formatValue(v: number | null): string {
   if (v === null || Number.isNaN(v)) return "n/a";
   if (!Number.isFinite(v)) return "∞";
+  if (Number.isInteger(v)) return String(v);
   const abs = Math.abs(v);
   if (abs >= 100) return v.toFixed(0);
   if (abs >= 10) return v.toFixed(1);

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { ClientJob, ClientOutcome } from "./client-child.js";
+import { cleanEnv } from "./ferryd.js";
 import { CLIENT_CHILD } from "./paths.js";
 
 /** Runs one transfer in a fresh client process and returns what it reported. */
@@ -7,6 +8,7 @@ export function runClientChild(job: ClientJob, nodeArgs: string[] = []): Promise
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, CLIENT_CHILD, JSON.stringify(job)], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: cleanEnv(),
     });
     let out = "";
     let err = "";

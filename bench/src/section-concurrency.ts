@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type BenchContext, withTempDir } from "./context.js";
 import { ensureDataFile } from "./datafile.js";
 import { type FerrySession, loadConnect } from "./ferry-client.js";
-import { secretArgs, startFerryd } from "./ferryd.js";
+import { startFerryd } from "./ferryd.js";
 import { DATA_DIR } from "./paths.js";
 import { judged } from "./report.js";
 import { mbps, sizeLabel, timed } from "./stats.js";
@@ -29,7 +29,8 @@ export async function runConcurrency(ctx: BenchContext): Promise<void> {
     const limit = String(n + 50);
     const server = await startFerryd({
       root,
-      args: ["--max-connections", limit, "--max-per-ip", limit, "--no-fsync", ...secretArgs(SECRET)],
+      args: ["--max-connections", limit, "--max-per-ip", limit, "--no-fsync"],
+      secret: SECRET,
       nodeArgs: ctx.nodeArgs("ferryd-conc"),
     });
     const sessions: FerrySession[] = [];

@@ -38,5 +38,8 @@ describe("table", () => {
     expect(lines[3]).toContain("MISS");
     expect(new Set(lines.slice(0, 5).map((l) => l.indexOf("|"))).size).toBe(1);
     expect(formatValue(1234.5)).toBe("1235");
+    expect(formatValue(300)).toBe("300");
+    expect(formatValue(0)).toBe("0");
+    expect(formatValue(0.25)).toBe("0.250");
   });
 });

@@ -1,0 +1,140 @@
+import { lstat, mkdir, readlink, symlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { type Header, RawClient } from "./helpers/raw-client.js";
+import { startTestServer, treeChecksum } from "./helpers/server.js";
+
+const HOSTILE: Array<[string, string]> = [
+  ["..", ".."],
+  ["../x", "../x"],
+  ["a/../../x", "a/../../x"],
+  ["./../x", "./../x"],
+  ["/../x", "/../x"],
+  ["../canary/secret.txt", "../canary/secret.txt"],
+  ["NUL", "a\0b"],
+  ["backslash", "a\\b"],
+  ["backslash climb", "..\\canary\\secret.txt"],
+  ["empty", ""],
+  ["empty name", "a//b"],
+  ["name over 255 bytes", "n".repeat(256)],
+  ["path over 4096 bytes", Array.from({ length: 17 }, () => "p".repeat(250)).join("/")],
+  ["invalid UTF-8 (lone surrogate)", "x\udc00y"],
+  ["staging folder", ".ferry-staging"],
+  ["inside the staging folder", ".ferry-staging/whatever.part"],
+];
+
+/** Every request that takes a path, aimed at `p`. */
+function requests(p: string): Header[] {
+  return [
+    { cmd: "get", path: p },
+    { cmd: "list", path: p },
+    { cmd: "stat", path: p },
+    { cmd: "mkdir", path: p, parents: true },
+    { cmd: "delete", path: p, recursive: true },
+    { cmd: "rename", from: p, to: "moved" },
+    { cmd: "rename", from: "ok.txt", to: p, overwrite: true },
+    { cmd: "put", path: p, size: 4, handshake: true, overwrite: true, parents: true },
+  ];
+}
+
+describe("hostile paths over the wire", () => {
+  it.each(HOSTILE)("%s is EBADPATH for every command, and nothing outside changes", async (_why, p) => {
+    const { port, canary } = await startTestServer();
+    const before = await treeChecksum(canary);
+    const c = await RawClient.ready(port);
+    await c.put("ok.txt", Buffer.from("fine"));
+    for (const req of requests(p)) {
+      const reply = await c.request(req);
+      expect(reply, JSON.stringify(req.cmd)).toMatchObject({ ok: false, code: "EBADPATH" });
+    }
+    // A streamed put with its payload: refused, payload skipped, stream still in step.
+    expect(await c.put(p, Buffer.from("evil"), { overwrite: true, parents: true })).toMatchObject({
+      code: "EBADPATH",
+    });
+    expect(await c.request({ cmd: "stat", path: "ok.txt" })).toMatchObject({ ok: true, entry: { size: 4 } });
+    const other = await RawClient.ready(port);
+    expect((await other.get("ok.txt")).data.toString()).toBe("fine");
+    expect(await treeChecksum(canary)).toBe(before);
+    c.close();
+    other.close();
+  });
+});
+
+describe("symlinks planted inside the root that point outside it", () => {
+  async function planted() {
+    const t = await startTestServer();
+    await symlink(t.canary, path.join(t.root, "out-dir"));
+    await symlink("../canary", path.join(t.root, "out-rel"));
+    await symlink(path.join(t.canary, "secret.txt"), path.join(t.root, "out-file"));
+    await mkdir(path.join(t.root, "inside"));
+    await writeFile(path.join(t.root, "inside", "f.txt"), "in");
+    await symlink("inside", path.join(t.root, "in-dir"));
+    const before = await treeChecksum(t.canary);
+    const c = await RawClient.ready(t.port);
+    return { ...t, c, before };
+  }
+
+  it("cannot read, list or stat through them", async () => {
+    const { c, canary, before } = await planted();
+    expect((await c.get("out-file")).reply).toMatchObject({ code: "EBADPATH" });
+    expect((await c.get("out-dir/secret.txt")).reply).toMatchObject({ code: "EBADPATH" });
+    expect((await c.get("out-rel/sub/deep.txt")).reply).toMatchObject({ code: "EBADPATH" });
+    expect(await c.list("out-dir")).toMatchObject({ code: "EBADPATH" });
+    expect(await c.list("out-rel/sub")).toMatchObject({ code: "EBADPATH" });
+    expect(await c.list("out-file")).toMatchObject({ code: "EBADPATH" });
+    expect(await c.request({ cmd: "stat", path: "out-dir/secret.txt" })).toMatchObject({ code: "EBADPATH" });
+    // The link itself is visible as a link, without following it.
+    expect(await c.request({ cmd: "stat", path: "out-file" })).toMatchObject({ entry: { type: "symlink" } });
+    // Links that stay inside work.
+    expect((await c.get("in-dir/f.txt")).data.toString()).toBe("in");
+    expect(await c.list("in-dir")).toMatchObject([{ name: "f.txt" }]);
+    expect(await treeChecksum(canary)).toBe(before);
+  });
+
+  it("cannot write, create, delete or rename through them", async () => {
+    const { c, root, canary, before } = await planted();
+    expect(await c.put("out-dir/new.txt", Buffer.from("x"))).toMatchObject({ code: "EBADPATH" });
+    expect(await c.put("out-dir/secret.txt", Buffer.from("x"), { overwrite: true })).toMatchObject({
+      code: "EBADPATH",
+    });
+    expect(await c.put("out-rel/sub/x/y.txt", Buffer.from("x"), { parents: true })).toMatchObject({
+      code: "EBADPATH",
+    });
+    expect(
+      await c.request({ cmd: "put", path: "out-dir/h.txt", size: 1, handshake: true, overwrite: true }),
+    ).toMatchObject({ code: "EBADPATH" });
+    expect(await c.request({ cmd: "mkdir", path: "out-dir/d" })).toMatchObject({ code: "EBADPATH" });
+    expect(await c.request({ cmd: "mkdir", path: "out-dir/d/e", parents: true })).toMatchObject({
+      code: "EBADPATH",
+    });
+    expect(await c.request({ cmd: "delete", path: "out-dir/secret.txt" })).toMatchObject({
+      code: "EBADPATH",
+    });
+    expect(await c.request({ cmd: "delete", path: "out-rel/sub", recursive: true })).toMatchObject({
+      code: "EBADPATH",
+    });
+    expect(await c.request({ cmd: "rename", from: "out-dir/secret.txt", to: "stolen" })).toMatchObject({
+      code: "EBADPATH",
+    });
+    await c.put("mine.txt", Buffer.from("m"));
+    expect(await c.request({ cmd: "rename", from: "mine.txt", to: "out-dir/mine.txt" })).toMatchObject({
+      code: "EBADPATH",
+    });
+    // Without overwrite the link counts as an existing name.
+    expect(await c.put("out-file", Buffer.from("x"))).toMatchObject({ code: "EEXIST" });
+    expect(await treeChecksum(canary)).toBe(before);
+  });
+
+  it("acts on the link itself: overwrite replaces it, delete removes it, the target is untouched", async () => {
+    const { c, root, canary, before } = await planted();
+    expect(await c.request({ cmd: "delete", path: "out-dir", recursive: true })).toMatchObject({ ok: true });
+    await expect(lstat(path.join(root, "out-dir"))).rejects.toThrow();
+    expect(await c.put("out-file", Buffer.from("replaced"), { overwrite: true })).toMatchObject({ ok: true });
+    expect((await lstat(path.join(root, "out-file"))).isFile()).toBe(true);
+    expect(await c.request({ cmd: "rename", from: "out-rel", to: "renamed-link" })).toMatchObject({
+      ok: true,
+    });
+    expect(await readlink(path.join(root, "renamed-link"))).toBe("../canary");
+    expect(await treeChecksum(canary)).toBe(before);
+  });
+});

@@ -40,13 +40,42 @@ export interface ParsedOptions {
   batch: string | undefined;
 }
 
+const VALUE_OPTIONS: Record<string, string> = {
+  "-c": "--command",
+  "--command": "--command",
+  "-b": "--batch",
+  "--batch": "--batch",
+  "--port": "--port",
+  "--secret-file": "--secret-file",
+};
+
+/**
+ * `-c "-rm x; ls"`: parseArgs refuses a value that starts with a dash as ambiguous, but a leading
+ * `-` is how a command says "go on after a failure". Options that take a value always take the next
+ * word, so it is joined as `--command=...` first.
+ */
+function joinValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const long = VALUE_OPTIONS[arg];
+    if (long !== undefined && i + 1 < argv.length) out.push(`${long}=${argv[++i]}`);
+    else out.push(arg);
+  }
+  return out;
+}
+
 /** Reads argv (without node and the script). Throws EUSAGE with a one-line reason. */
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOptions {
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
-      args: argv,
+      args: joinValues(argv),
       allowPositionals: true,
       strict: true,
       options: {

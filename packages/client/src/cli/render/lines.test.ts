@@ -25,7 +25,7 @@ describe("transfer lines", () => {
   it("skips and json", () => {
     expect(skipLine("get", "/x", "x", "exists")).toBe("get /x → x skipped (exists)");
     expect(transferJson(summary)).toMatchObject({
-      type: "transfer",
+      kind: "transfer",
       op: "put",
       size: summary.size,
       check: "ok",

@@ -30,7 +30,7 @@ export function skipLine(op: "put" | "get", from: string, to: string, reason: st
 
 export function transferJson(s: TransferSummary): Record<string, unknown> {
   return {
-    type: "transfer",
+    kind: "transfer",
     op: s.op,
     from: s.from,
     to: s.to,

@@ -82,7 +82,7 @@ export class Reporter {
 
   skipped(op: "put" | "get", from: string, to: string, reason: string, size = 0, id?: number): void {
     this.settle(id, size);
-    if (this.options.json) this.io.json({ type: "transfer", op, from, to, skipped: true, reason });
+    if (this.options.json) this.io.json({ kind: "transfer", op, from, to, skipped: true, reason });
     else this.line(skipLine(op, from, to, reason));
   }
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import {
   FIXTURES_DIR,
+  listFiles,
   md5File,
   readManifest,
   runFerry,
@@ -71,6 +72,26 @@ describe("hostile remote paths", () => {
     expectFailure(await ferryC(server, "mkdir ../made"), "EBADPATH");
     expectFailure(await ferryC(server, "rm ../victim.txt"), "EBADPATH");
     expect((await readdir(base)).sort()).toEqual(["root", "victim.txt"]);
+  });
+});
+
+describe("names coming back from the server", () => {
+  it("mget -r refuses names with control characters and escape sequences, and never prints them raw", async () => {
+    const server = await startServer();
+    // Someone with shell access to the server planted these; they are legal file names on Linux.
+    const tree = join(server.root, "tree");
+    await mkdir(tree);
+    await writeFile(join(tree, "fine.txt"), "fine\n");
+    await writeFile(join(tree, "evil\x1b[2J\x1b]0;owned\x07.txt"), "escape sequences\n");
+    await writeFile(join(tree, "line\nbreak.txt"), "a newline in the name\n");
+    const local = await tempDirForTest();
+    const r = await ferryC(server, "mget -r tree", { cwd: local });
+    expectFailure(r, "EBADPATH");
+    expect(r.stdout + r.stderr, describeRun(r)).not.toContain("\x1b");
+    expect(r.stdout + r.stderr, describeRun(r)).not.toContain("\x07");
+    const written = await listFiles(local);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters
+    expect(written.filter((n) => /[\x00-\x1f\x7f]/.test(n))).toEqual([]);
   });
 });
 

@@ -2,20 +2,29 @@ import type { Entry, EntryReply, OkReply } from "@ferry/protocol";
 import type { Connection } from "./connection.js";
 import { listStream } from "./listing.js";
 import { Semaphore } from "./semaphore.js";
-import { download } from "./transfer/download.js";
+import { type DownloadContext, download } from "./transfer/download.js";
 import { upload } from "./transfer/upload.js";
 import type { FerrySession, ServerInfo, TransferOptions, TransferResult } from "./types.js";
 
 /** Small files read ahead of their turn; with files of at most 1 MiB this bounds that memory to 32 MiB. */
 const READ_AHEAD_FILES = 32;
+/** Small downloads verified in memory and still being written out (at most 1 MiB each). */
+const WRITE_BEHIND_FILES = 32;
 
 export class Session implements FerrySession {
   private readonly readAhead = new Semaphore(READ_AHEAD_FILES);
+  private readonly downloads: DownloadContext;
 
   constructor(
     private readonly conn: Connection,
     readonly server: ServerInfo,
-  ) {}
+  ) {
+    this.downloads = {
+      conn,
+      commits: new Semaphore(WRITE_BEHIND_FILES),
+      ordering: { tail: Promise.resolve() },
+    };
+  }
 
   get closed(): boolean {
     return this.conn.failureReason !== null;
@@ -26,7 +35,7 @@ export class Session implements FerrySession {
   }
 
   get(remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
-    return download(this.conn, remotePath, localPath, opts);
+    return download(this.downloads, remotePath, localPath, opts);
   }
 
   listStream(path: string): AsyncIterable<Entry> {

@@ -8,6 +8,7 @@ import { AbortScope } from "../abort-scope.js";
 import { type Connection, type RequestHandler, type Turn, unexpected } from "../connection.js";
 import { localError } from "../errors.js";
 import { ProgressReporter } from "../progress.js";
+import type { Semaphore } from "../semaphore.js";
 import type { TransferOptions, TransferResult } from "../types.js";
 import { hashPrefix } from "./local-file.js";
 import { createRunningHash, type RunningHash } from "./running-hash.js";
@@ -26,12 +27,21 @@ interface Prefix {
   hash: RunningHash;
 }
 
+export interface DownloadContext {
+  conn: Connection;
+  /** Bounds small downloads verified in memory and still being written out. */
+  commits: Semaphore;
+  /** The settling of the previous get, so results resolve in call order. */
+  ordering: { tail: Promise<unknown> };
+}
+
 export async function download(
-  conn: Connection,
+  context: DownloadContext,
   remotePath: string,
   localPath: string,
   opts: TransferOptions,
 ): Promise<TransferResult> {
+  const { conn } = context;
   // Taken synchronously so concurrent calls keep their call order on the wire.
   const turnPromise = conn.reserveTurn();
   const abort = new AbortScope(opts.signal, conn);
@@ -50,6 +60,7 @@ export async function download(
 
     const id = conn.allocId();
     const request = new GetRequest({
+      context,
       localPath,
       remotePath,
       target,
@@ -119,6 +130,7 @@ async function hashPart(part: string, signal: AbortSignal | undefined): Promise<
 }
 
 interface GetSetup {
+  context: DownloadContext;
   localPath: string;
   remotePath: string;
   target: string;
@@ -257,38 +269,61 @@ class GetRequest implements RequestHandler {
 
   private async finish(expected: string): Promise<void> {
     this.state = "over";
-    const { part, target, localPath, remotePath } = this.setup;
-    const file = this.file!;
     const actual = await this.hash!.digest();
     await this.sink?.close();
-    if (this.localFailure) return this.rejectResult(this.localFailure);
-    if (actual !== expected) {
-      await unlink(part).catch(() => {});
-      return this.rejectResult(
-        new FerryError("ECHECKSUM", `md5 of the received bytes is ${actual}, the server's is ${expected}`, {
-          expected,
-          actual,
-          local: localPath,
-          remote: remotePath,
-        }),
-      );
+    const sink = this.sink;
+    if (this.localFailure || sink === undefined) {
+      return this.settle(Promise.reject(this.localFailure ?? new FerryError("EINTERNAL", "no sink")));
     }
+    if (actual !== expected) return this.settle(this.mismatch(expected, actual));
+    if (sink instanceof MemorySink) {
+      // A small file's bytes are verified and in memory: write them out while the next replies are
+      // read, so pipelined gets do not wait on this disk one by one. The semaphore bounds that memory.
+      const { commits } = this.setup.context;
+      await commits.acquire();
+      const committing = this.commit(sink, actual);
+      void committing.finally(() => commits.release()).catch(() => {});
+      return this.settle(committing);
+    }
+    return this.settle(Promise.resolve(this.commit(sink, actual)));
+  }
+
+  private async commit(sink: Sink, md5: string): Promise<TransferResult> {
+    const { part, target, localPath, remotePath } = this.setup;
     try {
-      await this.sink!.commit(part, target);
+      await sink.commit(part, target);
     } catch (err) {
-      return this.rejectResult(localError(err, localPath));
+      throw localError(err, localPath);
     }
     const progress = this.progress!;
     progress.finish();
-    this.resolveResult({
+    return {
       local: localPath,
       remote: remotePath,
-      size: file.size,
-      md5: actual,
+      size: this.file!.size,
+      md5,
       transferred: progress.moved,
-      resumedFrom: file.offset,
+      resumedFrom: this.file!.offset,
       seconds: progress.seconds,
+    };
+  }
+
+  private async mismatch(expected: string, actual: string): Promise<never> {
+    const { part, localPath, remotePath } = this.setup;
+    await unlink(part).catch(() => {});
+    throw new FerryError("ECHECKSUM", `md5 of the received bytes is ${actual}, the server's is ${expected}`, {
+      expected,
+      actual,
+      local: localPath,
+      remote: remotePath,
     });
+  }
+
+  /** Resolves this get after the gets before it, so results come in call order. */
+  private settle(outcome: Promise<TransferResult>): void {
+    outcome.catch(() => {});
+    const { ordering } = this.setup.context;
+    ordering.tail = ordering.tail.then(() => outcome).then(this.resolveResult, this.rejectResult);
   }
 
   /** The server answered an error: keep any partial for a later resume. */

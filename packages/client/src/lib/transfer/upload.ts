@@ -67,7 +67,10 @@ export async function upload(
     abort.throwIfAborted();
     const result =
       small !== null
-        ? await streamedPut(conn, turn, abort, small, localPath, remotePath, opts)
+        ? await streamedPut(conn, turn, abort, small, localPath, remotePath, opts, () => {
+            // The bytes now sit in the socket's buffer (bounded by drain): read the next file ahead.
+            if (permitState === "held") releasePermit();
+          })
         : await handshakePut(conn, turn, abort, localPath, remotePath, opts);
     return result;
   } catch (err) {
@@ -118,6 +121,7 @@ async function streamedPut(
   localPath: string,
   remotePath: string,
   opts: TransferOptions,
+  sent: () => void,
 ): Promise<TransferResult> {
   const { bytes, md5 } = small;
   const size = bytes.length;
@@ -144,6 +148,7 @@ async function streamedPut(
   progress.add(size);
   if (!flushed) await conn.drained();
   turn.release();
+  sent();
   const done = await replies.done;
   verify(done, size, md5);
   progress.finish();

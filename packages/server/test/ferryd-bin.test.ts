@@ -1,0 +1,164 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { md5, RawClient } from "./helpers/raw-client.js";
+import { tempDir } from "./helpers/server.js";
+
+const BIN = fileURLToPath(new URL("../bin/ferryd.js", import.meta.url));
+
+interface Run {
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FERRY_")));
+  const proc = spawn(process.execPath, [BIN, ...args], {
+    env: { ...clean, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  proc.stdout?.on("data", (d) => {
+    out += d;
+  });
+  proc.stderr?.on("data", (d) => {
+    err += d;
+  });
+  const exit = new Promise<number | null>((resolve) => proc.on("close", (code) => resolve(code)));
+  onTestFinished(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+  });
+  return { proc, stdout: () => out, stderr: () => err, exit };
+}
+
+async function listening(r: Run): Promise<{ host: string; port: number }> {
+  for (;;) {
+    const m = /^listening on (\S+):(\d+)\n/.exec(r.stdout());
+    if (m) return { host: m[1] as string, port: Number(m[2]) };
+    if (r.proc.exitCode !== null) throw new Error(`ferryd exited: ${r.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("the ferryd binary", () => {
+  it("serves on port 0, logs transfers to stderr, exits 0 on SIGTERM", async () => {
+    const root = path.join(await tempDir(), "served");
+    const r = run(["--root", root, "--port", "0", "--no-fsync"]);
+    const { host, port } = await listening(r);
+    expect(host).toBe("127.0.0.1");
+    const c = await RawClient.ready(port);
+    const data = Buffer.from("from the real binary");
+    expect(await c.put("bin.txt", data)).toMatchObject({ ok: true, md5: md5(data) });
+    expect((await c.get("bin.txt")).data.equals(data)).toBe(true);
+    c.close();
+    r.proc.kill("SIGTERM");
+    expect(await r.exit).toBe(0);
+    expect(r.stdout().trim().split("\n")).toHaveLength(1);
+    expect(r.stderr()).toMatch(/transfer .*cmd=put path=bin.txt bytes=20 .*result=ok/);
+  });
+
+  it("takes settings from the environment, requires auth with FERRY_SECRET, logs JSON without the secret", async () => {
+    const root = await tempDir();
+    const r = run([], {
+      FERRY_ROOT: root,
+      FERRY_PORT: "0",
+      FERRY_SECRET: "env-secret-123",
+      FERRY_LOG_FORMAT: "json",
+    });
+    const { port } = await listening(r);
+    const bare = await RawClient.connect(port);
+    expect(await bare.request({ cmd: "hello", version: 1, client: "t" })).toMatchObject({ auth: true });
+    bare.close();
+    const c = await RawClient.ready(port, "env-secret-123");
+    expect(await c.request({ cmd: "stat", path: "/" })).toMatchObject({ ok: true });
+    c.close();
+    r.proc.kill("SIGINT");
+    expect(await r.exit).toBe(0);
+    const lines = r.stderr().trim().split("\n");
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(r.stderr()).not.toContain("env-secret-123");
+  });
+
+  it("reads the secret from --secret-file", async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, "secret"), "file-secret\n");
+    const r = run([
+      "--root",
+      path.join(dir, "root"),
+      "--port",
+      "0",
+      "--secret-file",
+      path.join(dir, "secret"),
+    ]);
+    const { port } = await listening(r);
+    const c = await RawClient.ready(port, "file-secret");
+    expect(await c.request({ cmd: "stat", path: "/" })).toMatchObject({ ok: true });
+    c.close();
+    r.proc.kill("SIGTERM");
+    expect(await r.exit).toBe(0);
+  });
+
+  it("--help documents every option", async () => {
+    const r = run(["--help"]);
+    expect(await r.exit).toBe(0);
+    for (const flag of [
+      "--root",
+      "--host",
+      "--port",
+      "--secret-file",
+      "--max-connections",
+      "--max-per-ip",
+      "--idle-timeout",
+      "--header-timeout",
+      "--max-header",
+      "--max-file-size",
+      "--read-only",
+      "--no-fsync",
+      "--grace",
+      "--stale-partial-hours",
+      "--insecure-no-auth",
+      "--log-level",
+      "--log-format",
+      "--version",
+      "FERRY_SECRET",
+    ]) {
+      expect(r.stdout()).toContain(flag);
+    }
+  });
+
+  it("--version prints the version", async () => {
+    const r = run(["--version"]);
+    expect(await r.exit).toBe(0);
+    expect(r.stdout()).toMatch(/^ferryd \d+\.\d+\.\d+\n$/);
+  });
+
+  it("a root that is a file is a one-line start-up error", async () => {
+    const file = path.join(await tempDir(), "not-a-dir");
+    await writeFile(file, "x");
+    const r = run(["--root", file, "--port", "0"]);
+    expect(await r.exit).not.toBe(0);
+    expect(r.stdout()).toBe("");
+    expect(r.stderr().trim().split("\n")).toHaveLength(1);
+    expect(r.stderr()).toContain("not a directory");
+  });
+
+  it("refuses bad options and a non-loopback host without a secret", async () => {
+    const root = await tempDir();
+    const missing = run(["--port", "0"]);
+    expect(await missing.exit).toBe(2);
+    expect(missing.stderr()).toContain("--root");
+    const badPort = run(["--root", root, "--port", "http"]);
+    expect(await badPort.exit).toBe(2);
+    const unknown = run(["--root", root, "--bogus"]);
+    expect(await unknown.exit).toBe(2);
+    const open = run(["--root", root, "--host", "0.0.0.0", "--port", "0"]);
+    expect(await open.exit).not.toBe(0);
+    expect(open.stdout()).toBe("");
+    expect(open.stderr()).toContain("--insecure-no-auth");
+  });
+});

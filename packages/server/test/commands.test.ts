@@ -23,6 +23,23 @@ describe("put and get", () => {
     c.close();
   });
 
+  it("round-trips a 40 MiB file (hashed on a worker thread) with a handshake put", async () => {
+    const { port, root } = await startTestServer({ fsync: false }, true);
+    const c = await RawClient.ready(port);
+    const data = randomBytes(40 * 1024 * 1024 + 3);
+    const ready = await c.request({ cmd: "put", path: "big.bin", size: data.length, handshake: true });
+    expect(ready).toMatchObject({ ok: true, type: "ready", offset: 0 });
+    c.sendData(ready.id as number, 0, data);
+    c.send({ cmd: "end", id: ready.id, md5: md5(data) });
+    expect(await c.reply()).toMatchObject({ ok: true, type: "done", size: data.length, md5: md5(data) });
+    expect(md5(await readFile(path.join(root, "big.bin")))).toBe(md5(data));
+    await writeFile(path.join(root, "copy.bin"), data);
+    const got = await c.get("copy.bin");
+    expect(got.end?.md5).toBe(md5(data));
+    expect(got.data.equals(data)).toBe(true);
+    c.close();
+  });
+
   it("hashes a file it did not upload while sending it, with an end trailer, then remembers", async () => {
     const { port, root } = await startTestServer();
     const data = randomBytes(100_000);

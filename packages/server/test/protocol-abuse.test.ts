@@ -50,6 +50,21 @@ describe("framing errors: answered with id null, then the connection closes", ()
   });
 });
 
+describe("a client that vanishes mid-frame costs only its connection", () => {
+  it.each([
+    ["in the length prefix", Buffer.from([0, 0])],
+    ["in the header", Buffer.concat([lengthPrefix(100), Buffer.from('{"cmd":"st')])],
+  ])("%s", async (_why, bytes) => {
+    const { port, root } = await startTestServer();
+    const c = await RawClient.ready(port);
+    await new Promise<void>((resolve) => c.socket.end(bytes, () => resolve()));
+    expect(await c.frame()).toBeNull();
+    await c.closed;
+    await assertServes(port);
+    expect(await stagingFiles(root)).toEqual([]);
+  });
+});
+
 describe("malformed requests: an error for that id, and the session goes on", () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
     ["unknown cmd", { cmd: "format-disk", id: 7 }, "EPROTO"],

@@ -174,11 +174,9 @@ class Upload {
     onBytes: (n: number) => void,
   ): Promise<void> {
     const hash = this.hash as RunningHash;
-    const writer = new CoalescingWriter(fh, start);
+    const writer = new CoalescingWriter(fh, start, hash);
     try {
       for await (const chunk of frame.payload) {
-        const busy = hash.update(chunk);
-        if (busy) await busy;
         await writer.push(chunk);
         onBytes(chunk.length);
       }

@@ -10,13 +10,17 @@ import { timed } from "./stats.js";
 const CHUNK = 1024 * 1024;
 
 /** Seconds to md5 a file in Node: crypto md5 fed by a 1 MiB-chunk read stream (the verified-transfer limit). */
-export async function nodeMd5Seconds(path: string): Promise<{ seconds: number; md5: string }> {
+export async function nodeMd5Seconds(
+  path: string,
+): Promise<{ seconds: number; md5: string; cpuSeconds: number }> {
+  const cpuBefore = process.cpuUsage();
   const { seconds, value } = await timed(async () => {
     const hash = createHash("md5");
     for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) hash.update(chunk as Buffer);
     return hash.digest("hex");
   });
-  return { seconds, md5: value };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { seconds, md5: value, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 export function hasCommand(command: string): boolean {

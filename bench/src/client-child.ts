@@ -21,6 +21,10 @@ export interface ClientOutcome {
   size?: number;
   md5?: string;
   peakKb: number | null;
+  /** CPU seconds of the transfer (user + system, all threads, so a hashing worker counts). */
+  cpuSeconds?: number;
+  /** The kernel's share of cpuSeconds (socket and file copies, page faults). */
+  systemSeconds?: number;
   code?: string;
   error?: string;
 }
@@ -29,6 +33,7 @@ async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? "{}") as ClientJob;
   const connect = await loadConnect();
   const start = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   let outcome: ClientOutcome;
   try {
     const session = await connect({
@@ -43,7 +48,16 @@ async function main(): Promise<void> {
         : await session.get(job.remote, job.local, { overwrite: true });
     await session.close();
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    outcome = { ok: true, seconds, size: result.size, md5: result.md5, peakKb: statusKb("self", "VmHWM") };
+    const cpu = process.cpuUsage(cpuBefore);
+    outcome = {
+      ok: true,
+      seconds,
+      size: result.size,
+      md5: result.md5,
+      peakKb: statusKb("self", "VmHWM"),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      systemSeconds: cpu.system / 1e6,
+    };
   } catch (err) {
     const e = err as { code?: string; message?: string };
     outcome = { ok: false, seconds: 0, peakKb: statusKb("self", "VmHWM"), code: e.code, error: e.message };

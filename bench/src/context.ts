@@ -13,7 +13,13 @@ export interface BenchContext {
   rows: Row[];
   /** Raw per-run figures, kept in latest.json next to the table's medians. */
   raw: Record<string, unknown>;
-  baseline: { md5sumMbps: number | null; nodeMd5Mbps: number | null; verifiedCopyMbps: number | null };
+  baseline: {
+    md5sumMbps: number | null;
+    nodeMd5Mbps: number | null;
+    verifiedCopyMbps: number | null;
+    /** CPU seconds per GiB of Node's md5: the floor for each side of a verified transfer. */
+    md5CpuPerGiB: number | null;
+  };
   /** Peak RSS (MB) of the big-file put, for the memory-scaling ratio. */
   bigPutPeak: { server: number | null; client: number | null };
   /** Node flags for child processes (server and client), e.g. --cpu-prof. */
@@ -22,9 +28,8 @@ export interface BenchContext {
 }
 
 export function nodeArgsFor(cpuProf: boolean, role: string): string[] {
-  return cpuProf
-    ? ["--cpu-prof", `--cpu-prof-dir=${PROFILES_DIR}`, `--cpu-prof-name=${role}-${Date.now()}.cpuprofile`]
-    : [];
+  // One folder per process: worker threads write their own profiles beside the main thread's.
+  return cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${PROFILES_DIR}${role}-${Date.now()}`] : [];
 }
 
 /** A fresh temporary folder, removed after `fn` whatever happens. */

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { kbToMb, statusKb } from "./memory.js";
+import { cpuSeconds, kbToMb, statusKb } from "./memory.js";
 import { FERRYD_BIN } from "./paths.js";
 
 export interface Ferryd {
@@ -10,6 +10,8 @@ export interface Ferryd {
   peakMb(): number | null;
   /** Current resident set, MB. */
   rssMb(): number | null;
+  /** CPU seconds used so far, all threads. */
+  cpuSeconds(which?: "all" | "system"): number | null;
   stderr(): string;
   stop(): Promise<void>;
 }
@@ -67,6 +69,7 @@ export async function startFerryd(options: FerrydOptions): Promise<Ferryd> {
     pid,
     peakMb: () => kbToMb(statusKb(pid, "VmHWM")),
     rssMb: () => kbToMb(statusKb(pid, "VmRSS")),
+    cpuSeconds: (which) => cpuSeconds(pid, which),
     stderr: () => stderr,
     stop: () => stopChild(child),
   };

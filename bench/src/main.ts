@@ -28,7 +28,7 @@ async function main(): Promise<number> {
     bigMd5,
     rows: [],
     raw: {},
-    baseline: { md5sumMbps: null, nodeMd5Mbps: null, verifiedCopyMbps: null },
+    baseline: { md5sumMbps: null, nodeMd5Mbps: null, verifiedCopyMbps: null, md5CpuPerGiB: null },
     bigPutPeak: { server: null, client: null },
     nodeArgs: (role) => nodeArgsFor(opts.cpuProf, role),
     log,

@@ -41,3 +41,20 @@ export async function pretouchMemory(): Promise<void> {
     await unlink(path);
   }
 }
+
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc/PID/stat. */
+export function cpuSeconds(pid: number | "self", which: "all" | "system" = "all"): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name, which may itself contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const user = which === "all" ? Number(fields[11]) : 0; // utime and stime are fields 14 and 15 of stat
+    const ticks = user + Number(fields[12]);
+    return ticks / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS = 100;

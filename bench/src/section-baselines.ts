@@ -9,7 +9,7 @@ import {
 } from "./baselines.js";
 import { type BenchContext, withTempDir } from "./context.js";
 import { pretouchMemory } from "./memory.js";
-import { mbps, median, sizeLabel } from "./stats.js";
+import { GiB, mbps, median, sizeLabel } from "./stats.js";
 
 /** Section 1: what md5, the loopback transport and the disk manage on this machine, in this run. */
 export async function runBaselines(ctx: BenchContext): Promise<void> {
@@ -17,6 +17,7 @@ export async function runBaselines(ctx: BenchContext): Promise<void> {
   const size = opts.bigSize;
   const label = sizeLabel(size);
   const times: Record<string, number[]> = { nodeMd5: [], md5sum: [], tcp: [], verified: [], cp: [] };
+  const md5Cpu: number[] = [];
   const md5sum = hasCommand("md5sum");
   await withTempDir("baseline", async (dir) => {
     const copy = join(dir, "copy.bin");
@@ -26,6 +27,7 @@ export async function runBaselines(ctx: BenchContext): Promise<void> {
       const node = await nodeMd5Seconds(bigFile);
       if (node.md5 !== bigMd5) throw new Error(`test file md5 changed: ${node.md5} != ${bigMd5}`);
       times.nodeMd5?.push(node.seconds);
+      md5Cpu.push(node.cpuSeconds);
       if (md5sum) {
         await pretouchMemory();
         times.md5sum?.push((await md5sumSeconds(bigFile)).seconds);
@@ -38,7 +40,8 @@ export async function runBaselines(ctx: BenchContext): Promise<void> {
       times.cp?.push(await cpSeconds(bigFile, copy));
     }
   });
-  ctx.raw.baselines = times;
+  ctx.raw.baselines = { ...times, nodeMd5Cpu: md5Cpu };
+  ctx.baseline.md5CpuPerGiB = (median(md5Cpu) * GiB) / size;
   const rate = (key: string) => {
     const t = times[key] ?? [];
     return t.length > 0 ? mbps(size, median(t)) : null;
@@ -57,6 +60,13 @@ export async function runBaselines(ctx: BenchContext): Promise<void> {
   };
   add("md5sum", "md5sum", md5sum ? undefined : "md5sum not found on this machine");
   add("node crypto md5, 1 MiB stream", "nodeMd5");
+  ctx.rows.push({
+    section,
+    name: "  node md5 CPU time per GiB",
+    value: ctx.baseline.md5CpuPerGiB,
+    unit: "CPU s",
+    note: "CPU time does not depend on other load on the machine, wall time does",
+  });
   add("raw loopback TCP copy file→socket→file", "tcp");
   add("verified copy: 2 processes, inline md5 both sides", "verified");
   add("cp", "cp");

@@ -7,9 +7,12 @@ import { startFerryd } from "./ferryd.js";
 import { kbToMb, pretouchMemory } from "./memory.js";
 import { judged } from "./report.js";
 import { runClientChild } from "./run-client.js";
-import { mbps, median, sizeLabel } from "./stats.js";
+import { GiB, mbps, median, sizeLabel } from "./stats.js";
 
 export const SERVER_RSS_LIMIT_MB = 80;
+
+const fmt = (after: number | null, before: number | null) =>
+  after !== null && before !== null ? (after - before).toFixed(2) : "?";
 
 /** One verified transfer against a fresh ferryd, client in its own process; returns timing and both peaks. */
 export async function transferOnce(
@@ -18,17 +21,25 @@ export async function transferOnce(
   root: string,
   local: string,
   serverArgs: string[],
-): Promise<{ outcome: ClientOutcome; serverPeakMb: number | null }> {
+): Promise<{ outcome: ClientOutcome; serverPeakMb: number | null; serverCpuSeconds: number | null }> {
   const server = await startFerryd({ root, args: serverArgs, nodeArgs: ctx.nodeArgs(`ferryd-${op}`) });
   try {
     await pretouchMemory();
+    const cpuBefore = server.cpuSeconds();
+    const sysBefore = server.cpuSeconds("system");
     const outcome = await runClientChild(
       { op, host: server.host, port: server.port, local, remote: "big.bin" },
       ctx.nodeArgs(`client-${op}`),
     );
     if (!outcome.ok)
       throw new Error(`${op} failed: ${outcome.code ?? ""} ${outcome.error ?? ""}\n${server.stderr()}`);
-    return { outcome, serverPeakMb: server.peakMb() };
+    const cpuAfter = server.cpuSeconds();
+    const sysAfter = server.cpuSeconds("system");
+    ctx.log(
+      `  ${op}: server CPU ${fmt(cpuAfter, cpuBefore)} s (system ${fmt(sysAfter, sysBefore)}), client CPU ${outcome.cpuSeconds?.toFixed(2)} s (system ${outcome.systemSeconds?.toFixed(2)}), wall ${outcome.seconds.toFixed(2)} s`,
+    );
+    const serverCpuSeconds = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
+    return { outcome, serverPeakMb: server.peakMb(), serverCpuSeconds };
   } finally {
     await server.stop();
   }
@@ -41,6 +52,9 @@ export async function runBigFile(ctx: BenchContext): Promise<void> {
   const label = sizeLabel(size);
   const put: number[] = [];
   const get: number[] = [];
+  const cpu = { put: [] as number[], get: [] as number[] };
+  const cpuOf = (r: Awaited<ReturnType<typeof transferOnce>>) =>
+    (r.serverCpuSeconds ?? 0) + (r.outcome.cpuSeconds ?? 0);
   const peaks = {
     serverPut: [] as number[],
     clientPut: [] as number[],
@@ -61,6 +75,7 @@ export async function runBigFile(ctx: BenchContext): Promise<void> {
       if (p.outcome.md5 !== bigMd5 || p.outcome.size !== size)
         throw new Error(`put reported ${p.outcome.md5}, expected ${bigMd5}`);
       put.push(p.outcome.seconds);
+      cpu.put.push(cpuOf(p));
       collect(peaks.serverPut, p.serverPeakMb);
       collect(peaks.clientPut, kbToMb(p.outcome.peakKb));
 
@@ -69,6 +84,7 @@ export async function runBigFile(ctx: BenchContext): Promise<void> {
       if (g.outcome.md5 !== bigMd5 || g.outcome.size !== size)
         throw new Error(`get reported ${g.outcome.md5}, expected ${bigMd5}`);
       get.push(g.outcome.seconds);
+      cpu.get.push(cpuOf(g));
       collect(peaks.serverGet, g.serverPeakMb);
       collect(peaks.clientGet, kbToMb(g.outcome.peakKb));
 
@@ -87,7 +103,7 @@ export async function runBigFile(ctx: BenchContext): Promise<void> {
       const f = await transferOnce(ctx, "put", root, bigFile, []);
       fsyncPut = f.outcome.seconds;
     }
-    ctx.raw.big = { put, get, peaks, fsyncPut, independentCheck };
+    ctx.raw.big = { put, get, cpu, peaks, fsyncPut, independentCheck };
     const section = `2 big file ${label}`;
     const ref = ctx.baseline.md5sumMbps;
     for (const [name, times] of [
@@ -111,6 +127,18 @@ export async function runBigFile(ctx: BenchContext): Promise<void> {
           "≥ 0.8",
         ),
       );
+      const cpuPerGiB = (median(cpu[name]) * GiB) / size;
+      const md5Cpu = ctx.baseline.md5CpuPerGiB;
+      ctx.rows.push({
+        section,
+        name: `${name} CPU time per GiB, server + client`,
+        value: cpuPerGiB,
+        unit: "CPU s",
+        note:
+          md5Cpu === null
+            ? undefined
+            : `${(cpuPerGiB / md5Cpu).toFixed(2)} × one node md5 pass (a verified transfer hashes twice: 2 × is the floor)`,
+      });
       const verified = ctx.baseline.verifiedCopyMbps;
       if (verified !== null) {
         ctx.rows.push({

@@ -82,11 +82,12 @@ type Parsed<S extends Shape> = {
  * ignored rather than passed along.
  */
 export function object<S extends Shape>(shape: S): Check<Parsed<S>> {
+  const fields = Object.entries(shape);
   return (v, f) => {
     if (typeof v !== "object" || v === null || Array.isArray(v)) fail(f, "a JSON object");
     const source = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const [key, check] of Object.entries(shape)) {
+    for (const [key, check] of fields) {
       const value = check(source[key], f ? `${f}.${key}` : key);
       if (value !== undefined) out[key] = value;
     }

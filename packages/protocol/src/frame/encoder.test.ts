@@ -99,6 +99,18 @@ describe("writeFrame", () => {
     expect(err.message).toMatch(/EPIPE/);
   });
 
+  it("does not hang on a stream the caller corked", async () => {
+    const { out, received } = slowSink(16);
+    out.cork();
+    out.cork();
+    await writeFrame(out, { cmd: "stat", id: 1, path: "a".repeat(100) });
+    await writeDataFrame(out, { cmd: "data", id: 1, offset: 0, size: 100 }, fromChunks([Buffer.alloc(100)]));
+    out.uncork();
+    out.uncork();
+    await drained(out);
+    expect(parseChunks([received()]).frames).toHaveLength(2);
+  });
+
   it("rejects an oversized header with ETOOBIG before writing anything", async () => {
     const { out, received } = slowSink();
     const err = await rejection(writeFrame(out, { p: "x".repeat(200) }, 100));

@@ -15,11 +15,16 @@ export function encodeFrame(header: object, maxHeaderBytes = DEFAULT_MAX_HEADER_
   return frame;
 }
 
-/** Resolves once `out` can take more, rejects if it closes or fails first. */
+/**
+ * Resolves once `out` can take more, rejects if it closes or fails first. A corked stream is uncorked
+ * before waiting, since it would otherwise never drain.
+ */
 export function drained(out: Writable): Promise<void> {
   // writableNeedDrain is false on a destroyed stream, which would otherwise look like "ready".
   if (out.destroyed) return Promise.reject(new FerryError("ECONNLOST", "the connection is closed"));
   if (!out.writableNeedDrain) return Promise.resolve();
+  // A corked stream never drains: waiting on it would hang forever, so flush it first.
+  while (out.writableCorked > 0) out.uncork();
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       out.off("drain", onDrain);

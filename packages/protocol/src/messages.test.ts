@@ -163,6 +163,7 @@ const clientRejections: Case[] = [
   ["a missing path", { cmd: "stat", id: 1 }, "EPROTO", "path"],
   ["a negative get offset", { cmd: "get", id: 1, path: "a", offset: -1 }, "EPROTO", "offset"],
   ["a bad prefixMd5", { cmd: "get", id: 1, path: "a", offset: 1, prefixMd5: "x" }, "EPROTO", "prefixMd5"],
+  ["a get offset without prefixMd5", { cmd: "get", id: 1, path: "a", offset: 5 }, "EPROTO", "prefixMd5"],
   ["mkdir parents as a string", { cmd: "mkdir", id: 1, path: "a", parents: "yes" }, "EPROTO", "parents"],
   ["delete recursive as a number", { cmd: "delete", id: 1, path: "a", recursive: 0 }, "EPROTO", "recursive"],
   ["rename from an empty path", { cmd: "rename", id: 1, from: "", to: "b" }, "EBADPATH", "from"],
@@ -227,6 +228,18 @@ const serverRejections: Case[] = [
     "challenge",
   ],
   ["ready without offset", { ok: true, id: 1, type: "ready" }, "EPROTO", "offset"],
+  [
+    "ready with an offset but no prefixMd5",
+    { ok: true, id: 1, type: "ready", offset: 9 },
+    "EPROTO",
+    "prefixMd5",
+  ],
+  [
+    "hello with auth but no challenge",
+    { ok: true, id: 0, type: "hello", version: 1, server: "s", auth: true },
+    "EPROTO",
+    "challenge",
+  ],
   ["done without md5", { ok: true, id: 1, type: "done", size: 1 }, "EPROTO", "md5"],
   [
     "file with a negative mtime",

@@ -37,6 +37,28 @@ const name: Check<string> = (v, f) => {
   return s;
 };
 
+/** Adds a rule across fields to a shape check: `rule` returns the offending field and what it must be. */
+function refine<T>(
+  check: Check<T>,
+  rule: (value: T) => [field: string, expected: string] | undefined,
+): Check<T> {
+  return (v, f) => {
+    const value = check(v, f);
+    const broken = rule(value);
+    if (broken) {
+      const field = f ? `${f}.${broken[0]}` : broken[0];
+      throw new FerryError("EPROTO", `field "${field}" must be ${broken[1]}`, { field });
+    }
+    return value;
+  };
+}
+
+/** A resume offset is only meaningful with the hash of the bytes before it. */
+const prefixHashWithOffset = (m: { offset?: number; prefixMd5?: string }): [string, string] | undefined =>
+  m.offset !== undefined && m.offset > 0 && m.prefixMd5 === undefined
+    ? ["prefixMd5", "present when offset is over 0"]
+    : undefined;
+
 const requestShapes = {
   hello: object({ cmd: literal("hello"), id, version: integer(1, 65535), client: string }),
   auth: object({ cmd: literal("auth"), id, hmac: hex(64) }),
@@ -51,7 +73,10 @@ const requestShapes = {
     parents: optional(boolean),
     handshake: optional(boolean),
   }),
-  get: object({ cmd: literal("get"), id, path, offset: optional(size), prefixMd5: optional(md5Hex), alg }),
+  get: refine(
+    object({ cmd: literal("get"), id, path, offset: optional(size), prefixMd5: optional(md5Hex), alg }),
+    prefixHashWithOffset,
+  ),
   list: object({ cmd: literal("list"), id, path }),
   stat: object({ cmd: literal("stat"), id, path }),
   mkdir: object({ cmd: literal("mkdir"), id, path, parents: optional(boolean) }),
@@ -154,25 +179,31 @@ export type Entry = ReturnType<typeof entry>;
 
 const replyShapes = {
   /** Answer to hello. `challenge` (32 random bytes, hex) is present when `auth` is true. */
-  hello: object({
-    ok: literal(true),
-    id,
-    type: literal("hello"),
-    version: integer(1, 65535),
-    server: string,
-    auth: boolean,
-    challenge: optional(hex(64)),
-  }),
+  hello: refine(
+    object({
+      ok: literal(true),
+      id,
+      type: literal("hello"),
+      version: integer(1, 65535),
+      server: string,
+      auth: boolean,
+      challenge: optional(hex(64)),
+    }),
+    (m) => (m.auth && m.challenge === undefined ? ["challenge", "present when auth is true"] : undefined),
+  ),
   /** Plain success: auth, mkdir, delete, rename, bye. */
   ok: object({ ok: literal(true), id, type: literal("ok") }),
   /** put with handshake: send data from `offset`; a non-zero offset comes with the md5 of that prefix. */
-  ready: object({
-    ok: literal(true),
-    id,
-    type: literal("ready"),
-    offset: size,
-    prefixMd5: optional(md5Hex),
-  }),
+  ready: refine(
+    object({
+      ok: literal(true),
+      id,
+      type: literal("ready"),
+      offset: size,
+      prefixMd5: optional(md5Hex),
+    }),
+    prefixHashWithOffset,
+  ),
   /** put committed: the file is on disk under its name, verified. */
   done: object({ ok: literal(true), id, type: literal("done"), size, md5: md5Hex, alg }),
   /** get accepted: a data frame from `offset` follows, then an `end` frame when `md5` is absent here. */

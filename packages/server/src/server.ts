@@ -41,6 +41,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   const staging = new Staging(root);
   if (!opts.readOnly) {
     await staging.init();
+    await staging.adoptOrphans();
     await staging.cleanStale(opts.stalePartialMs);
   }
   const ctx: ServerContext = {

@@ -31,6 +31,8 @@ export class Session implements SessionIO {
   private state: "hello" | "auth" | "ready" = "hello";
   private challenge = "";
   private pushedBack: Frame | null = null;
+  /** The payload of the last frame read, which its command may have left unread. */
+  private openPayload: AsyncIterator<Buffer> | null = null;
   private awaitingHeader = false;
   private headerTimer: NodeJS.Timeout | null = null;
   private midFrame = false;
@@ -192,13 +194,28 @@ export class Session implements SessionIO {
       this.pushedBack = null;
       return frame;
     }
+    // Skip what is left of the previous payload (a refused put's data) before the header clock
+    // starts: a big payload may take far longer than the header deadline to go by.
+    const left = this.openPayload;
+    this.openPayload = null;
+    if (left) while (!(await left.next()).done);
+    let frame: Frame | null;
     this.awaitingHeader = true;
     try {
-      return await this.reader.next();
+      frame = await this.reader.next();
     } finally {
       this.awaitingHeader = false;
       this.stopHeaderClock();
     }
+    if (!frame || frame.size === 0) return frame;
+    const raw = frame.payload[Symbol.asyncIterator]();
+    this.openPayload = raw;
+    // A command that stops reading early only ends this view; the rest is skipped above.
+    const view: AsyncIterator<Buffer> = {
+      next: () => raw.next(),
+      return: async () => ({ done: true, value: undefined }),
+    };
+    return { ...frame, payload: { [Symbol.asyncIterator]: () => view } };
   }
 
   unread(frame: Frame): void {

@@ -1,10 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { encodeFrame } from "@ferry/protocol";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { md5, RawClient } from "./helpers/raw-client.js";
-import { tempDir } from "./helpers/server.js";
+import { stagingFiles, tempDir } from "./helpers/server.js";
+import { until } from "./helpers/wait.js";
 
 const BIN = fileURLToPath(new URL("../bin/ferryd.js", import.meta.url));
 
@@ -101,6 +104,52 @@ describe("the ferryd binary", () => {
     c.close();
     r.proc.kill("SIGTERM");
     expect(await r.exit).toBe(0);
+  });
+
+  it("kill -9 mid-upload: the restarted server offers the bytes it had on disk", async () => {
+    const root = await tempDir();
+    const data = randomBytes(4 * 1024 * 1024);
+    const first = run(["--root", root, "--port", "0", "--no-fsync"]);
+    const { port } = await listening(first);
+    const c = await RawClient.ready(port);
+    const ready = await c.request({
+      cmd: "put",
+      path: "k.bin",
+      size: data.length,
+      md5: md5(data),
+      handshake: true,
+    });
+    c.socket.write(encodeFrame({ cmd: "data", id: ready.id, offset: 0, size: data.length }));
+    c.socket.write(data.subarray(0, 3 * 1024 * 1024 + 100));
+    const staged = await until(async () => {
+      for (const name of await stagingFiles(root)) {
+        if (!name.endsWith(".part")) continue;
+        const st = await stat(path.join(root, ".ferry-staging", name)).catch(() => null);
+        if (st && st.size >= 2 * 1024 * 1024) return st.size;
+      }
+      return undefined;
+    }, "bytes on disk");
+    first.proc.kill("SIGKILL");
+    await first.exit;
+    c.close();
+
+    const second = run(["--root", root, "--port", "0", "--no-fsync"]);
+    const again = await listening(second);
+    const d = await RawClient.ready(again.port);
+    const offer = await d.request({
+      cmd: "put",
+      path: "k.bin",
+      size: data.length,
+      md5: md5(data),
+      handshake: true,
+    });
+    expect(offer.offset).toBeGreaterThanOrEqual(staged);
+    expect(offer.prefixMd5).toBe(md5(data.subarray(0, offer.offset as number)));
+    d.sendData(offer.id as number, offer.offset as number, data.subarray(offer.offset as number));
+    expect(await d.reply()).toMatchObject({ ok: true, md5: md5(data) });
+    d.close();
+    second.proc.kill("SIGTERM");
+    expect(await second.exit).toBe(0);
   });
 
   it("--help documents every option", async () => {

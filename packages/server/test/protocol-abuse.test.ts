@@ -255,6 +255,23 @@ describe("timeouts", () => {
     expect(files.some((n) => n.endsWith(".part"))).toBe(false);
   });
 
+  it("skipping a refused put's payload is not held to the header deadline", async () => {
+    const { port } = await startTestServer({ headerTimeoutMs: 100 });
+    const c = await RawClient.ready(port);
+    await c.put("exists", Buffer.from("x"));
+    const size = 64 * 1024;
+    const id = c.send({ cmd: "put", path: "exists", size });
+    c.socket.write(encodeFrame({ cmd: "data", id, offset: 0, size }));
+    expect(await c.reply()).toMatchObject({ ok: false, id, code: "EEXIST" });
+    // The payload trickles in over several header deadlines; it is a payload, not a header.
+    for (let sent = 0; sent < size; sent += 8 * 1024) {
+      c.socket.write(Buffer.alloc(8 * 1024));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await c.request({ cmd: "stat", path: "exists" })).toMatchObject({ ok: true });
+    c.close();
+  });
+
   it("a header trickled a byte at a time hits the header deadline", async () => {
     const { port } = await startTestServer({ idleTimeoutMs: 10_000, headerTimeoutMs: 300 });
     const c = await RawClient.ready(port);

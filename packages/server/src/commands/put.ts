@@ -78,7 +78,11 @@ class Upload {
       }
       await assertSpace(sandbox.root, req.size - have);
       if (!claim) {
-        const created = await staging.create();
+        const created = await staging.create({
+          path: this.admitted.target.rel,
+          size: req.size,
+          md5: req.md5,
+        });
         this.file = created.file;
         this.fh = created.fh;
       }
@@ -117,6 +121,7 @@ class Upload {
         throw fsError(err, req.path);
       }
       this.fate = "committed";
+      await staging.committed(this.file);
       if (options.fsync) await syncDir(this.admitted.dir);
       const st = await lstat(this.admitted.dest);
       io.server.checksums.set(this.admitted.dest, st, actual);

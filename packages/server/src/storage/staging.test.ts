@@ -15,15 +15,15 @@ describe("Staging", () => {
   afterEach(() => rm(root, { recursive: true, force: true }));
 
   async function partial(rel: string, size: number, bytes: string, md5?: string): Promise<void> {
-    const { file, fh } = await staging.create();
+    const { file, fh } = await staging.create({ path: rel, size, md5 });
     await fh.write(bytes);
     await fh.close();
     await staging.keep(file, { path: rel, size, md5 });
   }
 
   it("gives each upload its own file", async () => {
-    const a = await staging.create();
-    const b = await staging.create();
+    const a = await staging.create({ path: "same", size: 1 });
+    const b = await staging.create({ path: "same", size: 1 });
     await a.fh.close();
     await b.fh.close();
     expect(a.file).not.toBe(b.file);
@@ -38,6 +38,20 @@ describe("Staging", () => {
     expect(claim?.bytes).toBe(5);
     expect((await stat(claim?.file as string)).size).toBe(5);
     expect(await staging.claim("a/b.bin", 10)).toBeNull();
+  });
+
+  it("adopts the in-progress files of a server that died as resumable partials", async () => {
+    const { file, fh } = await staging.create({ path: "dead.bin", size: 10 });
+    await fh.write("12345");
+    await fh.close();
+    const empty = await staging.create({ path: "empty.bin", size: 10 });
+    await empty.fh.close();
+    expect(path.basename(file)).toMatch(/\.part$/);
+    const again = new Staging(root);
+    await again.init();
+    expect(await again.adoptOrphans()).toBe(1);
+    expect((await again.claim("dead.bin", 10))?.bytes).toBe(5);
+    expect(await again.claim("empty.bin", 10)).toBeNull();
   });
 
   it("refuses a partial whose md5 disagrees, and removes it", async () => {

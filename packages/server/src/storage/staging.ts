@@ -17,7 +17,7 @@ import { errnoOf } from "../fs-errors.js";
 import { STAGING_DIR } from "./sandbox.js";
 
 /** What a resumable partial was meant to become; stored beside it. */
-interface PartialMeta {
+export interface PartialMeta {
   path: string;
   size: number;
   md5?: string;
@@ -47,9 +47,13 @@ export class Staging {
     }
   }
 
-  /** A fresh, empty staging file opened for writing. */
-  async create(): Promise<{ file: string; fh: FileHandle }> {
-    const file = this.tempName();
+  /**
+   * A fresh, empty staging file opened for writing, with a note of what it is for beside it, so that
+   * a server killed mid-upload can still offer it for resume after a restart ({@link adoptOrphans}).
+   */
+  async create(meta: PartialMeta): Promise<{ file: string; fh: FileHandle }> {
+    const file = this.tempName(meta);
+    await writeFile(`${file}.json`, JSON.stringify(meta));
     const fh = await open(file, WRITE_NEW, 0o666);
     return { file, fh };
   }
@@ -60,7 +64,7 @@ export class Staging {
    */
   async claim(rel: string, size: number, md5?: string): Promise<{ file: string; bytes: number } | null> {
     const base = this.partialBase(rel, size);
-    const file = this.tempName();
+    const file = this.tempName({ path: rel, size });
     try {
       await rename(`${base}.partial`, file);
     } catch (err) {
@@ -69,6 +73,7 @@ export class Staging {
     }
     const meta = await readMeta(`${base}.json`);
     await unlink(`${base}.json`).catch(() => {});
+    await writeFile(`${file}.json`, JSON.stringify(meta ?? { path: rel, size, md5 }));
     const st = await lstat(file);
     const agrees = !meta || (meta.size === size && (!md5 || !meta.md5 || md5 === meta.md5));
     if (!st.isFile() || !agrees || st.size > size) {
@@ -83,10 +88,38 @@ export class Staging {
     const base = this.partialBase(meta.path, meta.size);
     await writeFile(`${base}.json`, JSON.stringify(meta));
     await rename(file, `${base}.partial`);
+    await unlink(`${file}.json`).catch(() => {});
   }
 
   async discard(file: string): Promise<void> {
     await unlink(file).catch(() => {});
+    await unlink(`${file}.json`).catch(() => {});
+  }
+
+  /** The staging file is now the target (renamed or linked away): drop its note. */
+  async committed(file: string): Promise<void> {
+    await unlink(`${file}.json`).catch(() => {});
+  }
+
+  /**
+   * At start-up every in-progress file belongs to a server that died (one ferryd per root): keep the
+   * ones with bytes as resumable partials, drop the rest.
+   */
+  async adoptOrphans(): Promise<number> {
+    let adopted = 0;
+    for (const name of await readdir(this.dir)) {
+      if (!name.endsWith(".part")) continue;
+      const file = path.join(this.dir, name);
+      const meta = await readMeta(`${file}.json`);
+      const st = await lstat(file).catch(() => null);
+      if (meta && st?.isFile() && st.size > 0 && st.size <= meta.size) {
+        await this.keep(file, meta).catch(() => this.discard(file));
+        adopted++;
+      } else {
+        await this.discard(file);
+      }
+    }
+    return adopted;
   }
 
   /** Removes staging files (partials and leftovers of a crash) not modified for `maxAgeMs`. */
@@ -103,13 +136,17 @@ export class Staging {
     return removed;
   }
 
-  private tempName(): string {
-    return path.join(this.dir, `up-${randomBytes(12).toString("hex")}.part`);
+  private tempName(meta: { path: string; size: number }): string {
+    const key = this.partialKey(meta.path, meta.size);
+    return path.join(this.dir, `${key}-${randomBytes(8).toString("hex")}.part`);
+  }
+
+  private partialKey(rel: string, size: number): string {
+    return createHash("sha256").update(`${rel}\0${size}`).digest("hex").slice(0, 40);
   }
 
   private partialBase(rel: string, size: number): string {
-    const key = createHash("sha256").update(`${rel}\0${size}`).digest("hex").slice(0, 40);
-    return path.join(this.dir, key);
+    return path.join(this.dir, this.partialKey(rel, size));
   }
 }
 

@@ -167,6 +167,8 @@ export class Connection {
       this.assertOpen();
       const id = this.allocId();
       reply = new Promise<R>((resolve, reject) => this.register(id, singleReply(expect, resolve, reject)));
+      // If the write below fails, the caller gets that error and nobody awaits the reply.
+      reply.catch(() => {});
       if (!this.sendFrame(header(id))) await this.drained();
     } finally {
       turn.release();
@@ -242,12 +244,13 @@ export class Connection {
       throw new FerryError("EPROTO", `the server sent a frame for request ${msg.id}, expected ${expected}`);
     }
     this.active = head;
-    let done: boolean;
+    let done = false;
     try {
       done = await head.handler.onFrame(msg, frame);
     } finally {
       this.active = null;
-      if (this.failure) head.handler.onFail(this.failure);
+      // A request that completed while the connection broke keeps its result.
+      if (this.failure && !done) head.handler.onFail(this.failure);
     }
     if (done && !this.failure) this.shift();
   }

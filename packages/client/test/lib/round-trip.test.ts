@@ -118,4 +118,26 @@ describe("put and get round trips against the real server", () => {
     await s.put(join(dir, "x"), "no/parent/x", { parents: true });
     expect((await s.stat("/no/parent/x")).size).toBe(1);
   });
+
+  it("a local failure during a get is reported and the session stays in step", async () => {
+    const server = await testServer();
+    const dir = await tempDir();
+    await writeRandomFile(join(server.root, "big.bin"), 3 * MiB);
+    await writeFile(join(server.root, "small.txt"), "small");
+    const s = await session(server);
+    // Pipelined behind each other: the first cannot be written locally, the rest must not suffer.
+    const [big, small, big2] = await Promise.allSettled([
+      s.get("big.bin", join(dir, "missing-dir", "big.bin")),
+      s.get("small.txt", join(dir, "missing-dir", "small.txt")),
+      s.get("big.bin", join(dir, "big.bin")),
+    ]);
+    expect(big.status === "rejected" && big.reason).toMatchObject({
+      code: "ENOENT",
+      details: { local: true },
+    });
+    expect(small.status === "rejected" && small.reason).toMatchObject({ code: "ENOENT" });
+    expect(big2.status).toBe("fulfilled");
+    expect(await md5File(join(dir, "big.bin"))).toBe(await md5File(join(server.root, "big.bin")));
+    expect(s.closed).toBe(false);
+  });
 });

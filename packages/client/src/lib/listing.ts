@@ -1,30 +1,26 @@
 import { type Entry, errorFromReply, FerryError, toFerryError } from "@ferry/protocol";
 import { type Connection, type RequestHandler, unexpected } from "./connection.js";
 
-/** Batches held for a consumer that is iterating but slower than the server. */
-const MAX_BUFFERED_BATCHES = 16;
-
 /**
  * Sends `list` now (keeping call order) and yields the entries of every `entries` frame as they
- * arrive. While a consumer iterates, at most a few batches are buffered (the reply waits for it);
- * a stream nobody iterates buffers the listing so it cannot stall the session.
+ * arrive. Batches are buffered rather than holding the reply back: a consumer that awaits other
+ * calls of the same session inside its loop (whose replies queue behind the listing) must not
+ * deadlock, and a listing is bounded by the directory it describes.
  */
 export function listStream(conn: Connection, path: string): AsyncIterable<Entry> {
   const turnPromise = conn.reserveTurn();
   const batches: Entry[][] = [];
   let finished = false;
   let failure: FerryError | null = null;
-  let consuming = false;
   let abandoned = false;
-  let wakeConsumer: (() => void) | null = null;
-  let wakeProducer: (() => void) | null = null;
+  let wake: (() => void) | null = null;
   const notify = () => {
-    wakeConsumer?.();
-    wakeConsumer = null;
+    wake?.();
+    wake = null;
   };
 
   const handler: RequestHandler = {
-    async onFrame(msg) {
+    onFrame(msg) {
       if ("ok" in msg && !msg.ok) {
         failure = errorFromReply(msg);
         notify();
@@ -34,9 +30,6 @@ export function listStream(conn: Connection, path: string): AsyncIterable<Entry>
       if (!abandoned) batches.push(msg.entries);
       finished = !msg.more;
       notify();
-      if (!finished && consuming && !abandoned && batches.length >= MAX_BUFFERED_BATCHES) {
-        await Promise.race([new Promise<void>((resolve) => (wakeProducer = resolve)), conn.whenFailed()]);
-      }
       return finished;
     },
     onFail(err) {
@@ -64,24 +57,21 @@ export function listStream(conn: Connection, path: string): AsyncIterable<Entry>
     async *[Symbol.asyncIterator]() {
       if (iterated) throw new FerryError("EINTERNAL", "a listing stream can be iterated only once");
       iterated = true;
-      consuming = true;
       try {
         for (;;) {
           const batch = batches.shift();
           if (batch !== undefined) {
-            wakeProducer?.();
-            wakeProducer = null;
             yield* batch;
             continue;
           }
           if (failure) throw failure;
           if (finished) return;
-          await new Promise<void>((resolve) => (wakeConsumer = resolve));
+          await new Promise<void>((resolve) => (wake = resolve));
         }
       } finally {
+        // The rest of the reply is still read (the connection stays in step) but not kept.
         abandoned = true;
         batches.length = 0;
-        wakeProducer?.();
       }
     },
   };

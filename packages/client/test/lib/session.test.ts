@@ -94,5 +94,14 @@ describe("directory requests", () => {
     // Breaking out early leaves the session in step.
     for await (const _entry of s.listStream("/")) break;
     expect((await s.list("/")).length).toBe(3000);
+    // Other calls of the same session inside the loop (their replies queue behind the listing).
+    let statted = 0;
+    for await (const entry of s.listStream("/")) {
+      if (statted < 50) {
+        expect((await s.stat(entry.name)).name).toBe(entry.name);
+        statted++;
+      }
+    }
+    expect(statted).toBe(50);
   });
 });

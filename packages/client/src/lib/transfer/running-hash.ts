@@ -53,11 +53,26 @@ export class InlineHash implements RunningHash {
   close(): void {}
 }
 
+/** Bytes gathered before one hand-over to the worker: socket reads are 64 KiB, messages cost per call. */
+const WORKER_BATCH = 1024 * 1024;
+
 class WorkerHash implements RunningHash {
   private readonly digester = new OffThreadDigest("md5");
+  private batch = Buffer.allocUnsafeSlow(WORKER_BATCH);
+  private filled = 0;
 
+  /** Copies into a batch (the caller may keep writing its chunk elsewhere) and moves full batches. */
   update(chunk: Uint8Array): boolean {
-    return this.digester.update(chunk, false);
+    let writable = true;
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const take = Math.min(WORKER_BATCH - this.filled, chunk.byteLength - offset);
+      this.batch.set(chunk.subarray(offset, offset + take), this.filled);
+      this.filled += take;
+      offset += take;
+      if (this.filled === WORKER_BATCH) writable = this.flush();
+    }
+    return writable;
   }
 
   whenWritable(): Promise<void> {
@@ -65,14 +80,26 @@ class WorkerHash implements RunningHash {
   }
 
   peek(): Promise<string> {
+    this.flush();
     return this.digester.peek();
   }
 
   digest(): Promise<string> {
+    this.flush();
     return this.digester.digest();
   }
 
   close(): void {
     this.digester.close();
+  }
+
+  private flush(): boolean {
+    if (this.filled === 0) return true;
+    // A batch owns its whole ArrayBuffer, so it is transferred to the worker without another copy.
+    const full = this.filled === WORKER_BATCH ? this.batch : Buffer.from(this.batch.subarray(0, this.filled));
+    const writable = this.digester.update(full, full === this.batch);
+    if (full === this.batch) this.batch = Buffer.allocUnsafeSlow(WORKER_BATCH);
+    this.filled = 0;
+    return writable;
   }
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { encodeFrame, FrameReader } from "@ferry/protocol";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { connect, isSafeRemoteName } from "../../src/lib/index.js";
-import { rejection, tempDir } from "./helpers.js";
+import { MiB, rejection, tempDir, writeRandomFile } from "./helpers.js";
 
 type Header = Record<string, unknown>;
 /** Answers one request; returns frames (headers, or a header with payload bytes) to send back. */
@@ -106,6 +106,25 @@ describe("a lying server", () => {
     const err = await rejection(s.put(join(dir, "a"), "a"));
     expect(err.code).toBe("ECHECKSUM");
     expect(err.details).toMatchObject({ expected: MD5_OF_HELLO, actual: "00000000000000000000000000000000" });
+  });
+
+  it("a put the server fails right after ready is not sent in full when much is left", async () => {
+    const liar = await hostileServer((req) =>
+      req.cmd === "put"
+        ? [
+            { ok: true, id: req.id, type: "ready", offset: 0 },
+            { ok: false, id: req.id, code: "ENOSPC", message: "disk full" },
+          ]
+        : [{ ok: true, id: req.id, type: "ok" }],
+    );
+    const dir = await tempDir();
+    const local = join(dir, "big.bin");
+    await writeRandomFile(local, 80 * MiB);
+    const s = await connect(liar);
+    const err = await rejection(s.put(local, "big.bin"));
+    expect(err.code).toBe("ENOSPC");
+    // Sending the whole 80 MiB would have kept the session open; dropping it is the sign it stopped.
+    expect(s.closed).toBe(true);
   });
 
   it("a reply for another request id is EPROTO and breaks the session", async () => {

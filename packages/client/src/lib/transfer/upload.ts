@@ -24,6 +24,13 @@ import { createRunningHash, InlineHash, type RunningHash } from "./running-hash.
  */
 export const STREAMED_PUT_MAX = 1024 * 1024;
 
+/**
+ * When the server fails a put while its data is still being sent, the rest is sent anyway (the
+ * server discards it and the session goes on) unless more than this is left; then the connection is
+ * dropped instead and the caller reconnects.
+ */
+export const ABANDON_AFTER_REFUSAL = 64 * 1024 * 1024;
+
 export interface UploadContext {
   conn: Connection;
   /** Bounds the memory of small files read ahead of their turn. */
@@ -229,7 +236,12 @@ async function handshakePut(
     progress.begin(start);
     if (!conn.sendFrame({ cmd: "data", id, offset: start, size: size - start })) await conn.drained();
     const running = hash;
+    let left = size - start;
     const sent = await readRange(file, start, size, (chunk) => {
+      left -= chunk.length;
+      // The server gave up on this put mid-way (say its disk filled): finishing the frame only keeps
+      // the stream in step, which is not worth sending a great deal more for.
+      if (replies.failure && left > ABANDON_AFTER_REFUSAL) throw replies.failure;
       const hashing = running.update(chunk);
       const writing = conn.write(chunk);
       progress.add(chunk.length);
@@ -291,6 +303,8 @@ class PutReplies implements RequestHandler {
   private resolveDone!: (r: DoneReply) => void;
   private rejectDone!: (e: FerryError) => void;
   private gotReady = false;
+  /** Set once the put has failed (an error reply or a broken connection). */
+  failure: FerryError | null = null;
 
   constructor(private readonly handshake: boolean) {
     this.ready = new Promise((resolve, reject) => {
@@ -326,6 +340,7 @@ class PutReplies implements RequestHandler {
   }
 
   onFail(err: FerryError): void {
+    this.failure ??= err;
     this.rejectReady(err);
     this.rejectDone(err);
   }

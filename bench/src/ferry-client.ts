@@ -2,6 +2,8 @@
  * The slice of the @ferry/client API (see notes/API.md) the bench uses. Loaded lazily so the bench
  * builds, and its baselines run, even while the client library is still a stub.
  */
+import { CLIENT_LIB } from "./paths.js";
+
 export interface TransferResult {
   size: number;
   md5: string;
@@ -30,7 +32,7 @@ export type Connect = (options: ConnectOptions) => Promise<FerrySession>;
 
 /** The library's connect(), or an explanation of why it is not there yet. */
 export async function loadConnect(): Promise<Connect> {
-  const lib = (await import("@ferry/client")) as Record<string, unknown>;
+  const lib = (await import(CLIENT_LIB)) as Record<string, unknown>;
   if (typeof lib.connect !== "function") throw new Error("@ferry/client does not export connect() yet");
   return lib.connect as Connect;
 }

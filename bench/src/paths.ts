@@ -7,7 +7,9 @@ export const BENCH_DIR = here("../");
 export const DATA_DIR = here("../.data/");
 export const RESULTS_DIR = here("../results/");
 export const PROFILES_DIR = here("../results/profiles/");
-export const FERRYD_BIN = here("../../packages/server/bin/ferryd.js");
+/** BENCH_FERRYD / BENCH_CLIENT point the bench at another build (say, a patched copy) for an A/B run. */
+export const FERRYD_BIN = process.env.BENCH_FERRYD ?? here("../../packages/server/bin/ferryd.js");
+export const CLIENT_LIB = process.env.BENCH_CLIENT ?? "@ferry/client";
 export const FERRY_BIN = here("../../packages/client/bin/ferry.js");
 export const CLIENT_CHILD = here("./client-child.js");
 export const VERIFIED_RECEIVER = here("./verified-copy-receiver.js");

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { encodeFrame } from "@ferry/protocol";
 import { describe, expect, it } from "vitest";
@@ -53,6 +53,38 @@ describe("a client killed mid-put", () => {
     expect((await readFile(path.join(root, "big.bin"))).equals(data)).toBe(true);
     expect(await stagingFiles(root)).toEqual([]);
     second.close();
+  });
+
+  it("a put that reconnects straight after the cut still finds the partial", async () => {
+    const { port, root } = await startTestServer();
+    const data = randomBytes(16 * 1024 * 1024);
+    // Several rounds: the race (claim before the cut upload has saved) does not show every time.
+    for (let round = 0; round < 3; round++) {
+      const first = await RawClient.ready(port);
+      const second = await RawClient.ready(port); // connected before the cut: nothing to wait for
+      const sent = 8 * 1024 * 1024 + round;
+      await startPut(first, "now.bin", data, sent);
+      first.socket.destroy();
+      const ready = await second.request({
+        cmd: "put",
+        path: "now.bin",
+        size: data.length,
+        md5: md5(data),
+        handshake: true,
+      });
+      expect(ready).toMatchObject({ ok: true, type: "ready" });
+      expect(ready.offset).toBeGreaterThan(0);
+      // Every byte handed to the kernel before the cut reached the server ahead of the FIN.
+      expect(ready).toMatchObject({ offset: sent, prefixMd5: md5(data.subarray(0, sent)) });
+      second.sendData(ready.id as number, sent, data.subarray(sent));
+      expect(await second.reply()).toMatchObject({ ok: true, type: "done", md5: md5(data) });
+      second.close();
+      expect((await readFile(path.join(root, "now.bin"))).equals(data)).toBe(true);
+      await second.closed;
+      expect(await stagingFiles(root)).toEqual([]);
+      // The next round puts the same name again.
+      await rm(path.join(root, "now.bin"));
+    }
   });
 
   it("a resumed put whose prefix differs starts over from 0", async () => {

@@ -7,6 +7,7 @@ import { CoalescingWriter } from "../storage/coalescing-writer.js";
 import { assertSpace, commitFile, syncDir } from "../storage/commit.js";
 import { createRunningHash, type RunningHash } from "../storage/hasher.js";
 import { readRange } from "../storage/read-range.js";
+import type { UploadTicket } from "../storage/staging.js";
 import { type Admitted, admitPut } from "./put-admission.js";
 
 /** What happens to the staging file when the put ends. */
@@ -58,6 +59,7 @@ class Upload {
   private fh: FileHandle | null = null;
   private hash: RunningHash | null = null;
   private fate: Fate = "discard";
+  private ticket: UploadTicket | null = null;
 
   constructor(
     private readonly req: PutRequest,
@@ -70,6 +72,7 @@ class Upload {
     const { staging, options, sandbox } = io.server;
     const claim = req.handshake ? await staging.claim(this.admitted.target.rel, req.size, req.md5) : null;
     const have = claim?.bytes ?? 0;
+    this.ticket = staging.track(this.admitted.target.rel, req.size);
     try {
       if (claim) {
         this.file = claim.file;
@@ -126,8 +129,11 @@ class Upload {
       const st = await lstat(this.admitted.dest);
       io.server.checksums.set(this.admitted.dest, st, actual);
       await io.send({ ok: true, id: req.id, type: "done", size: req.size, md5: actual, alg: "md5" });
+    } catch (err) {
+      if (isConnectionLoss(err)) this.ticket?.lost();
+      throw err;
     } finally {
-      await this.settle();
+      await this.settle().finally(() => this.ticket?.done());
     }
   }
 
@@ -188,6 +194,7 @@ class Upload {
       await writer.flush();
     } catch (err) {
       if (!isConnectionLoss(err)) throw fsError(err, this.req.path);
+      this.ticket?.lost(); // before any await: a claim arriving now must wait for the partial
       // Keep what arrived: flush it, and only call it resumable if it is all on disk.
       this.fate = await writer.flush().then(
         () => "keep" as const,

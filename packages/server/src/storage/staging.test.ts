@@ -54,6 +54,18 @@ describe("Staging", () => {
     expect(await again.claim("empty.bin", 10)).toBeNull();
   });
 
+  it("a claim waits for an upload of the same path and size that is saving its partial", async () => {
+    const { file, fh } = await staging.create({ path: "w.bin", size: 10 });
+    const ticket = staging.track("w.bin", 10);
+    await fh.write("1234");
+    ticket.lost();
+    const claiming = staging.claim("w.bin", 10);
+    await fh.close();
+    await staging.keep(file, { path: "w.bin", size: 10 });
+    ticket.done();
+    expect((await claiming)?.bytes).toBe(4);
+  });
+
   it("refuses a partial whose md5 disagrees, and removes it", async () => {
     await partial("x", 10, "hello", "0".repeat(32));
     expect(await staging.claim("x", 10, "1".repeat(32))).toBeNull();

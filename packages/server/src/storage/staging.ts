@@ -26,6 +26,27 @@ export interface PartialMeta {
 const WRITE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
+ * How long a claim waits for another upload of the same path and size that is still receiving. Its
+ * connection may already be gone while the server drains what the kernel buffered (several MB on
+ * loopback), so a put that reconnects straight away would otherwise find no partial yet. A truly
+ * concurrent upload of the same file only delays the newcomer this long, which then starts from 0.
+ */
+export const CLAIM_WAIT_MS = 2_000;
+
+/** An upload in progress, as {@link Staging.track} sees it. */
+export interface UploadTicket {
+  /** The upload lost its connection: it is now saving a partial, which claims wait for in full. */
+  lost(): void;
+  /** The upload is over (committed, kept or discarded); always called, exactly once. */
+  done(): void;
+}
+
+interface Tracked {
+  readonly saving: Promise<void>;
+  readonly settled: Promise<void>;
+}
+
+/**
  * Uploads in progress live in `<root>/.ferry-staging/` (same filesystem as the targets, so the final
  * rename is atomic). Each upload writes its own uniquely named `*.part` file, so two clients putting
  * the same name never share bytes. A connection lost mid-upload turns the file into a resumable
@@ -34,6 +55,8 @@ const WRITE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | co
  */
 export class Staging {
   readonly dir: string;
+  /** Uploads in progress by partial key, so a claim can wait for one that is about to save. */
+  private readonly active = new Map<string, Set<Tracked>>();
 
   constructor(root: string) {
     this.dir = path.join(root, STAGING_DIR);
@@ -63,6 +86,7 @@ export class Staging {
    * know it) agrees. Returns the claimed file, now private to the caller, and how many bytes it has.
    */
   async claim(rel: string, size: number, md5?: string): Promise<{ file: string; bytes: number } | null> {
+    await this.othersSettled(this.partialKey(rel, size));
     const base = this.partialBase(rel, size);
     const file = this.tempName({ path: rel, size });
     try {
@@ -81,6 +105,62 @@ export class Staging {
       return null;
     }
     return { file, bytes: st.size };
+  }
+
+  /**
+   * Registers an upload of (rel, size) in progress. Call after its own claim (a claim waits for the
+   * others), and call `done()` once its staging file is committed, kept or discarded.
+   */
+  track(rel: string, size: number): UploadTicket {
+    const key = this.partialKey(rel, size);
+    let lost = () => {};
+    let done = () => {};
+    const tracked: Tracked = {
+      saving: new Promise<void>((resolve) => {
+        lost = resolve;
+      }),
+      settled: new Promise<void>((resolve) => {
+        done = resolve;
+      }),
+    };
+    const set = this.active.get(key) ?? new Set<Tracked>();
+    this.active.set(key, set);
+    set.add(tracked);
+    return {
+      lost,
+      done: () => {
+        const mine = this.active.get(key);
+        mine?.delete(tracked);
+        if (mine?.size === 0) this.active.delete(key);
+        done();
+      },
+    };
+  }
+
+  /**
+   * Waits for the other uploads of this key: in full for those saving a partial (a matter of a few
+   * file operations), up to {@link CLAIM_WAIT_MS} for those still receiving.
+   */
+  private async othersSettled(key: string): Promise<void> {
+    const others = this.active.get(key);
+    if (!others || others.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLAIM_WAIT_MS);
+    });
+    try {
+      const one = async (t: Tracked) => {
+        const first = await Promise.race([
+          t.settled.then(() => "settled" as const),
+          t.saving.then(() => "saving" as const),
+          timeUp.then(() => "time" as const),
+        ]);
+        if (first === "saving") await t.settled;
+      };
+      await Promise.all([...others].map(one));
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Keeps an interrupted upload so that a later put of the same path and size can resume it. */

@@ -21,15 +21,15 @@ describe("ferry -c", () => {
     expect(r.stdout).toMatch(/^put a\.bin → \/a\.bin 195\.3 KiB \S+ \S+ md5 ok$/m);
     expect(r.stdout).toMatch(/^- 200000 {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}a\.bin$/m);
     expect(r.stderr).toMatch(/^ferry: lcd out: ENOENT: /m);
-    expect(await readFile(path.join(w.root, "a.bin"))).toEqual(data);
+    expect((await readFile(path.join(w.root, "a.bin"))).equals(data)).toBe(true);
 
     await writeFiles(w.local, { "out/.keep": "" });
     const r2 = await w.ferry([host(w.port), "-c", "lcd out; get a.bin; get /a.bin copy.bin"]);
     expect(r2.code).toBe(0);
     expect(r2.stdout).toMatch(/^get \/a\.bin → a\.bin 195\.3 KiB .* md5 ok$/m);
     expect(r2.stdout).toMatch(/^get \/a\.bin → copy\.bin 195\.3 KiB .* md5 ok$/m);
-    expect(await readFile(path.join(w.local, "out", "a.bin"))).toEqual(data);
-    expect(await readFile(path.join(w.local, "out", "copy.bin"))).toEqual(data);
+    expect((await readFile(path.join(w.local, "out", "a.bin"))).equals(data)).toBe(true);
+    expect((await readFile(path.join(w.local, "out", "copy.bin"))).equals(data)).toBe(true);
   });
 
   it("stops at the first failure with a one-line error and exit 1; a leading - goes on", async () => {
@@ -120,8 +120,8 @@ describe("ferry -b and stdin", () => {
     expect(r.stdout.match(/^put .* md5 ok$/gm)).toHaveLength(151);
     expect(r.stdout.match(/^get .* md5 ok$/gm)).toHaveLength(151);
     for (const [name, content] of Object.entries(files)) {
-      expect(await readFile(path.join(w.root, name))).toEqual(content);
-      expect(await readFile(path.join(w.local, "back", name))).toEqual(content);
+      expect((await readFile(path.join(w.root, name))).equals(content)).toBe(true);
+      expect((await readFile(path.join(w.local, "back", name))).equals(content)).toBe(true);
     }
   });
 

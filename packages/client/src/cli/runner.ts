@@ -1,4 +1,3 @@
-import { printable } from "../lib/index.js";
 import { splitArgs } from "./args.js";
 import { findCommand } from "./commands/index.js";
 import type { Context } from "./commands/types.js";
@@ -6,6 +5,7 @@ import { codeOf, describeError, messageOf, usage } from "./errors.js";
 import type { Io } from "./io.js";
 import { ConflictPolicy, type Prompter } from "./prompts.js";
 import { Reporter } from "./render/reporter.js";
+import { visible } from "./render/visible.js";
 import type { CliOptions, CliState } from "./state.js";
 
 export interface RunnerDeps {
@@ -46,8 +46,8 @@ export class Runner {
     } catch (err) {
       for (const r of reporters) r.close();
       const code = codeOf(err);
-      const message = printable(describeError(err));
-      this.deps.io.err(`${this.deps.errorPrefix}${printable(line)}: ${message}`);
+      const message = visible(describeError(err));
+      this.deps.io.err(`${this.deps.errorPrefix}${visible(line)}: ${message}`);
       if (this.deps.options.json) {
         this.deps.io.json({ kind: "error", command: line, code, message: messageOf(err) });
       }

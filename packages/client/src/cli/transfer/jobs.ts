@@ -3,6 +3,7 @@ import { printable, type TransferResult } from "../../lib/index.js";
 import type { Context } from "../commands/types.js";
 import { CliError, codeOf, describeError } from "../errors.js";
 import type { TransferSummary } from "../render/lines.js";
+import { visible } from "../render/visible.js";
 import { inWindow, TRANSFER_WINDOW } from "./window.js";
 
 /** One planned transfer. Paths are absolute (local) and protocol paths (remote). */
@@ -21,7 +22,8 @@ export interface Job {
 /** How a local path is shown: relative to the local cwd when inside it. */
 export function showLocal(ctx: Context, local: string): string {
   const rel = path.relative(ctx.state.localCwd, local);
-  return printable(rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : local);
+  if (rel === "") return ".";
+  return printable(!rel.startsWith("..") && !path.isAbsolute(rel) ? rel : local);
 }
 
 function summarize(ctx: Context, job: Job, r: TransferResult): TransferSummary {
@@ -86,7 +88,7 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
           return;
         }
         failures.push({ job, err });
-        if (batch) reporter.note(`${job.op} ${shownFrom} → ${shownTo}: ${printable(describeError(err))}`);
+        if (batch) reporter.note(`${job.op} ${shownFrom} → ${shownTo}: ${visible(describeError(err))}`);
       }
     },
     ctx.signal,

@@ -58,7 +58,7 @@ const WORKER_BATCH = 1024 * 1024;
 
 class WorkerHash implements RunningHash {
   private readonly digester = new OffThreadDigest("md5");
-  private batch = Buffer.allocUnsafeSlow(WORKER_BATCH);
+  private batch = this.digester.takeBuffer(WORKER_BATCH);
   private filled = 0;
 
   /** Copies into a batch (the caller may keep writing its chunk elsewhere) and moves full batches. */
@@ -98,7 +98,7 @@ class WorkerHash implements RunningHash {
     // A batch owns its whole ArrayBuffer, so it is transferred to the worker without another copy.
     const full = this.filled === WORKER_BATCH ? this.batch : Buffer.from(this.batch.subarray(0, this.filled));
     const writable = this.digester.update(full, full === this.batch);
-    if (full === this.batch) this.batch = Buffer.allocUnsafeSlow(WORKER_BATCH);
+    if (full === this.batch) this.batch = this.digester.takeBuffer(WORKER_BATCH);
     this.filled = 0;
     return writable;
   }

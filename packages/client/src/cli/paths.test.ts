@@ -3,14 +3,21 @@ import { describe, expect, it } from "vitest";
 import { isInside, joinRemote, parseHostPort, resolveLocal, resolveRemote } from "./paths.js";
 
 describe("remote paths", () => {
-  it("resolves against the remote cwd and never climbs above the root", () => {
+  it("resolves against the remote cwd", () => {
     expect(resolveRemote("/", "a/b")).toBe("/a/b");
-    expect(resolveRemote("/a", "../../..")).toBe("/");
+    expect(resolveRemote("/a/b", "../c")).toBe("/a/c");
+    expect(resolveRemote("/a", "..")).toBe("/");
     expect(resolveRemote("/a/b", "/c")).toBe("/c");
     expect(resolveRemote("/a", "")).toBe("/a");
     expect(resolveRemote("/a", "./x/")).toBe("/a/x");
     expect(joinRemote("/", "x")).toBe("/x");
     expect(joinRemote("/d", "x")).toBe("/d/x");
+  });
+
+  it("leaves a path that climbs above the root as typed, for the server to refuse", () => {
+    expect(resolveRemote("/a", "../../x")).toBe("/a/../../x");
+    expect(resolveRemote("/", "../escape.txt")).toBe("/../escape.txt");
+    expect(resolveRemote("/", "/../x")).toBe("/../x");
   });
 });
 

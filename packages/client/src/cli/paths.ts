@@ -1,9 +1,24 @@
 import path from "node:path";
 import { usage } from "./errors.js";
 
-/** Remote paths are protocol paths: `/`-separated, absolute from the served root. */
+/**
+ * Remote paths are protocol paths: `/`-separated, absolute from the served root. A path whose `..`
+ * climbs above the root is sent as typed rather than clamped to `/`, so the server refuses it with
+ * EBADPATH instead of the client quietly writing somewhere the user did not name.
+ */
 export function resolveRemote(cwd: string, p: string): string {
-  return path.posix.resolve(cwd, p === "" ? "." : p);
+  const joined = p.startsWith("/") ? p : `${cwd.endsWith("/") ? cwd : `${cwd}/`}${p === "" ? "." : p}`;
+  return climbsAboveRoot(joined) ? joined : path.posix.resolve("/", joined);
+}
+
+function climbsAboveRoot(p: string): boolean {
+  let depth = 0;
+  for (const name of p.split("/")) {
+    if (name === "..") depth -= 1;
+    else if (name !== "" && name !== ".") depth += 1;
+    if (depth < 0) return true;
+  }
+  return false;
 }
 
 export function joinRemote(dir: string, name: string): string {

@@ -11,6 +11,7 @@ import {
   toFerryError,
 } from "@ferry/protocol";
 import { connectionLost } from "./errors.js";
+import { IdleWatch } from "./idle-watch.js";
 
 /**
  * Receives the frames of one request, in order. `onFrame` returns true when the request is complete.
@@ -31,6 +32,8 @@ export interface Turn {
 interface Pending {
   id: number;
   handler: RequestHandler;
+  /** Stream position of the request's header: once it is answered, the server has read that far. */
+  start: number;
 }
 
 const MAX_ID = 2 ** 32;
@@ -52,6 +55,7 @@ export class Connection {
   private readonly failed: Promise<FerryError>;
   private markFailed!: (err: FerryError) => void;
   private readonly socketClosed: Promise<void>;
+  private readonly idle: IdleWatch | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -66,8 +70,10 @@ export class Connection {
     // unobserved 'error' event from becoming an uncaught exception.
     socket.on("error", () => {});
     if (timeoutMs > 0) {
-      socket.setTimeout(timeoutMs);
-      socket.on("timeout", () => this.onIdle());
+      this.idle = new IdleWatch(socket, timeoutMs, {
+        waiting: () => this.pending.length - this.head > 0 && this.localBusy === 0,
+        expire: (silentMs) => this.onIdle(silentMs),
+      });
     }
     void this.readLoop();
   }
@@ -113,19 +119,23 @@ export class Connection {
   /** Puts a handler at the tail of the reply queue; call right before writing the request's header. */
   register(id: number, handler: RequestHandler): void {
     this.assertOpen();
-    this.pending.push({ id, handler });
+    this.pending.push({ id, handler, start: this.idle?.position ?? 0 });
   }
 
   /** Writes a header frame; false means the socket buffer is full (await `drained()`). */
   sendFrame(header: object): boolean {
     this.assertOpen();
-    return this.socket.write(encodeFrame(header));
+    return this.send(encodeFrame(header));
   }
 
   /** Writes payload bytes; false means await `drained()`. The chunk must not be changed afterwards. */
   write(chunk: Uint8Array): boolean {
     this.assertOpen();
-    return this.socket.write(chunk);
+    return this.send(chunk);
+  }
+
+  private send(bytes: Uint8Array): boolean {
+    return this.idle ? this.socket.write(bytes, this.idle.sent(bytes.byteLength)) : this.socket.write(bytes);
   }
 
   async drained(): Promise<void> {
@@ -183,6 +193,7 @@ export class Connection {
   fail(err: FerryError): void {
     if (this.failure) return;
     this.failure = err;
+    this.idle?.stop();
     this.socket.destroy();
     const waiting = this.pending.slice(this.head);
     this.pending.length = 0;
@@ -208,11 +219,14 @@ export class Connection {
     if (this.failure) throw this.failure.code === "ECONNLOST" ? this.failure : connectionLost();
   }
 
-  private onIdle(): void {
-    if (this.pending.length - this.head > 0 && this.localBusy === 0) {
-      const seconds = Math.round(this.timeoutMs / 1000);
-      this.fail(new FerryError("ETIMEDOUT", `no answer from the server for ${seconds} s`));
-    }
+  private onIdle(silentMs: number): void {
+    const seconds = Math.round(silentMs / 1000);
+    this.fail(
+      new FerryError("ETIMEDOUT", `no answer from the server for ${seconds} s`, {
+        timeoutMs: this.timeoutMs,
+        silentMs: Math.round(silentMs),
+      }),
+    );
   }
 
   private async readLoop(): Promise<void> {
@@ -244,6 +258,7 @@ export class Connection {
       throw new FerryError("EPROTO", `the server sent a frame for request ${msg.id}, expected ${expected}`);
     }
     this.active = head;
+    this.idle?.acknowledge(head.start);
     let done = false;
     try {
       done = await head.handler.onFrame(msg, frame);
@@ -257,6 +272,8 @@ export class Connection {
 
   private shift(): void {
     this.head++;
+    // The request is answered in full, so the server has read all of its frames.
+    this.idle?.acknowledge(this.pending[this.head]?.start ?? this.idle.position);
     if (this.head === this.pending.length) {
       this.pending.length = 0;
       this.head = 0;

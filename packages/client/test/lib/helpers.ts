@@ -84,6 +84,11 @@ export interface ProxyRules {
   cut?: { direction: Direction; after: number };
   /** Stop forwarding (without closing) once this many bytes went in this direction. */
   stall?: { direction: Direction; after: number };
+  /**
+   * Take everything the sender offers at once, as deep kernel buffers would, and pass it on at only
+   * this rate: the sender sees all its writes complete long before the receiver has read them.
+   */
+  slowDrain?: { direction: Direction; bytesPerSecond: number };
 }
 
 export interface TestProxy {
@@ -118,6 +123,10 @@ export async function testProxy(
     client.on("close", close);
     upstream.on("close", close);
     const pump = (from: Socket, to: Socket, direction: Direction) => {
+      const drain = rules.slowDrain?.direction === direction ? rules.slowDrain : undefined;
+      const write = drain
+        ? slowWriter(to, drain.bytesPerSecond)
+        : (b: Buffer, cb?: () => void) => to.write(b, cb);
       let seen = 0;
       let stopped = false;
       from.on("data", (chunk: Buffer) => {
@@ -140,17 +149,17 @@ export async function testProxy(
           stopped = true;
           const keep = out.subarray(0, limit - start);
           if (rules.cut?.direction === direction) {
-            to.write(keep, () => {
+            write(keep, () => {
               close();
               onCut();
             });
           } else {
-            to.write(keep);
+            write(keep);
             onStall();
           }
           return;
         }
-        if (!to.write(out)) {
+        if (!write(out)) {
           from.pause();
           to.once("drain", () => from.resume());
         }
@@ -167,6 +176,33 @@ export async function testProxy(
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("proxy has no port");
   return { host: "127.0.0.1", port: address.port, stalled, cutDone };
+}
+
+/** Writes to `to` at about `bytesPerSecond`, queueing in memory; the writer never says "wait". */
+function slowWriter(to: Socket, bytesPerSecond: number): (chunk: Buffer, done?: () => void) => boolean {
+  const queue: Buffer[] = [];
+  const slice = 64 * 1024;
+  let timer: NodeJS.Timeout | null = null;
+  const step = () => {
+    timer = null;
+    const head = queue[0];
+    if (head === undefined || to.destroyed) return;
+    const part = head.subarray(0, slice);
+    if (part.length === head.length) queue.shift();
+    else queue[0] = head.subarray(slice);
+    to.write(part);
+    timer = setTimeout(step, (part.length / bytesPerSecond) * 1000);
+  };
+  to.once("close", () => {
+    if (timer) clearTimeout(timer);
+    queue.length = 0;
+  });
+  return (chunk, done) => {
+    queue.push(chunk);
+    if (timer === null) step();
+    done?.();
+    return true;
+  };
 }
 
 /** Awaits a promise expected to reject; returns the error. */

@@ -9,6 +9,7 @@ import {
 } from "@ferry/protocol";
 import { Connection } from "./connection.js";
 import { Session } from "./session.js";
+import { SocketSource } from "./socket-source.js";
 import type { ConnectOptions, FerrySession } from "./types.js";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -25,8 +26,9 @@ export const CLIENT_VERSION = "0.1.0";
 export async function connect(options: ConnectOptions): Promise<FerrySession> {
   const port = options.port ?? DEFAULT_PORT;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const socket = await openSocket(options.host, port, timeoutMs);
-  const conn = new Connection(socket, timeoutMs);
+  const source = new SocketSource();
+  const socket = await openSocket(options.host, port, timeoutMs, source);
+  const conn = new Connection(socket, source, timeoutMs);
   try {
     const hello = await conn.call<HelloReply>(
       (id) => ({
@@ -70,9 +72,9 @@ async function authenticate(conn: Connection, hello: HelloReply, secret: string 
   }
 }
 
-function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
+function openSocket(host: string, port: number, timeoutMs: number, source: SocketSource): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port });
+    const socket = netConnect({ host, port, onread: source.onread });
     const timer =
       timeoutMs > 0
         ? setTimeout(() => {

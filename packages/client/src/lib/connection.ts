@@ -12,6 +12,7 @@ import {
 } from "@ferry/protocol";
 import { connectionLost } from "./errors.js";
 import { IdleWatch } from "./idle-watch.js";
+import type { SocketSource } from "./socket-source.js";
 
 /**
  * Receives the frames of one request, in order. `onFrame` returns true when the request is complete.
@@ -57,11 +58,14 @@ export class Connection {
   private readonly socketClosed: Promise<void>;
   private readonly idle: IdleWatch | null = null;
 
+  /** `source` reads the socket's bytes (it was created with source.onread); see SocketSource. */
   constructor(
     private readonly socket: Socket,
+    private readonly source: SocketSource,
     private readonly timeoutMs: number,
   ) {
     socket.setNoDelay(true);
+    source.attach(socket);
     this.failed = new Promise((resolve) => {
       this.markFailed = resolve;
     });
@@ -132,6 +136,25 @@ export class Connection {
   write(chunk: Uint8Array): boolean {
     this.assertOpen();
     return this.send(chunk);
+  }
+
+  /**
+   * Writes payload bytes and resolves once the kernel has taken them, so the chunk's memory can be
+   * reused (a drain alone does not say that of a chunk under the high-water mark).
+   */
+  writeOut(chunk: Uint8Array): Promise<void> {
+    this.assertOpen();
+    const counted = this.idle?.sent(chunk.byteLength);
+    return new Promise((resolve, reject) => {
+      this.socket.write(chunk, (err) => {
+        if (err) {
+          reject(this.failure ?? toFerryError(err, "ECONNLOST"));
+          return;
+        }
+        counted?.();
+        resolve();
+      });
+    });
   }
 
   private send(bytes: Uint8Array): boolean {
@@ -230,7 +253,7 @@ export class Connection {
   }
 
   private async readLoop(): Promise<void> {
-    const reader = new FrameReader(this.socket);
+    const reader = new FrameReader(this.source);
     try {
       while (!this.failure) {
         const frame = await reader.next();

@@ -56,8 +56,14 @@ export class InlineHash implements RunningHash {
 /** Bytes gathered before one hand-over to the worker: socket reads are 64 KiB, messages cost per call. */
 const WORKER_BATCH = 1024 * 1024;
 
+/**
+ * Bytes handed to the worker and not yet hashed before `update` says "wait". Two batches keep the
+ * worker busy while the next one fills; more would only hold memory (each in-flight MiB is RSS).
+ */
+const WORKER_HIGH_WATER = 2 * WORKER_BATCH;
+
 class WorkerHash implements RunningHash {
-  private readonly digester = new OffThreadDigest("md5");
+  private readonly digester = new OffThreadDigest("md5", WORKER_HIGH_WATER);
   private batch = this.digester.takeBuffer(WORKER_BATCH);
   private filled = 0;
 

@@ -243,13 +243,10 @@ async function handshakePut(
       // the stream in step, which is not worth sending a great deal more for.
       if (replies.failure && left > ABANDON_AFTER_REFUSAL) throw replies.failure;
       const hashing = running.update(chunk);
-      const writing = conn.write(chunk);
+      const writing = conn.writeOut(chunk);
       progress.add(chunk.length);
-      if (hashing && writing) return undefined;
-      return Promise.all([
-        hashing ? undefined : running.whenWritable(),
-        writing ? undefined : conn.drained(),
-      ]).then(() => undefined);
+      // readRange reuses the chunk's buffer once this settles: the socket must be done with it.
+      return hashing ? writing : Promise.all([running.whenWritable(), writing]).then(() => undefined);
     });
     abort.throwIfAborted();
     if (sent !== size - start) throw shrankError(localPath);

@@ -2,6 +2,8 @@ import type { Frame } from "@ferry/protocol";
 import type { AuthBackoff } from "./auth.js";
 import type { ResolvedOptions } from "./options.js";
 import type { ChecksumCache } from "./storage/checksums.js";
+import type { DirHandles } from "./storage/dir-handles.js";
+import type { FreeSpace } from "./storage/free-space.js";
 import type { Sandbox } from "./storage/sandbox.js";
 import type { Staging } from "./storage/staging.js";
 
@@ -11,6 +13,9 @@ export interface ServerContext {
   readonly sandbox: Sandbox;
   readonly staging: Staging;
   readonly checksums: ChecksumCache;
+  /** Directories puts write into, held open briefly (see DirHandles). */
+  readonly dirs: DirHandles;
+  readonly space: FreeSpace;
   readonly backoff: AuthBackoff;
 }
 
@@ -40,6 +45,11 @@ export interface SessionIO {
     header: { cmd: "data"; id: number; offset: number; size: number },
     source: AsyncIterable<Buffer>,
   ): Promise<void>;
+  /**
+   * Writes frames already encoded (headers and payloads, in order) as one batch, so a small file's
+   * reply, data frame and payload leave in one system call; waits while the peer is not reading.
+   */
+  sendEncoded(parts: readonly Uint8Array[]): Promise<void>;
   /** The next frame from the client, or null when it closed cleanly between frames. */
   nextFrame(): Promise<Frame | null>;
   /** Hands a frame a command read but does not own back to the session, to be handled next. */

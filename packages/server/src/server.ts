@@ -7,6 +7,8 @@ import type { LogLevel } from "./log.js";
 import { isLoopback, resolveOptions, type ServerOptions } from "./options.js";
 import { Session } from "./session.js";
 import { ChecksumCache } from "./storage/checksums.js";
+import { DirHandles } from "./storage/dir-handles.js";
+import { FreeSpace } from "./storage/free-space.js";
 import { openRoot } from "./storage/root.js";
 import { Sandbox } from "./storage/sandbox.js";
 import { Staging } from "./storage/staging.js";
@@ -44,9 +46,12 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     await staging.adoptOrphans();
     await staging.cleanStale(opts.stalePartialMs);
   }
+  const sandbox = new Sandbox(root);
   const ctx: ServerContext = {
     options: opts,
-    sandbox: new Sandbox(root),
+    sandbox,
+    dirs: new DirHandles(sandbox),
+    space: new FreeSpace(root),
     staging,
     checksums: new ChecksumCache(),
     backoff: new AuthBackoff(),
@@ -59,7 +64,9 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   let closing: Promise<void> | null = null;
 
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  // Half-open: a client that sends its last requests and then FIN still gets every answer. The session
+  // reads ahead of its answers (pipeline), so the default auto-end on EOF would cut them off.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     const ip = socket.remoteAddress ?? "?";
@@ -124,6 +131,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     clearTimeout(timer);
     for (const session of sessions.keys()) session.destroy();
     await all();
+    ctx.dirs.forget();
     // Sessions are over; sockets still lingering for a peer to read a last frame can go once flushed.
     for (const socket of sockets) if (socket.writableLength === 0) socket.destroy();
     await closed;

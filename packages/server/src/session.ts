@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import {
   type ClientFrame,
+  drained,
   errorReplyOf,
   FerryError,
   type Frame,
@@ -13,7 +14,9 @@ import {
 } from "@ferry/protocol";
 import { checkAnswer, newChallenge } from "./auth.js";
 import { dispatch } from "./commands/index.js";
+import { isSmallPut } from "./commands/put-small.js";
 import type { ServerContext, SessionIO, TransferRecord } from "./context.js";
+import { Pipeline } from "./pipeline.js";
 import { SocketSource } from "./socket-source.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
@@ -21,8 +24,9 @@ import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 const LINGER_MS = 1_000;
 
 /**
- * One connection: hello and auth, then requests handled strictly one after another in arrival
- * order, each answered completely before the next is read.
+ * One connection: hello and auth, then requests in arrival order. Runs of small puts or of gets
+ * overlap their disk work in a {@link Pipeline} (answers still in order, effects still seen in
+ * order); every other request runs alone once everything before it is answered.
  */
 export class Session implements SessionIO {
   readonly addr: string;
@@ -39,6 +43,9 @@ export class Session implements SessionIO {
   private busy = false;
   private closing = false;
   private finished = false;
+  /** Set when a pipelined answer found the stream unusable: nothing more is sent. */
+  private broken: FerryError | null = null;
+  private readonly pipeline: Pipeline;
 
   constructor(
     private readonly socket: Socket,
@@ -53,6 +60,7 @@ export class Session implements SessionIO {
     this.source = new SocketSource(socket);
     this.reader = new FrameReader(this.source, { maxHeaderBytes: server.options.maxHeaderBytes });
     this.source.onChunk = () => this.startHeaderClock();
+    this.pipeline = new Pipeline(this, (id, err) => this.failRequest(id, err));
     socket.setNoDelay(true);
     socket.on("error", () => {}); // surfaced by the reader as ECONNLOST
     socket.setTimeout(server.options.idleTimeoutMs, () => this.onIdle());
@@ -66,10 +74,13 @@ export class Session implements SessionIO {
     } catch (err) {
       const e = toFerryError(err);
       reason = `${e.code}: ${e.message}`;
-      if (e.code !== "ECONNLOST" && !this.midFrame && !this.socket.destroyed) {
+      // Requests already taken are answered (or their uploads committed) before the last word.
+      await this.pipeline.drain();
+      if (e.code !== "ECONNLOST" && !this.midFrame && !this.socket.destroyed && !this.broken) {
         await this.send(errorReplyOf(null, e)).catch(() => {});
       }
     } finally {
+      await this.pipeline.drain();
       this.finish(reason);
     }
   }
@@ -78,6 +89,23 @@ export class Session implements SessionIO {
   shutdown(): void {
     this.closing = true;
     if (!this.busy) this.source.abort(new FerryError("ECONNLOST", "server shutting down"));
+  }
+
+  /**
+   * A pipelined request failed: answer it, unless the stream can no longer be trusted (connection
+   * lost, or a data frame cut short), in which case nothing more is sent and the session ends.
+   */
+  private async failRequest(id: number, err: unknown): Promise<void> {
+    const e = toFerryError(err);
+    if (e.code === "ECONNLOST" || e.code === "ETIMEDOUT" || this.midFrame || this.broken) {
+      this.broken ??= e;
+      this.source.abort(e);
+      return;
+    }
+    await this.send(errorReplyOf(id, e)).catch((sendErr) => {
+      this.broken ??= toFerryError(sendErr);
+      this.source.abort(this.broken);
+    });
   }
 
   /** Hard stop: an upload in progress is kept as a resumable partial. */
@@ -92,6 +120,7 @@ export class Session implements SessionIO {
       if (!frame) return "closed by client";
       const parsed = parseClientFrame(frame.header);
       if (!parsed.ok) {
+        await this.pipeline.drain();
         const fatal = this.state !== "ready";
         await this.send(errorReplyOf(parsed.id, fatal ? this.notReady(parsed.error) : parsed.error));
         if (fatal) return `rejected before ready: ${parsed.error.code}`;
@@ -99,6 +128,18 @@ export class Session implements SessionIO {
       }
       const msg = parsed.value;
       if (msg.cmd === "data" || msg.cmd === "end") continue; // orphans: a refused put's payload
+      if (this.state === "ready" && (msg.cmd === "get" || (msg.cmd === "put" && isSmallPut(msg)))) {
+        this.busy = true;
+        try {
+          if (msg.cmd === "get") await this.pipeline.get(msg);
+          else await this.pipeline.put(msg);
+        } finally {
+          this.busy = false;
+        }
+        continue;
+      }
+      // Everything else runs alone, after every pipelined request before it is answered.
+      await this.pipeline.drain();
       if (this.state !== "ready") {
         const stop = await this.handshake(msg);
         if (stop) return stop;
@@ -223,13 +264,28 @@ export class Session implements SessionIO {
   }
 
   async send(header: object): Promise<void> {
+    if (this.broken) throw this.broken;
     await writeFrame(this.socket, header);
+  }
+
+  async sendEncoded(parts: readonly Uint8Array[]): Promise<void> {
+    if (this.broken) throw this.broken;
+    const socket = this.socket;
+    if (socket.destroyed || socket.writableEnded) {
+      throw new FerryError("ECONNLOST", "the connection is closed");
+    }
+    let more = true;
+    socket.cork();
+    for (const part of parts) more = socket.write(part);
+    socket.uncork();
+    if (!more) await drained(socket);
   }
 
   async sendData(
     header: { cmd: "data"; id: number; offset: number; size: number },
     source: AsyncIterable<Buffer>,
   ): Promise<void> {
+    if (this.broken) throw this.broken;
     this.midFrame = true;
     await writeDataFrame(this.socket, header, source);
     this.midFrame = false;

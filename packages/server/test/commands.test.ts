@@ -40,9 +40,9 @@ describe("put and get", () => {
     c.close();
   });
 
-  it("hashes a file it did not upload while sending it, with an end trailer, then remembers", async () => {
+  it("hashes a big file it did not upload while sending it, with an end trailer, then remembers", async () => {
     const { port, root } = await startTestServer();
-    const data = randomBytes(100_000);
+    const data = randomBytes(2 * 1024 * 1024 + 1);
     await writeFile(path.join(root, "local.bin"), data);
     const c = await RawClient.ready(port);
     const first = await c.get("/local.bin");
@@ -52,6 +52,29 @@ describe("put and get", () => {
     const second = await c.get("local.bin");
     expect(second.reply.md5).toBe(md5(data));
     expect(second.end).toBeUndefined();
+    c.close();
+  });
+
+  it("sends a small file it did not upload with its md5 in the reply (read whole, no trailer)", async () => {
+    const { port, root } = await startTestServer();
+    const data = randomBytes(100_000);
+    await writeFile(path.join(root, "local.bin"), data);
+    const c = await RawClient.ready(port);
+    for (let i = 0; i < 2; i++) {
+      const got = await c.get("/local.bin");
+      expect(got.reply).toMatchObject({ ok: true, type: "file", size: data.length, md5: md5(data) });
+      expect(got.end).toBeUndefined();
+      expect(got.data.equals(data)).toBe(true);
+    }
+    // A pipelined request behind it is answered after the whole file.
+    c.send({ cmd: "get", path: "local.bin" });
+    c.send({ cmd: "stat", path: "local.bin" });
+    expect(await c.reply()).toMatchObject({ type: "file" });
+    const frame = await c.frame();
+    expect(frame?.header).toMatchObject({ cmd: "data", size: data.length });
+    for await (const _ of frame?.payload ?? []) {
+    }
+    expect(await c.reply()).toMatchObject({ type: "entry", entry: { size: data.length } });
     c.close();
   });
 
@@ -152,23 +175,30 @@ describe("put and get", () => {
     d.close();
   });
 
-  it("resumes a download after checking the prefix md5, and starts over on a mismatch", async () => {
-    const { port, root } = await startTestServer();
-    const data = randomBytes(200_000);
-    await writeFile(path.join(root, "r.bin"), data);
-    const c = await RawClient.ready(port);
-    const prefix = data.subarray(0, 50_000);
-    const resumed = await c.get("r.bin", { offset: 50_000, prefixMd5: md5(prefix) });
-    expect(resumed.reply.offset).toBe(50_000);
-    expect(resumed.data.equals(data.subarray(50_000))).toBe(true);
-    expect(resumed.end?.md5).toBe(md5(data)); // the hash covers the whole file
-    const wrong = await c.get("r.bin", { offset: 50_000, prefixMd5: md5(Buffer.from("nope")) });
-    expect(wrong.reply.offset).toBe(0);
-    expect(wrong.data.equals(data)).toBe(true);
-    const past = await c.get("r.bin", { offset: 300_000, prefixMd5: md5(data) });
-    expect(past.reply.offset).toBe(0);
-    c.close();
-  });
+  it.each([
+    ["small", 200_000],
+    ["big", 3 * 1024 * 1024],
+  ])(
+    "resumes a download (%s file) after checking the prefix md5, and starts over on a mismatch",
+    async (_, size) => {
+      const { port, root } = await startTestServer();
+      const data = randomBytes(size);
+      await writeFile(path.join(root, "r.bin"), data);
+      const c = await RawClient.ready(port);
+      const prefix = data.subarray(0, 50_000);
+      const resumed = await c.get("r.bin", { offset: 50_000, prefixMd5: md5(prefix) });
+      expect(resumed.reply.offset).toBe(50_000);
+      expect(resumed.data.equals(data.subarray(50_000))).toBe(true);
+      // The hash covers the whole file, whether up front or in the trailer.
+      expect(resumed.end?.md5 ?? resumed.reply.md5).toBe(md5(data));
+      const wrong = await c.get("r.bin", { offset: 50_000, prefixMd5: md5(Buffer.from("nope")) });
+      expect(wrong.reply.offset).toBe(0);
+      expect(wrong.data.equals(data)).toBe(true);
+      const past = await c.get("r.bin", { offset: size + 1, prefixMd5: md5(data) });
+      expect(past.reply.offset).toBe(0);
+      c.close();
+    },
+  );
 
   it("get of a directory is EISDIR, of a missing file ENOENT", async () => {
     const { port, root } = await startTestServer();

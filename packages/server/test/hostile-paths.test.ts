@@ -1,7 +1,7 @@
-import { lstat, mkdir, readlink, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Header, RawClient } from "./helpers/raw-client.js";
+import { type Header, md5, RawClient } from "./helpers/raw-client.js";
 import { startTestServer, treeChecksum } from "./helpers/server.js";
 
 const HOSTILE: Array<[string, string]> = [
@@ -136,5 +136,32 @@ describe("symlinks planted inside the root that point outside it", () => {
     });
     expect(await readlink(path.join(root, "renamed-link"))).toBe("../canary");
     expect(await treeChecksum(canary)).toBe(before);
+  });
+
+  it("a directory swapped for a link out of the root right after a put into it cannot lead the next put out", async () => {
+    const { c, root, canary, before } = await planted();
+    await mkdir(path.join(root, "swap"));
+    expect(await c.put("swap/one.txt", Buffer.from("1"))).toMatchObject({ ok: true });
+    // Behind the server's back: the directory it just wrote into becomes a link to the canary.
+    await rename(path.join(root, "swap"), path.join(root, "swapped-away"));
+    await symlink(canary, path.join(root, "swap"));
+    for (const handshake of [false, true]) {
+      const data = Buffer.from(`two ${handshake}`);
+      const id = c.send({ cmd: "put", path: "swap/two.txt", size: data.length, md5: md5(data), handshake });
+      if (!handshake) c.sendData(id, 0, data);
+      let reply = await c.reply();
+      if (reply.type === "ready") {
+        c.sendData(id, 0, data);
+        reply = await c.reply();
+      }
+      // Refused, or written into the directory that was opened and checked: never into the canary.
+      if (reply.ok === true) {
+        expect((await readFile(path.join(root, "swapped-away", "two.txt"))).equals(data)).toBe(true);
+        await rm(path.join(root, "swapped-away", "two.txt"));
+      } else {
+        expect(reply.code).toBe("EBADPATH");
+      }
+      expect(await treeChecksum(canary)).toBe(before);
+    }
   });
 });

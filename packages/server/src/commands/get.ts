@@ -1,30 +1,147 @@
-import { FerryError, type GetRequest } from "@ferry/protocol";
+import type { Stats } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { encodeFrame, FerryError, type GetRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
 import { createRunningHash, type RunningHash } from "../storage/hasher.js";
 import { openForRead } from "../storage/open-read.js";
 import { readRange } from "../storage/read-range.js";
+import { md5Hex, readWhole, SMALL_GET_MAX } from "./get-small.js";
+
+/** A get whose file is open and checked (and, when small, read whole), ready to be sent. */
+export interface PreparedGet {
+  readonly req: GetRequest;
+  readonly fh: FileHandle;
+  readonly real: string;
+  readonly st: Stats;
+  /** The whole file, when it is small. */
+  readonly bytes: Buffer | null;
+  readonly started: number;
+}
 
 /**
- * Sends a file: a `file` reply (with the md5 when the cache knows it), one data frame from the agreed
- * offset, and an `end` trailer with the md5 computed on the way when it was not known up front.
+ * Everything of a get that only reads the disk: open (checking where the descriptor really leads),
+ * stat, and for a small file the one read. `reserve(bytes)` is awaited before a small file is read
+ * into memory (the pipeline's budget). Gets have no effects, so several may be prepared at once.
  */
-export async function get(req: GetRequest, io: SessionIO): Promise<void> {
-  const { sandbox, checksums } = io.server;
+export async function prepareGet(
+  req: GetRequest,
+  io: SessionIO,
+  reserve: (bytes: number) => Promise<void> = async () => {},
+): Promise<PreparedGet> {
+  const { sandbox } = io.server;
   const started = performance.now();
   const r = sandbox.resolve(req.path);
-  const { fh, real } = await openForRead(sandbox, r.abs, req.path).catch((err) => {
+  const { fh, real, st } = await openForRead(sandbox, r.abs, req.path).catch((err) => {
     throw fsError(err, req.path);
   });
-  let hash: RunningHash | null = null;
   try {
-    const st = await fh.stat();
     if (st.isDirectory()) throw new FerryError("EISDIR", `is a directory: ${JSON.stringify(req.path)}`);
     if (!st.isFile()) throw new FerryError("EACCES", `not a regular file: ${JSON.stringify(req.path)}`);
+    let bytes: Buffer | null = null;
+    if (st.size <= SMALL_GET_MAX) {
+      await reserve(st.size);
+      bytes = await readWhole(fh, st.size).catch((err) => {
+        throw fsError(err, req.path);
+      });
+    }
+    return { req, fh, real, st, bytes, started };
+  } catch (err) {
+    await fh.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** Sends a prepared get (reply, data, trailer when needed) and closes its file. */
+export async function sendGet(p: PreparedGet, io: SessionIO): Promise<void> {
+  const { req, fh, real, st, bytes } = p;
+  try {
+    const offset = bytes
+      ? await sendSmall(req, io, fh, real, st, bytes)
+      : await sendStreamed(req, io, fh, real, st);
+    const seconds = (performance.now() - p.started) / 1000;
     const size = st.size;
-    const known = checksums.get(real, st);
-    const wanted = req.offset ?? 0;
-    let offset = 0;
+    io.transfer({ cmd: "get", path: req.path, bytes: size - offset, size, offset, seconds, result: "ok" });
+  } finally {
+    // A small file was read whole: its close need not hold up the next reply.
+    if (bytes) void fh.close().catch(() => {});
+    else await fh.close();
+  }
+}
+
+/**
+ * Sends a file: a `file` reply (with the md5 when it is known up front), one data frame from the
+ * agreed offset, and an `end` trailer with the md5 computed on the way when it was not known.
+ */
+export async function get(req: GetRequest, io: SessionIO): Promise<void> {
+  await sendGet(await prepareGet(req, io), io);
+}
+
+/** The reply's `offset`: the requested one when the client's prefix hash matches, otherwise 0. */
+function fileReply(req: GetRequest, st: Stats, offset: number, md5?: string): Record<string, unknown> {
+  const reply: Record<string, unknown> = {
+    ok: true,
+    id: req.id,
+    type: "file",
+    size: st.size,
+    mtime: Math.max(0, Math.floor(st.mtimeMs)),
+    offset,
+    alg: "md5",
+  };
+  if (md5) reply.md5 = md5;
+  return reply;
+}
+
+/**
+ * A small file is read whole with one read, its md5 taken from the cache or computed on the spot, and
+ * reply, data frame and payload written to the socket in one go: no trailer, one system call.
+ */
+async function sendSmall(
+  req: GetRequest,
+  io: SessionIO,
+  fh: FileHandle,
+  real: string,
+  st: Stats,
+  bytes: Buffer,
+): Promise<number> {
+  const { checksums } = io.server;
+  const size = st.size;
+  const known = checksums.get(real, st);
+  const md5 = known ?? md5Hex(bytes);
+  const wanted = req.offset ?? 0;
+  const offset =
+    wanted > 0 && wanted <= size && req.prefixMd5 && md5Hex(bytes.subarray(0, wanted)) === req.prefixMd5
+      ? wanted
+      : 0;
+  await io.sendEncoded([
+    encodeFrame(fileReply(req, st, offset, md5)),
+    encodeFrame({ cmd: "data", id: req.id, offset, size: size - offset }),
+    bytes.subarray(offset),
+  ]);
+  if (!known) {
+    // Remember it only if the file did not change while it was read.
+    const after = await fh.stat();
+    if (after.size === st.size && after.mtimeMs === st.mtimeMs && after.ino === st.ino) {
+      checksums.set(real, st, md5);
+    }
+  }
+  return offset;
+}
+
+async function sendStreamed(
+  req: GetRequest,
+  io: SessionIO,
+  fh: FileHandle,
+  real: string,
+  st: Stats,
+): Promise<number> {
+  const { checksums } = io.server;
+  const size = st.size;
+  const known = checksums.get(real, st);
+  const wanted = req.offset ?? 0;
+  let offset = 0;
+  let hash: RunningHash | null = null;
+  try {
     if (!known || (wanted > 0 && wanted <= size && req.prefixMd5)) hash = createRunningHash(size);
     if (hash && wanted > 0 && wanted <= size && req.prefixMd5) {
       for await (const chunk of readRange(fh, 0, wanted)) await hash.update(chunk);
@@ -38,17 +155,7 @@ export async function get(req: GetRequest, io: SessionIO): Promise<void> {
       hash.close();
       hash = null;
     }
-    const reply: Record<string, unknown> = {
-      ok: true,
-      id: req.id,
-      type: "file",
-      size,
-      mtime: Math.max(0, Math.floor(st.mtimeMs)),
-      offset,
-      alg: "md5",
-    };
-    if (known) reply.md5 = known;
-    await io.send(reply);
+    await io.send(fileReply(req, st, offset, known));
     const h = hash;
     const body = h ? hashing(readRange(fh, offset, size), h) : readRange(fh, offset, size);
     await io.sendData({ cmd: "data", id: req.id, offset, size: size - offset }, body);
@@ -59,11 +166,9 @@ export async function get(req: GetRequest, io: SessionIO): Promise<void> {
       const after = await fh.stat();
       if (after.size === st.size && after.mtimeMs === st.mtimeMs) checksums.set(real, st, md5);
     }
-    const seconds = (performance.now() - started) / 1000;
-    io.transfer({ cmd: "get", path: req.path, bytes: size - offset, size, offset, seconds, result: "ok" });
+    return offset;
   } finally {
     hash?.close();
-    await fh.close();
   }
 }
 

@@ -3,22 +3,28 @@ import path from "node:path";
 import { FerryError, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { errnoOf, fsError } from "../fs-errors.js";
+import type { DirRef } from "../storage/dir-handles.js";
 import { ensureDir } from "../storage/dirs.js";
 import { type Resolved, STAGING_DIR } from "../storage/sandbox.js";
 import { assertWritable } from "./guard.js";
 
 export interface Admitted {
   target: Resolved;
-  /** Real path of the directory that will hold the file. */
-  dir: string;
-  /** Absolute path the file will be committed to (real directory + name). */
+  /** The directory that will hold the file, held open until `dir.release()`. */
+  dir: DirRef;
+  /** The name in `dir` the file will be committed to (through the directory's handle). */
   dest: string;
+  /** Real path of the target, the key of the checksum cache. */
+  destReal: string;
 }
 
-/** Everything a put is checked for before a byte of its payload is accepted. */
+/**
+ * Everything a put is checked for before a byte of its payload is accepted. On success the caller
+ * owns `dir` and must release it.
+ */
 export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted> {
   assertWritable(io);
-  const { sandbox, options } = io.server;
+  const { sandbox, options, dirs } = io.server;
   const target = sandbox.resolve(req.path);
   if (target.isRoot) throw new FerryError("EISDIR", "the root is a directory");
   if (req.size > options.maxFileSize) {
@@ -32,23 +38,31 @@ export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted
     );
   }
   const parent = sandbox.resolve(`/${target.names.slice(0, -1).join("/")}`);
-  let dir: string;
+  let dir: DirRef;
   try {
-    dir = req.parents ? await ensureDir(sandbox, parent) : await sandbox.realInside(parent.abs, req.path);
-    if (!(await lstat(dir)).isDirectory())
-      throw new FerryError("ENOTDIR", `not a directory: ${JSON.stringify(req.path)}`);
+    dir = await dirs.acquire(parent).catch(async (err) => {
+      if (!req.parents || errnoOf(err) !== "ENOENT") throw err;
+      await ensureDir(sandbox, parent);
+      return dirs.acquire(parent);
+    });
   } catch (err) {
     throw fsError(err, req.path);
   }
-  const name = target.names[target.names.length - 1] as string;
-  if (dir === sandbox.root && name === STAGING_DIR) throw new FerryError("EBADPATH", "reserved name");
-  const dest = path.join(dir, name);
-  const existing = await lstat(dest).catch((err) => {
-    if (errnoOf(err) === "ENOENT") return null;
-    throw fsError(err, req.path);
-  });
-  if (existing?.isDirectory()) throw new FerryError("EISDIR", `is a directory: ${JSON.stringify(req.path)}`);
-  if (existing && !req.overwrite)
-    throw new FerryError("EEXIST", `already exists: ${JSON.stringify(req.path)}`);
-  return { target, dir, dest };
+  try {
+    const name = target.names[target.names.length - 1] as string;
+    if (dir.real === sandbox.root && name === STAGING_DIR) throw new FerryError("EBADPATH", "reserved name");
+    const dest = dir.at(name);
+    const existing = await lstat(dest).catch((err) => {
+      if (errnoOf(err) === "ENOENT") return null;
+      throw fsError(err, req.path);
+    });
+    if (existing?.isDirectory())
+      throw new FerryError("EISDIR", `is a directory: ${JSON.stringify(req.path)}`);
+    if (existing && !req.overwrite)
+      throw new FerryError("EEXIST", `already exists: ${JSON.stringify(req.path)}`);
+    return { target, dir, dest, destReal: path.join(dir.real, name) };
+  } catch (err) {
+    dir.release();
+    throw err;
+  }
 }

@@ -1,26 +1,23 @@
 import { constants } from "node:fs";
-import { type FileHandle, lstat, open } from "node:fs/promises";
-import { type DataFrame, FerryError, type Frame, type PutRequest, parseClientFrame } from "@ferry/protocol";
+import { type FileHandle, lstat, open, unlink } from "node:fs/promises";
+import { FerryError, type Frame, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
 import { CoalescingWriter } from "../storage/coalescing-writer.js";
-import { assertSpace, commitFile, syncDir } from "../storage/commit.js";
+import { commitFile } from "../storage/commit.js";
 import { createRunningHash, type RunningHash } from "../storage/hasher.js";
 import { readRange } from "../storage/read-range.js";
 import type { UploadTicket } from "../storage/staging.js";
 import { type Admitted, admitPut } from "./put-admission.js";
+import { checksumMismatch, expectData, expectTrailer, isConnectionLoss } from "./put-frames.js";
 
 /** What happens to the staging file when the put ends. */
 type Fate = "discard" | "keep" | "committed";
 
-/** Errors that mean the client went away (or was cut off): what arrived is kept for a resume. */
-function isConnectionLoss(err: unknown): boolean {
-  return err instanceof FerryError && (err.code === "ECONNLOST" || err.code === "ETIMEDOUT");
-}
-
 /**
  * Upload: admission, then the payload streamed into a private staging file while hashed, then
  * verification, fsync and an atomic commit under the real name. See PROTOCOL.md §4 put and §6.
+ * Small streamed puts take a shorter road through the session's pipeline (put-small.ts).
  */
 export async function put(req: PutRequest, io: SessionIO): Promise<void> {
   const started = performance.now();
@@ -36,21 +33,21 @@ export async function put(req: PutRequest, io: SessionIO): Promise<void> {
       seconds: (performance.now() - started) / 1000,
       result,
     });
+  const onBytes = (n: number) => {
+    moved += n;
+  };
+  let admitted: Admitted | null = null;
   try {
-    const admitted = await admitPut(req, io);
-    const upload = new Upload(req, io, admitted);
-    await upload.run(
-      (n) => {
-        moved += n;
-      },
-      (o) => {
-        offset = o;
-      },
-    );
+    admitted = await admitPut(req, io);
+    await new Upload(req, io, admitted).run(onBytes, (o) => {
+      offset = o;
+    });
     log("ok");
   } catch (err) {
     log(err instanceof FerryError ? err.code : "EINTERNAL");
     throw err;
+  } finally {
+    admitted?.dir.release();
   }
 }
 
@@ -69,7 +66,7 @@ class Upload {
 
   async run(onBytes: (n: number) => void, onOffset: (offset: number) => void): Promise<void> {
     const { req, io } = this;
-    const { staging, options, sandbox } = io.server;
+    const { staging, options, space } = io.server;
     const claim = req.handshake ? await staging.claim(this.admitted.target.rel, req.size, req.md5) : null;
     const have = claim?.bytes ?? 0;
     this.ticket = staging.track(this.admitted.target.rel, req.size);
@@ -79,7 +76,7 @@ class Upload {
         this.fate = "keep";
         this.fh = await open(claim.file, constants.O_RDWR | constants.O_NOFOLLOW);
       }
-      await assertSpace(sandbox.root, req.size - have);
+      await space.assert(req.size - have);
       if (!claim) {
         const created = await staging.create({
           path: this.admitted.target.rel,
@@ -111,23 +108,24 @@ class Upload {
       const actual = await this.hash.digest();
       if (actual !== expected) {
         this.fate = "discard";
-        throw new FerryError("ECHECKSUM", `md5 mismatch: sent ${expected}, received ${actual}`, {
-          expected,
-          actual,
-        });
+        throw checksumMismatch(expected, actual);
       }
       if (options.fsync) await fh.sync();
+      const st = await fh.stat();
       await this.closeFile();
+      let linked: boolean;
       try {
-        await commitFile(this.file, this.admitted.dest, req.overwrite === true);
+        linked = (await commitFile(this.file, this.admitted.dest, req.overwrite === true)) === "linked";
       } catch (err) {
         throw fsError(err, req.path);
       }
       this.fate = "committed";
-      await staging.committed(this.file);
-      if (options.fsync) await syncDir(this.admitted.dir);
-      const st = await lstat(this.admitted.dest);
-      io.server.checksums.set(this.admitted.dest, st, actual);
+      await Promise.all([
+        linked ? unlink(this.file).catch(() => {}) : null,
+        staging.committed(this.file),
+        options.fsync ? this.admitted.dir.sync() : null,
+      ]);
+      io.server.checksums.set(this.admitted.destReal, st, actual);
       await io.send({ ok: true, id: req.id, type: "done", size: req.size, md5: actual, alg: "md5" });
     } catch (err) {
       if (isConnectionLoss(err)) this.ticket?.lost();
@@ -137,45 +135,27 @@ class Upload {
     }
   }
 
-  /** The next frame must be this put's data frame, at offset 0 or at the offered resume point. */
-  private async expectData(have: number): Promise<{ frame: Frame; header: DataFrame }> {
-    const { req } = this;
-    const frame = await this.next();
-    const parsed = parseClientFrame(frame.header);
-    if (!parsed.ok || parsed.value.cmd !== "data" || parsed.value.id !== req.id) {
-      this.giveBack(frame, parsed);
-      throw new FerryError("EPROTO", `expected the data frame of put ${req.id}`);
+  private async expectData(have: number): Promise<Awaited<ReturnType<typeof expectData>>> {
+    try {
+      const data = await expectData(this.io, this.req, have);
+      this.fate = "discard";
+      return data;
+    } catch (err) {
+      if (err instanceof FerryError && err.code === "ESIZE") this.fate = "discard";
+      throw err;
     }
-    const header = parsed.value;
-    this.fate = "discard";
-    if (header.offset !== 0 && header.offset !== have) {
-      throw new FerryError("ESIZE", `data offset ${header.offset} is neither 0 nor the offered ${have}`);
-    }
-    if (header.size !== req.size - header.offset) {
-      throw new FerryError(
-        "ESIZE",
-        `data frame of ${header.size} bytes from offset ${header.offset}; the file has ${req.size}`,
-        {
-          expected: req.size - header.offset,
-          actual: header.size,
-        },
-      );
-    }
-    return { frame, header };
   }
 
-  /** The `end` trailer of a put sent without an md5 up front. */
   private async expectTrailer(): Promise<string> {
     this.fate = "keep"; // every byte is here; losing the connection now still leaves a resumable partial
-    const frame = await this.next();
-    const parsed = parseClientFrame(frame.header);
-    if (!parsed.ok || parsed.value.cmd !== "end" || parsed.value.id !== this.req.id) {
+    try {
+      const md5 = await expectTrailer(this.io, this.req);
       this.fate = "discard";
-      this.giveBack(frame, parsed);
-      throw new FerryError("EPROTO", `expected the end frame of put ${this.req.id}`);
+      return md5;
+    } catch (err) {
+      if (!isConnectionLoss(err)) this.fate = "discard";
+      throw err;
     }
-    this.fate = "discard";
-    return parsed.value.md5;
   }
 
   private async receive(
@@ -202,18 +182,6 @@ class Upload {
       );
       throw err;
     }
-  }
-
-  private async next(): Promise<Frame> {
-    const frame = await this.io.nextFrame();
-    if (!frame) throw new FerryError("ECONNLOST", "the connection closed in the middle of a put");
-    return frame;
-  }
-
-  /** A request that arrived where the payload should be is handled as a request of its own. */
-  private giveBack(frame: Frame, parsed: ReturnType<typeof parseClientFrame>): void {
-    const cmd = parsed.ok ? parsed.value.cmd : undefined;
-    if (cmd !== "data" && cmd !== "end") this.io.unread(frame);
   }
 
   private async closeFile(): Promise<void> {

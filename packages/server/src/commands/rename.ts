@@ -31,6 +31,9 @@ export async function rename(req: RenameRequest, io: SessionIO): Promise<void> {
     await move(src, dst);
   } catch (err) {
     throw fsError(err, req.to);
+  } finally {
+    // Cached directory handles may point at what was moved or replaced.
+    io.server.dirs.forget();
   }
   await io.send({ ok: true, id: req.id, type: "ok" });
 }

@@ -23,7 +23,8 @@ export interface PartialMeta {
   md5?: string;
 }
 
-const WRITE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** Create a staging file: new, private, never through a symlink. */
+export const WRITE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
  * How long a claim waits for another upload of the same path and size that is still receiving. Its
@@ -79,6 +80,29 @@ export class Staging {
     await writeFile(`${file}.json`, JSON.stringify(meta));
     const fh = await open(file, WRITE_NEW, 0o666);
     return { file, fh };
+  }
+
+  /**
+   * A fresh staging name for an upload whose bytes are all in hand (a small streamed put), to be
+   * created with {@link WRITE_NEW}: no note beside it, since it is committed or removed right away
+   * and never becomes a partial.
+   */
+  bareName(meta: { path: string; size: number }): string {
+    return this.tempName(meta);
+  }
+
+  /** Keeps `bytes`, the first part of an upload whose connection was lost, as a resumable partial. */
+  async keepBytes(meta: PartialMeta, bytes: Buffer): Promise<void> {
+    const { file, fh } = await this.create(meta);
+    try {
+      await fh.writeFile(bytes);
+      await fh.close();
+      await this.keep(file, meta);
+    } catch (err) {
+      await fh.close().catch(() => {});
+      await this.discard(file);
+      throw err;
+    }
   }
 
   /**

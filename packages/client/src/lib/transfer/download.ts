@@ -47,8 +47,14 @@ export async function download(
     abort.throwIfAborted();
     const target = resolve(localPath);
     const part = target + PART_SUFFIX;
-    await checkTarget(target, localPath, opts.overwrite === true);
-    if (opts.resume !== false) prefix = await hashPart(part, opts.signal);
+    // Both are lookups in the same folder; side by side they cost one thread-pool round trip.
+    const [checked, found] = await Promise.allSettled([
+      checkTarget(target, localPath, opts.overwrite === true),
+      opts.resume !== false ? hashPart(part, opts.signal) : null,
+    ]);
+    if (found.status === "fulfilled") prefix = found.value;
+    if (checked.status === "rejected") throw checked.reason;
+    if (found.status === "rejected") throw found.reason;
     abort.throwIfAborted();
     turn = await abort.race(turnPromise);
     abort.throwIfAborted();

@@ -96,7 +96,11 @@ interface SmallFile {
   md5: string;
 }
 
-/** Reads a small file whole; null when it turned out bigger than announced (it is then streamed). */
+/**
+ * Reads a small file whole: open, one read, close. The read asks for one byte more than the size,
+ * so a short read is the end of the file (a regular file reads short only there) and no second read
+ * is needed to see it. Null when it turned out bigger than announced (it is then streamed).
+ */
 async function readSmall(path: string, expected: number): Promise<SmallFile | null> {
   let file: FileHandle | undefined;
   try {
@@ -105,9 +109,9 @@ async function readSmall(path: string, expected: number): Promise<SmallFile | nu
     let filled = 0;
     for (;;) {
       const { bytesRead } = await file.read(buffer, filled, buffer.length - filled, filled);
-      if (bytesRead === 0) break;
       filled += bytesRead;
       if (filled === buffer.length) return null;
+      if (bytesRead === 0 || filled === expected) break;
     }
     const bytes = buffer.subarray(0, filled);
     const hash = new InlineHash();

@@ -1,3 +1,4 @@
+import type { FileHandle } from "node:fs/promises";
 import type { Frame } from "@ferry/protocol";
 import type { AuthBackoff } from "./auth.js";
 import type { ResolvedOptions } from "./options.js";
@@ -6,6 +7,7 @@ import type { DirHandles } from "./storage/dir-handles.js";
 import type { FreeSpace } from "./storage/free-space.js";
 import type { Sandbox } from "./storage/sandbox.js";
 import type { Staging } from "./storage/staging.js";
+import type { WriteBudget } from "./storage/write-budget.js";
 
 /** What every connection of one server shares. */
 export interface ServerContext {
@@ -16,6 +18,7 @@ export interface ServerContext {
   /** Directories puts write into, held open briefly (see DirHandles). */
   readonly dirs: DirHandles;
   readonly space: FreeSpace;
+  readonly writeBudget: WriteBudget;
   readonly backoff: AuthBackoff;
 }
 
@@ -41,9 +44,16 @@ export interface SessionIO {
   readonly server: ServerContext;
   readonly addr: string;
   send(header: object): Promise<void>;
-  sendData(
+  /**
+   * Sends a data frame whose payload is bytes [start, end) of an open file, each 1 MiB block shown
+   * to `onChunk` first (a running hash); see sendFileRange.
+   */
+  sendFile(
     header: { cmd: "data"; id: number; offset: number; size: number },
-    source: AsyncIterable<Buffer>,
+    fh: FileHandle,
+    start: number,
+    end: number,
+    onChunk?: (chunk: Buffer) => void | Promise<void>,
   ): Promise<void>;
   /**
    * Writes frames already encoded (headers and payloads, in order) as one batch, so a small file's

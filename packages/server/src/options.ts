@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { DEFAULT_MAX_HEADER_BYTES, DEFAULT_PORT, MAX_SIZE } from "@ferry/protocol";
 import type { Logger } from "./log.js";
 import { silentLogger } from "./log.js";
@@ -27,6 +28,12 @@ export interface ServerOptions {
   readOnly?: boolean;
   /** fsync file and directory before a put is acknowledged. Default true. */
   fsync?: boolean;
+  /**
+   * Hash transfers of 32 MiB and more on a worker thread. Default: only when the machine has more
+   * than 2 CPUs. On 2 cores (measured on the bench VMs) the worker competes with the I/O thread and
+   * a local client for the same cores and only adds copies, messages and ~10-15 MB of memory.
+   */
+  hashThread?: boolean;
   /** On close, how long running transfers may go on. Default 10_000. */
   graceMs?: number;
   /** Interrupted uploads older than this are removed. Default 24 h. */
@@ -65,6 +72,7 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     maxFileSize: o.maxFileSize ?? MAX_SIZE,
     readOnly: o.readOnly ?? false,
     fsync: o.fsync ?? true,
+    hashThread: o.hashThread ?? availableParallelism() > 2,
     graceMs: o.graceMs ?? DEFAULTS.graceMs,
     stalePartialMs: o.stalePartialMs ?? DEFAULTS.stalePartialMs,
     insecureNoAuth: o.insecureNoAuth ?? false,

@@ -12,6 +12,7 @@ import { FreeSpace } from "./storage/free-space.js";
 import { openRoot } from "./storage/root.js";
 import { Sandbox } from "./storage/sandbox.js";
 import { Staging } from "./storage/staging.js";
+import { WriteBudget } from "./storage/write-budget.js";
 
 /** A running ferryd. */
 export interface FerryServer {
@@ -52,6 +53,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     sandbox,
     dirs: new DirHandles(sandbox),
     space: new FreeSpace(root),
+    writeBudget: new WriteBudget(),
     staging,
     checksums: new ChecksumCache(),
     backoff: new AuthBackoff(),

@@ -1,3 +1,4 @@
+import type { FileHandle } from "node:fs/promises";
 import type { Socket } from "node:net";
 import {
   type ClientFrame,
@@ -9,7 +10,6 @@ import {
   PROTOCOL_VERSION,
   parseClientFrame,
   toFerryError,
-  writeDataFrame,
   writeFrame,
 } from "@ferry/protocol";
 import { checkAnswer, newChallenge } from "./auth.js";
@@ -18,6 +18,7 @@ import { isSmallPut } from "./commands/put-small.js";
 import type { ServerContext, SessionIO, TransferRecord } from "./context.js";
 import { Pipeline } from "./pipeline.js";
 import { SocketSource } from "./socket-source.js";
+import { sendFileRange } from "./storage/send-file.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
 /** How long a closing connection waits for the peer to read the last frame before it is cut. */
@@ -281,13 +282,17 @@ export class Session implements SessionIO {
     if (!more) await drained(socket);
   }
 
-  async sendData(
+  async sendFile(
     header: { cmd: "data"; id: number; offset: number; size: number },
-    source: AsyncIterable<Buffer>,
+    fh: FileHandle,
+    start: number,
+    end: number,
+    onChunk?: (chunk: Buffer) => void | Promise<void>,
   ): Promise<void> {
     if (this.broken) throw this.broken;
+    await writeFrame(this.socket, header);
     this.midFrame = true;
-    await writeDataFrame(this.socket, header, source);
+    await sendFileRange(this.socket, fh, start, end, onChunk);
     this.midFrame = false;
   }
 

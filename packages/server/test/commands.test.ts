@@ -23,8 +23,11 @@ describe("put and get", () => {
     c.close();
   });
 
-  it("round-trips a 40 MiB file (hashed on a worker thread) with a handshake put", async () => {
-    const { port, root } = await startTestServer({ fsync: false }, true);
+  it.each([
+    ["on a worker thread", true],
+    ["inline", false],
+  ])("round-trips a 40 MiB file (hashed %s) with a handshake put", async (_, hashThread) => {
+    const { port, root } = await startTestServer({ fsync: false, hashThread }, true);
     const c = await RawClient.ready(port);
     const data = randomBytes(40 * 1024 * 1024 + 3);
     const ready = await c.request({ cmd: "put", path: "big.bin", size: data.length, handshake: true });

@@ -79,7 +79,7 @@ describe.each([
     expect(tail[3]).toMatchObject({ ok: true, type: "done" });
     expect(tail[4]).toMatchObject({ ok: false, code: "ENOTDIR" });
     expect(tail[5]).toMatchObject({ ok: true, type: "entries" });
-    expect((tail[5]?.entries as unknown[]).length).toBe(files.length);
+    expect(tail[5]?.entries).toHaveLength(files.length);
 
     expect((await readFile(path.join(root, "d/f0"))).equals(v2)).toBe(true);
     expect((await readFile(path.join(root, "d/f1"))).equals(files[1] as Buffer)).toBe(true);

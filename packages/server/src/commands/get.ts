@@ -142,13 +142,14 @@ async function sendStreamed(
   let offset = 0;
   let hash: RunningHash | null = null;
   try {
-    if (!known || (wanted > 0 && wanted <= size && req.prefixMd5)) hash = createRunningHash(size);
+    if (!known || (wanted > 0 && wanted <= size && req.prefixMd5))
+      hash = createRunningHash(size, io.server.options.hashThread);
     if (hash && wanted > 0 && wanted <= size && req.prefixMd5) {
       for await (const chunk of readRange(fh, 0, wanted)) await hash.update(chunk);
       if ((await hash.peek()) === req.prefixMd5) offset = wanted;
       else {
         hash.close();
-        hash = known ? null : createRunningHash(size);
+        hash = known ? null : createRunningHash(size, io.server.options.hashThread);
       }
     }
     if (known && hash) {
@@ -157,8 +158,13 @@ async function sendStreamed(
     }
     await io.send(fileReply(req, st, offset, known));
     const h = hash;
-    const body = h ? hashing(readRange(fh, offset, size), h) : readRange(fh, offset, size);
-    await io.sendData({ cmd: "data", id: req.id, offset, size: size - offset }, body);
+    await io.sendFile(
+      { cmd: "data", id: req.id, offset, size: size - offset },
+      fh,
+      offset,
+      size,
+      h ? (chunk) => h.update(chunk) : undefined,
+    );
     if (h) {
       const md5 = await h.digest();
       hash = null;
@@ -169,12 +175,5 @@ async function sendStreamed(
     return offset;
   } finally {
     hash?.close();
-  }
-}
-
-async function* hashing(source: AsyncIterable<Buffer>, hash: RunningHash): AsyncGenerator<Buffer> {
-  for await (const chunk of source) {
-    await hash.update(chunk);
-    yield chunk;
   }
 }

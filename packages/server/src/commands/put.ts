@@ -87,7 +87,7 @@ class Upload {
         this.fh = created.fh;
       }
       const fh = this.fh as FileHandle;
-      this.hash = createRunningHash(req.size);
+      this.hash = createRunningHash(req.size, options.hashThread);
       if (req.handshake) {
         const ready: Record<string, unknown> = { ok: true, id: req.id, type: "ready", offset: have };
         if (have > 0) {
@@ -100,7 +100,7 @@ class Upload {
       if (data.header.offset === 0 && have > 0) {
         await fh.truncate(0);
         this.hash.close();
-        this.hash = createRunningHash(req.size);
+        this.hash = createRunningHash(req.size, options.hashThread);
       }
       onOffset(data.header.offset);
       await this.receive(fh, data.frame, data.header.offset, onBytes);
@@ -165,7 +165,8 @@ class Upload {
     onBytes: (n: number) => void,
   ): Promise<void> {
     const hash = this.hash as RunningHash;
-    const writer = new CoalescingWriter(fh, start, hash);
+    const budget = this.io.server.writeBudget.acquire();
+    const writer = new CoalescingWriter(fh, start, hash, this.req.size - start, budget.size);
     try {
       for await (const chunk of frame.payload) {
         await writer.push(chunk);
@@ -181,6 +182,8 @@ class Upload {
         () => "discard" as const,
       );
       throw err;
+    } finally {
+      budget.release();
     }
   }
 

@@ -9,7 +9,7 @@ export interface RunningHash {
   close(): void;
 }
 
-/** Transfers at least this big hash on a worker thread, so md5 and I/O use two cores. */
+/** Transfers at least this big may hash on a worker thread, so md5 and I/O use two cores. */
 export const OFF_THREAD_MIN_BYTES = 32 * 1024 * 1024;
 
 class InlineHash implements RunningHash {
@@ -42,6 +42,7 @@ class WorkerHash implements RunningHash {
   }
 }
 
-export function createRunningHash(totalBytes: number): RunningHash {
-  return totalBytes >= OFF_THREAD_MIN_BYTES ? new WorkerHash() : new InlineHash();
+/** A running md5 for a transfer of `totalBytes`: on a worker thread when allowed and worth it. */
+export function createRunningHash(totalBytes: number, thread: boolean): RunningHash {
+  return thread && totalBytes >= OFF_THREAD_MIN_BYTES ? new WorkerHash() : new InlineHash();
 }

@@ -31,6 +31,18 @@ describe("idle timeout", () => {
     expect((await s.stat("big.bin")).size).toBe(12 * MiB);
   });
 
+  it("a get whose bytes keep arriving does not time out, however long it takes", async () => {
+    const server = await testServer();
+    const dir = await tempDir();
+    await writeRandomFile(join(server.root, "f.bin"), 6 * MiB);
+    // About 1.6 s of steady download against a 1 s timeout: received bytes are progress.
+    const proxy = await testProxy(server, { slowDrain: { direction: "down", bytesPerSecond: 4e6 } });
+    const s = await session(proxy, { timeoutMs: 1000 });
+    const target = join(dir, "f.bin");
+    await s.get("f.bin", target);
+    expect(await md5File(target)).toBe(await md5File(join(server.root, "f.bin")));
+  });
+
   it("a peer that takes the payload and never answers is ETIMEDOUT", async () => {
     const server = await testServer();
     const dir = await tempDir();

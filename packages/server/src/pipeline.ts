@@ -49,7 +49,7 @@ export class Pipeline {
   /** Budget reservations of gets, taken in request order so that none can starve an earlier one. */
   private reservations: Promise<void> = Promise.resolve();
   /** Targets of puts taken but not yet answered. */
-  private readonly pending = new Set<string>();
+  private readonly pending = new Map<string, number>();
 
   constructor(
     private readonly io: SessionIO,
@@ -116,7 +116,8 @@ export class Pipeline {
     staged.catch(() => {}); // observed by the commit below
     const commit = this.commits.then(() => this.commit(received, staged));
     this.commits = commit.catch(() => {});
-    this.pending.add(received.admitted.target.rel);
+    const rel = received.admitted.target.rel;
+    this.pending.set(rel, (this.pending.get(rel) ?? 0) + 1);
     this.add(req.id, req.size, async () => {
       try {
         const { st, how } = await commit;
@@ -126,7 +127,9 @@ export class Pipeline {
         await this.fail(req.id, err);
         return;
       } finally {
-        this.pending.delete(received.admitted.target.rel);
+        const left = (this.pending.get(rel) ?? 1) - 1;
+        if (left > 0) this.pending.set(rel, left);
+        else this.pending.delete(rel);
         received.ticket.done();
         received.admitted.dir.release();
       }

@@ -92,6 +92,17 @@ describe("disk full mid-upload", () => {
     const small = randomBytes(500_000);
     expect(await c.put("after.bin", small)).toMatchObject({ ok: true, md5: md5(small) });
     expect((await c.get("early.bin")).data.equals(early)).toBe(true);
+
+    // Small streamed puts (the pipelined path) until the disk is full: a clear ENOSPC, nothing staged.
+    const chunk = randomBytes(900_000);
+    let full: Record<string, unknown> | null = null;
+    for (let i = 0; i < 20 && !full; i++) {
+      const reply = await c.put(`fill${i}.bin`, chunk);
+      if (reply.ok !== true) full = reply;
+    }
+    expect(full).toMatchObject({ ok: false, code: "ENOSPC" });
+    expect(await stagingFiles(root)).toEqual([]);
+    expect((await c.get("early.bin")).data.equals(early)).toBe(true);
     c.close();
   });
 });

@@ -42,8 +42,10 @@ interface Entry {
  * Directories that puts write into, opened once and checked once (their real path must be inside
  * the root), then reused for {@link DIR_TTL_MS}: a burst of small puts into one directory costs no
  * realpath/lstat of the parent per file, and fsyncing the directory is one call on a handle already
- * open. Entries are dropped when this server deletes or renames anything (`forget`) and a handle is
- * closed only once no put holds it, so its descriptor number is never reused under a put.
+ * open. Entries are dropped when this server renames anything or deletes anything but a plain file
+ * (`forget`), and expired ones when the next put comes (a server gone quiet keeps at most 64 directory
+ * descriptors open). A handle is closed only once no put holds it, so its descriptor number is never
+ * reused under a put.
  */
 export class DirHandles {
   private readonly entries = new Map<string, Entry>();
@@ -55,6 +57,7 @@ export class DirHandles {
   /** The directory `dir` (must exist), held until `release()`. */
   async acquire(dir: Resolved): Promise<DirRef> {
     const key = dir.rel;
+    this.dropExpired();
     let entry = this.entries.get(key);
     if (entry && entry.expires <= Date.now()) {
       this.drop(key, entry);
@@ -124,6 +127,15 @@ export class DirHandles {
     } catch (err) {
       await fh.close();
       throw err;
+    }
+  }
+
+  /** Entries are kept in the order they were opened, so the expired ones are at the front. */
+  private dropExpired(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.entries) {
+      if (entry.expires > now) return;
+      this.drop(key, entry);
     }
   }
 

@@ -73,8 +73,10 @@ export class DirHandles {
           .then((e) => {
             if (this.opening.get(key) !== pending) return;
             this.opening.delete(key);
-            // Opened across a forget(): usable by whoever asked, but not cached.
-            if (gen !== this.generation) e.dead = true;
+            // Opened across a forget(): usable by whoever asked, but not cached. Without /proc the
+            // handle cannot pin the directory, so a cached real path would widen the window in which
+            // a swapped-in symlink could redirect a write: then nothing is cached.
+            if (gen !== this.generation || !PROC_FD) e.dead = true;
             else this.remember(key, e);
           })
           .catch(() => this.opening.delete(key));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES, FerryError, isErrorCode, isFerryError, toFerryError } from "./errors.js";
+import { codeOfErrno, ERROR_CODES, FerryError, isErrorCode, isFerryError, toFerryError } from "./errors.js";
 
 describe("errors", () => {
   it("gives every code a default message", () => {
@@ -43,5 +43,13 @@ describe("errors", () => {
     expect(toFerryError(new Error("boom"))).toMatchObject({ code: "EINTERNAL", message: "boom" });
     expect(toFerryError("text", "EPROTO")).toMatchObject({ code: "EPROTO", message: "text" });
     expect(isFerryError(new Error("x"))).toBe(false);
+  });
+
+  it("maps file-system errnos to protocol codes, and nothing for the rest", () => {
+    expect(codeOfErrno("ENOENT")).toBe("ENOENT");
+    expect(codeOfErrno("EPERM")).toBe("EACCES");
+    expect(codeOfErrno("EDQUOT")).toBe("ENOSPC");
+    expect(codeOfErrno("EMFILE")).toBeUndefined();
+    expect(codeOfErrno(undefined)).toBeUndefined();
   });
 });

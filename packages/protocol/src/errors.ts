@@ -55,3 +55,25 @@ export function toFerryError(err: unknown, fallback: ErrorCode = "EINTERNAL"): F
   const message = err instanceof Error ? err.message : String(err);
   return new FerryError(fallback, message);
 }
+
+const CODE_OF_ERRNO: Readonly<Record<string, ErrorCode>> = {
+  ENOENT: "ENOENT",
+  EEXIST: "EEXIST",
+  EISDIR: "EISDIR",
+  ENOTDIR: "ENOTDIR",
+  ENOTEMPTY: "ENOTEMPTY",
+  EACCES: "EACCES",
+  EPERM: "EACCES",
+  EROFS: "EACCES",
+  ENOSPC: "ENOSPC",
+  EDQUOT: "ENOSPC",
+  EFBIG: "ETOOBIG",
+};
+
+/**
+ * The protocol code for a file-system errno (`ENOENT`, `EPERM`, `EDQUOT`, ...), so that a local
+ * failure and the same failure on the server carry the same code; undefined when none fits.
+ */
+export function codeOfErrno(errno: string | undefined): ErrorCode | undefined {
+  return errno === undefined ? undefined : CODE_OF_ERRNO[errno];
+}

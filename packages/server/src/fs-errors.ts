@@ -1,17 +1,7 @@
-import { type ErrorCode, FerryError } from "@ferry/protocol";
+import { codeOfErrno, type ErrorCode, FerryError } from "@ferry/protocol";
 
-const BY_ERRNO: Record<string, ErrorCode> = {
-  ENOENT: "ENOENT",
-  EEXIST: "EEXIST",
-  EISDIR: "EISDIR",
-  ENOTDIR: "ENOTDIR",
-  ENOTEMPTY: "ENOTEMPTY",
-  EACCES: "EACCES",
-  EPERM: "EACCES",
-  EROFS: "EACCES",
-  ENOSPC: "ENOSPC",
-  EDQUOT: "ENOSPC",
-  EFBIG: "ETOOBIG",
+/** Where the server reads an errno differently from a plain file-system failure. */
+const SERVER_ERRNO: Record<string, ErrorCode> = {
   // O_NOFOLLOW met a symlink, or a loop of links: we refuse to follow it.
   ELOOP: "EBADPATH",
   ENAMETOOLONG: "EBADPATH",
@@ -26,7 +16,7 @@ const BY_ERRNO: Record<string, ErrorCode> = {
 export function fsError(err: unknown, clientPath: string): FerryError {
   if (err instanceof FerryError) return err;
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;
-  const code = (errno && BY_ERRNO[errno]) || "EINTERNAL";
+  const code = (errno && SERVER_ERRNO[errno]) || codeOfErrno(errno) || "EINTERNAL";
   const what = code === "EINTERNAL" ? `${errno ?? "error"}` : code.toLowerCase();
   return new FerryError(code, `${describe(code, what)}: ${JSON.stringify(clientPath)}`);
 }

@@ -1,20 +1,6 @@
-import { type ErrorCode, FerryError } from "@ferry/protocol";
+import { codeOfErrno, FerryError } from "@ferry/protocol";
 
 export { ERROR_CODES, type ErrorCode, FerryError, isFerryError } from "@ferry/protocol";
-
-const LOCAL_CODES: Record<string, ErrorCode> = {
-  ENOENT: "ENOENT",
-  EEXIST: "EEXIST",
-  EISDIR: "EISDIR",
-  ENOTDIR: "ENOTDIR",
-  ENOTEMPTY: "ENOTEMPTY",
-  EACCES: "EACCES",
-  EPERM: "EACCES",
-  EROFS: "EACCES",
-  ENOSPC: "ENOSPC",
-  EDQUOT: "ENOSPC",
-  EFBIG: "ETOOBIG",
-};
 
 /**
  * Maps an error of the local file system to a FerryError with the same code a server would use, so
@@ -23,7 +9,7 @@ const LOCAL_CODES: Record<string, ErrorCode> = {
 export function localError(err: unknown, file: string): FerryError {
   if (err instanceof FerryError) return err;
   const sys = err as NodeJS.ErrnoException;
-  const code = (typeof sys?.code === "string" && LOCAL_CODES[sys.code]) || "EINTERNAL";
+  const code = codeOfErrno(sys?.code) ?? "EINTERNAL";
   const reason = sys instanceof Error ? sys.message : String(err);
   return new FerryError(code, `local file ${file}: ${reason}`, {
     local: true,

@@ -22,6 +22,12 @@ export function notConnected(): CliError {
   return new CliError("ENOTCONN", "not connected; use open HOST[:PORT]");
 }
 
+/** A local file that cannot be read, said once: "local file /x: no such file or directory". */
+export function localFileError(err: NodeJS.ErrnoException, shownPath: string): CliError {
+  const reason = /^E[A-Z]+: ([^,]+)/.exec(err.message)?.[1] ?? err.message;
+  return new CliError(err.code ?? "ENOENT", `local file ${shownPath}: ${reason}`);
+}
+
 /** The code of anything thrown: a FerryError's or CliError's code, a Node errno code, or EINTERNAL. */
 export function codeOf(err: unknown): string {
   if (isFerryError(err) || err instanceof CliError) return err.code;

@@ -91,11 +91,15 @@ function openSocket(host: string, port: number, timeoutMs: number, source: Socke
       clearTimeout(timer);
       socket.destroy();
       reject(
-        new FerryError("ECONNREFUSED", `cannot connect to ${host}:${port}: ${err.message}`, {
-          host,
-          port,
-          sysCode: err.code,
-        }),
+        new FerryError(
+          "ECONNREFUSED",
+          `cannot connect to ${host}:${port} (${err.code ?? err.message}); check the host and port, and that ferryd is running there`,
+          {
+            host,
+            port,
+            sysCode: err.code,
+          },
+        ),
       );
     });
   });

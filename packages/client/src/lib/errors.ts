@@ -10,7 +10,9 @@ export function localError(err: unknown, file: string): FerryError {
   if (err instanceof FerryError) return err;
   const sys = err as NodeJS.ErrnoException;
   const code = codeOfErrno(sys?.code) ?? "EINTERNAL";
-  const reason = sys instanceof Error ? sys.message : String(err);
+  // Node's text repeats the errno and the path ("ENOENT: no such file or directory, stat '/x'"): keep the middle.
+  const message = sys instanceof Error ? sys.message : String(err);
+  const reason = /^E[A-Z]+: ([^,]+)/.exec(message)?.[1] ?? message;
   return new FerryError(code, `local file ${file}: ${reason}`, {
     local: true,
     path: file,

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { printable } from "../../lib/index.js";
 import { takeFlags } from "../args.js";
-import { CliError, usage } from "../errors.js";
+import { CliError, localFileError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { joinRemote, remoteDirname, resolveLocal } from "../paths.js";
 import { type Job, runJobs } from "../transfer/jobs.js";
@@ -59,7 +59,7 @@ export const mput: CommandSpec = {
       if (matches.length === 0) throw new CliError("ENOENT", `no local match for ${printable(token.text)}`);
       for (const m of matches) {
         const st = await fs.stat(m.path).catch((err: NodeJS.ErrnoException) => {
-          throw new CliError(err.code ?? "ENOENT", `local file ${printable(m.path)}: ${err.message}`);
+          throw localFileError(err, printable(m.path));
         });
         const remote = joinRemote(cwd, path.basename(m.path));
         if (st.isFile()) files.push({ local: m.path, remote, size: st.size });

@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { printable } from "../../lib/index.js";
-import { CliError, usage } from "../errors.js";
+import { CliError, localFileError, usage } from "../errors.js";
 import { joinRemote, resolveLocal, resolveRemote } from "../paths.js";
 import { runJobs } from "../transfer/jobs.js";
 import { statOrNull } from "../transfer/remote.js";
@@ -19,7 +19,7 @@ export const put: CommandSpec = {
     if (!src || args.length > 2) throw usage(this.usage);
     const local = resolveLocal(ctx.state.localCwd, src.text);
     const st = await fs.stat(local).catch((err: NodeJS.ErrnoException) => {
-      throw new CliError(err.code ?? "ENOENT", `local file ${printable(local)}: ${err.message}`);
+      throw localFileError(err, printable(local));
     });
     if (st.isDirectory()) throw new CliError("EISDIR", `${printable(src.text)} is a directory; use mput -r`);
     const session = await ctx.session();

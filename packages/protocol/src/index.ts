@@ -3,6 +3,7 @@ export { drained, encodeFrame, writeDataFrame, writeFrame } from "./frame/encode
 export { FrameParser, type ParseEvent, type ParserOptions } from "./frame/parser.js";
 export { type Frame, FrameReader } from "./frame/reader.js";
 export { OffThreadDigest } from "./hash/off-thread-digest.js";
+export { createRunningHash, type RunningHash } from "./hash/running-hash.js";
 export * from "./hash.js";
 export * from "./limits.js";
 export * from "./messages.js";

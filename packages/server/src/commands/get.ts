@@ -1,9 +1,10 @@
 import type { Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import type { RunningHash } from "@ferry/protocol";
 import { encodeFrame, FerryError, type GetRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
-import { createRunningHash, type RunningHash } from "../storage/hasher.js";
+import { hashChunk, transferHash } from "../storage/hasher.js";
 import { openForRead } from "../storage/open-read.js";
 import { readRange } from "../storage/read-range.js";
 import { md5Hex, readWhole, SMALL_GET_MAX } from "./get-small.js";
@@ -143,13 +144,13 @@ async function sendStreamed(
   let hash: RunningHash | null = null;
   try {
     if (!known || (wanted > 0 && wanted <= size && req.prefixMd5))
-      hash = createRunningHash(size, io.server.options.hashThread);
+      hash = transferHash(size, io.server.options.hashThread);
     if (hash && wanted > 0 && wanted <= size && req.prefixMd5) {
-      for await (const chunk of readRange(fh, 0, wanted)) await hash.update(chunk);
+      for await (const chunk of readRange(fh, 0, wanted)) await hashChunk(hash, chunk);
       if ((await hash.peek()) === req.prefixMd5) offset = wanted;
       else {
         hash.close();
-        hash = known ? null : createRunningHash(size, io.server.options.hashThread);
+        hash = known ? null : transferHash(size, io.server.options.hashThread);
       }
     }
     if (known && hash) {
@@ -163,7 +164,7 @@ async function sendStreamed(
       fh,
       offset,
       size,
-      h ? (chunk) => h.update(chunk) : undefined,
+      h ? (chunk) => hashChunk(h, chunk) : undefined,
     );
     if (h) {
       const md5 = await h.digest();

@@ -1,11 +1,12 @@
 import { constants } from "node:fs";
 import { type FileHandle, lstat, open, unlink } from "node:fs/promises";
+import type { RunningHash } from "@ferry/protocol";
 import { FerryError, type Frame, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
 import { CoalescingWriter } from "../storage/coalescing-writer.js";
 import { commitFile } from "../storage/commit.js";
-import { createRunningHash, type RunningHash } from "../storage/hasher.js";
+import { hashChunk, transferHash } from "../storage/hasher.js";
 import { readRange } from "../storage/read-range.js";
 import type { UploadTicket } from "../storage/staging.js";
 import { type Admitted, admitPut } from "./put-admission.js";
@@ -87,11 +88,11 @@ class Upload {
         this.fh = created.fh;
       }
       const fh = this.fh as FileHandle;
-      this.hash = createRunningHash(req.size, options.hashThread);
+      this.hash = transferHash(req.size, options.hashThread);
       if (req.handshake) {
         const ready: Record<string, unknown> = { ok: true, id: req.id, type: "ready", offset: have };
         if (have > 0) {
-          for await (const chunk of readRange(fh, 0, have)) await this.hash.update(chunk);
+          for await (const chunk of readRange(fh, 0, have)) await hashChunk(this.hash, chunk);
           ready.prefixMd5 = await this.hash.peek();
         }
         await io.send(ready);
@@ -100,7 +101,7 @@ class Upload {
       if (data.header.offset === 0 && have > 0) {
         await fh.truncate(0);
         this.hash.close();
-        this.hash = createRunningHash(req.size, options.hashThread);
+        this.hash = transferHash(req.size, options.hashThread);
       }
       onOffset(data.header.offset);
       await this.receive(fh, data.frame, data.header.offset, onBytes);

@@ -1,5 +1,6 @@
 import type { FileHandle } from "node:fs/promises";
-import type { RunningHash } from "./hasher.js";
+import type { RunningHash } from "@ferry/protocol";
+import { hashChunk } from "./hasher.js";
 
 export const WRITE_CHUNK = 1024 * 1024;
 
@@ -59,8 +60,7 @@ export class CoalescingWriter {
   private async spill(): Promise<void> {
     const full = this.buf;
     const data = full.subarray(0, this.used);
-    const hashing = this.hash.update(data);
-    if (hashing) await hashing;
+    await hashChunk(this.hash, data);
     if (this.inFlight) await this.inFlight;
     const at = this.position;
     this.position += this.used;

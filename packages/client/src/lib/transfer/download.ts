@@ -1,6 +1,13 @@
 import { type FileHandle, lstat, open, rename, truncate, unlink, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { errorFromReply, FerryError, type FileReply, type Frame, type ServerFrame } from "@ferry/protocol";
+import {
+  errorFromReply,
+  FerryError,
+  type FileReply,
+  type Frame,
+  type RunningHash,
+  type ServerFrame,
+} from "@ferry/protocol";
 import { AbortScope } from "../abort-scope.js";
 import { type Connection, type RequestHandler, type Turn, unexpected } from "../connection.js";
 import { localError } from "../errors.js";
@@ -8,7 +15,7 @@ import { ProgressReporter } from "../progress.js";
 import type { Semaphore } from "../semaphore.js";
 import type { TransferOptions, TransferResult } from "../types.js";
 import { hashPrefix } from "./local-file.js";
-import { createRunningHash, type RunningHash } from "./running-hash.js";
+import { transferHash } from "./transfer-hash.js";
 
 /** A partial download lives beside its target under this suffix until its md5 is verified. */
 export const PART_SUFFIX = ".part";
@@ -114,7 +121,7 @@ async function hashPart(part: string, signal: AbortSignal | undefined): Promise<
     file = await open(part, "r");
     const st = await file.stat();
     if (!st.isFile() || st.size === 0) return null;
-    const hash = createRunningHash(st.size);
+    const hash = transferHash(st.size);
     try {
       const length = await hashPrefix(file, st.size, hash, signal);
       return { length, md5: await hash.peek(), hash };
@@ -221,7 +228,7 @@ class GetRequest implements RequestHandler {
       this.hash = prefix.hash;
     } else {
       prefix?.hash.close();
-      this.hash = createRunningHash(file.size);
+      this.hash = transferHash(file.size);
     }
     this.state = "data";
     this.progress = new ProgressReporter(file.size, this.setup.onProgress);

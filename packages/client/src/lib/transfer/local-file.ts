@@ -1,6 +1,6 @@
 import type { FileHandle } from "node:fs/promises";
+import type { RunningHash } from "@ferry/protocol";
 import { FerryError } from "@ferry/protocol";
-import type { RunningHash } from "./running-hash.js";
 
 /** Local reads use big blocks: at 8 KiB a transfer costs about three times the CPU of 1 MiB blocks. */
 export const CHUNK_SIZE = 1024 * 1024;

@@ -1,9 +1,11 @@
 import { type FileHandle, open, stat } from "node:fs/promises";
 import {
+  createDigest,
   type DoneReply,
   errorFromReply,
   FerryError,
   type ReadyReply,
+  type RunningHash,
   type ServerFrame,
 } from "@ferry/protocol";
 import { AbortScope } from "../abort-scope.js";
@@ -14,7 +16,7 @@ import { ProgressReporter } from "../progress.js";
 import type { Semaphore } from "../semaphore.js";
 import type { TransferOptions, TransferResult } from "../types.js";
 import { hashPrefix, readRange, shrankError } from "./local-file.js";
-import { createRunningHash, InlineHash, type RunningHash } from "./running-hash.js";
+import { transferHash } from "./transfer-hash.js";
 
 /**
  * Files up to this size go as a streamed put: read whole (one 1 MiB block at most), hashed, and sent
@@ -114,9 +116,7 @@ async function readSmall(path: string, expected: number): Promise<SmallFile | nu
       if (bytesRead === 0 || filled === expected) break;
     }
     const bytes = buffer.subarray(0, filled);
-    const hash = new InlineHash();
-    hash.update(bytes);
-    return { bytes, md5: hash.digestNow() };
+    return { bytes, md5: createDigest("md5").update(bytes).digest("hex") };
   } catch (err) {
     throw localError(err, path);
   } finally {
@@ -221,7 +221,7 @@ async function handshakePut(
       throw err;
     }
 
-    hash = createRunningHash(size);
+    hash = transferHash(size);
     let start = 0;
     const offered = ready.offset;
     if (offered > 0 && offered <= size && ready.prefixMd5 !== undefined && opts.resume !== false) {
@@ -232,7 +232,7 @@ async function handshakePut(
         start = offered;
       } else {
         prefixHash.close();
-        hash = createRunningHash(size);
+        hash = transferHash(size);
       }
     }
 

@@ -1,5 +1,6 @@
 import type { Hash } from "node:crypto";
-import { createDigest, OffThreadDigest } from "@ferry/protocol";
+import { createDigest } from "../hash.js";
+import { OffThreadDigest } from "./off-thread-digest.js";
 
 /**
  * The md5 of a transfer, fed chunk by chunk while the bytes move. Two engines behind one shape:
@@ -18,14 +19,16 @@ export interface RunningHash {
   close(): void;
 }
 
-/** Files at least this big hash on a worker thread; below it the worker's start-up costs more than it saves. */
-export const OFF_THREAD_HASH_MIN = 16 * 1024 * 1024;
-
-export function createRunningHash(size: number): RunningHash {
-  return size >= OFF_THREAD_HASH_MIN ? new WorkerHash() : new InlineHash();
+/**
+ * A running md5 for a transfer of `size` bytes: on a worker thread when `offThreadFrom` is a number
+ * and the transfer is at least that big (below it the worker's start-up costs more than it saves),
+ * inline otherwise. Each side picks its own threshold, or null to always hash inline.
+ */
+export function createRunningHash(size: number, offThreadFrom: number | null): RunningHash {
+  return offThreadFrom !== null && size >= offThreadFrom ? new WorkerHash() : new InlineHash();
 }
 
-export class InlineHash implements RunningHash {
+class InlineHash implements RunningHash {
   private readonly hash: Hash = createDigest("md5");
 
   update(chunk: Uint8Array): boolean {
@@ -43,11 +46,6 @@ export class InlineHash implements RunningHash {
 
   digest(): Promise<string> {
     return Promise.resolve(this.hash.digest("hex"));
-  }
-
-  /** Synchronous digest for callers that hold the whole content. */
-  digestNow(): string {
-    return this.hash.digest("hex");
   }
 
   close(): void {}

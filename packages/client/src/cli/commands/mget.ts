@@ -6,7 +6,7 @@ import { takeFlags } from "../args.js";
 import { CliError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { isInside, joinRemote, remoteBasename, resolveRemote } from "../paths.js";
-import { type Job, runJobs, showLocal } from "../transfer/jobs.js";
+import { decideAndRun, showLocal } from "../transfer/jobs.js";
 import { remoteLister } from "../transfer/remote.js";
 import { inWindow, TRANSFER_WINDOW } from "../transfer/window.js";
 import { decideLocal } from "./get.js";
@@ -109,21 +109,9 @@ export const mget: CommandSpec = {
     for (const d of localDirs) await fs.mkdir(d, { recursive: true });
 
     const conflicts = ctx.conflicts();
-    const jobs: Job[] = [];
-    for (const f of files) {
-      const job: Job = { op: "get", ...f, overwrite: false };
-      if (!f.error) {
-        try {
-          Object.assign(job, await decideLocal(conflicts, f.local, f.size, showLocal(ctx, f.local)));
-        } catch (err) {
-          if ((err as { code?: string }).code === "EABORTED") throw err;
-          job.error = err;
-        }
-      }
-      jobs.push(job);
-    }
-    if (jobs.length === 0) return undefined;
-    await runJobs(ctx, jobs, true);
+    await decideAndRun(ctx, "get", files, (f) =>
+      decideLocal(conflicts, f.local, f.size, showLocal(ctx, f.local)),
+    );
     return undefined;
   },
 };

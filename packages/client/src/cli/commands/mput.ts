@@ -5,7 +5,7 @@ import { takeFlags } from "../args.js";
 import { CliError, localFileError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { joinRemote, remoteDirname, resolveLocal } from "../paths.js";
-import { type Job, runJobs } from "../transfer/jobs.js";
+import { decideAndRun } from "../transfer/jobs.js";
 import { localList } from "../transfer/local.js";
 import { listOrEmpty } from "../transfer/remote.js";
 import { inWindow, TRANSFER_WINDOW } from "../transfer/window.js";
@@ -82,23 +82,11 @@ export const mput: CommandSpec = {
     });
 
     const conflicts = ctx.conflicts();
-    const jobs: Job[] = [];
-    for (const f of files) {
-      const job: Job = { op: "put", ...f, overwrite: false };
-      if (existing.get(remoteDirname(f.remote))?.has(path.posix.basename(f.remote))) {
-        try {
-          const choice = await conflicts.decide(printable(f.remote), false, "use --yes or rm it first");
-          if (choice === "skip") job.skip = "exists";
-          else job.overwrite = true;
-        } catch (err) {
-          if ((err as { code?: string }).code === "EABORTED") throw err;
-          job.error = err;
-        }
-      }
-      jobs.push(job);
-    }
-    if (jobs.length === 0) return undefined;
-    await runJobs(ctx, jobs, true);
+    await decideAndRun(ctx, "put", files, async (f) => {
+      if (!existing.get(remoteDirname(f.remote))?.has(path.posix.basename(f.remote))) return undefined;
+      const choice = await conflicts.decide(printable(f.remote), false, "use --yes or rm it first");
+      return choice === "skip" ? { skip: "exists" } : { overwrite: true };
+    });
     return undefined;
   },
 };

@@ -45,6 +45,35 @@ function label(ctx: Context, job: Job): string {
   return job.op === "put" ? showLocal(ctx, job.local) : printable(path.posix.basename(job.remote));
 }
 
+/** What a file's question decided: nothing (go ahead), overwrite, or skip. */
+export type Decision = Partial<Pick<Job, "overwrite" | "skip">> | undefined;
+
+/**
+ * Turns planned files into jobs, asking `decide` about each one that has no error yet, then runs
+ * them as a batch. A question that fails marks only its file; Ctrl-C (EABORTED) stops the command.
+ */
+export async function decideAndRun(
+  ctx: Context,
+  op: Job["op"],
+  files: ReadonlyArray<Omit<Job, "op" | "overwrite">>,
+  decide: (file: Omit<Job, "op" | "overwrite">) => Promise<Decision>,
+): Promise<void> {
+  const jobs: Job[] = [];
+  for (const f of files) {
+    const job: Job = { op, ...f, overwrite: false };
+    if (!f.error) {
+      try {
+        Object.assign(job, await decide(f));
+      } catch (err) {
+        if (codeOf(err) === "EABORTED") throw err;
+        job.error = err;
+      }
+    }
+    jobs.push(job);
+  }
+  if (jobs.length > 0) await runJobs(ctx, jobs, true);
+}
+
 /**
  * Runs the jobs through one session: each result becomes a line (or JSON line). A single job's
  * failure is thrown as it is; in a batch each failure is noted as it happens and the command fails

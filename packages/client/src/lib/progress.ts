@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import type { TransferResult } from "./types.js";
 
 /** What a transfer reports to `onProgress`. */
 export interface Progress {
@@ -53,6 +54,14 @@ export class ProgressReporter {
   /** The last report: always sent, so the observer sees the final numbers. */
   finish(): void {
     this.report(performance.now());
+  }
+
+  /** The last report, and the result of the verified transfer it followed. */
+  result(
+    transfer: Pick<TransferResult, "local" | "remote" | "size" | "md5" | "resumedFrom">,
+  ): TransferResult {
+    this.finish();
+    return { ...transfer, transferred: this.transferred, seconds: this.seconds };
   }
 
   get seconds(): number {

@@ -303,17 +303,13 @@ class GetRequest implements RequestHandler {
     } catch (err) {
       throw localError(err, localPath);
     }
-    const progress = this.progress!;
-    progress.finish();
-    return {
+    return this.progress!.result({
       local: localPath,
       remote: remotePath,
       size: this.file!.size,
       md5,
-      transferred: progress.moved,
       resumedFrom: this.file!.offset,
-      seconds: progress.seconds,
-    };
+    });
   }
 
   private async mismatch(expected: string, actual: string): Promise<never> {

@@ -162,16 +162,7 @@ async function streamedPut(
   sent();
   const done = await replies.done;
   verify(done, size, md5);
-  progress.finish();
-  return {
-    local: localPath,
-    remote: remotePath,
-    size,
-    md5,
-    transferred: size,
-    resumedFrom: 0,
-    seconds: progress.seconds,
-  };
+  return progress.result({ local: localPath, remote: remotePath, size, md5, resumedFrom: 0 });
 }
 
 async function handshakePut(
@@ -261,16 +252,7 @@ async function handshakePut(
 
     const done = await replies.done;
     verify(done, size, md5);
-    progress.finish();
-    return {
-      local: localPath,
-      remote: remotePath,
-      size,
-      md5,
-      transferred: progress.moved,
-      resumedFrom: start,
-      seconds: progress.seconds,
-    };
+    return progress.result({ local: localPath, remote: remotePath, size, md5, resumedFrom: start });
   } catch (err) {
     if (owing) conn.fail(connectionLost(`the connection was closed after a failed upload: ${describe(err)}`));
     throw err;

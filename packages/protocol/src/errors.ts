@@ -38,8 +38,14 @@ export class FerryError extends Error {
   /** Structured facts for callers (e.g. both checksums of an ECHECKSUM). */
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message?: string, details: Record<string, unknown> = {}) {
-    super(message ?? ERROR_CODES[code]);
+  /** `options.cause`: the error underneath (an errno from the file system, a socket error), kept for logs. */
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message ?? ERROR_CODES[code], options);
     this.code = code;
     this.details = details;
   }

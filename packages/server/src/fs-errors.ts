@@ -18,7 +18,7 @@ export function fsError(err: unknown, clientPath: string): FerryError {
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;
   const code = (errno && SERVER_ERRNO[errno]) || codeOfErrno(errno) || "EINTERNAL";
   const what = code === "EINTERNAL" ? `${errno ?? "error"}` : code.toLowerCase();
-  return new FerryError(code, `${describe(code, what)}: ${JSON.stringify(clientPath)}`);
+  return new FerryError(code, `${describe(code, what)}: ${JSON.stringify(clientPath)}`, {}, { cause: err });
 }
 
 function describe(code: ErrorCode, fallback: string): string {

@@ -43,15 +43,16 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   const root = await openRoot(opts.root, opts.readOnly);
   const staging = new Staging(root);
   if (!opts.readOnly) {
-    await staging.init();
+    await staging.open();
     await staging.adoptOrphans();
     await staging.cleanStale(opts.stalePartialMs);
   }
   const sandbox = new Sandbox(root);
+  const dirs = await DirHandles.open(sandbox);
   const ctx: ServerContext = {
     options: opts,
     sandbox,
-    dirs: new DirHandles(sandbox),
+    dirs,
     space: new FreeSpace(root),
     writeBudget: new WriteBudget(),
     staging,
@@ -133,7 +134,8 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     clearTimeout(timer);
     for (const session of sessions.keys()) session.destroy();
     await all();
-    ctx.dirs.forget();
+    await ctx.dirs.close();
+    await staging.close();
     // Sessions are over; sockets still lingering for a peer to read a last frame can go once flushed.
     for (const socket of sockets) if (socket.writableLength === 0) socket.destroy();
     await closed;

@@ -13,6 +13,7 @@ import { md5Hex, readWhole, SMALL_GET_MAX } from "./get-small.js";
 export interface PreparedGet {
   readonly req: GetRequest;
   readonly fh: FileHandle;
+  /** Names of the file below the root, links followed ("/"-joined): its checksum-cache key. */
   readonly real: string;
   readonly st: Stats;
   /** The whole file, when it is small. */
@@ -30,14 +31,13 @@ export async function prepareGet(
   io: SessionIO,
   reserve: (bytes: number) => Promise<void> = async () => {},
 ): Promise<PreparedGet> {
-  const { sandbox } = io.server;
+  const { sandbox, dirs } = io.server;
   const started = performance.now();
   const r = sandbox.resolve(req.path);
-  const { fh, real, st } = await openForRead(sandbox, r.abs, req.path).catch((err) => {
-    throw fsError(err, req.path);
-  });
+  const { fh, real, st } = await openForRead(dirs, r);
   try {
     if (st.isDirectory()) throw new FerryError("EISDIR", `is a directory: ${JSON.stringify(req.path)}`);
+    if (r.dirOnly) throw new FerryError("ENOTDIR", `not a directory: ${JSON.stringify(req.path)}`);
     if (!st.isFile()) throw new FerryError("EACCES", `not a regular file: ${JSON.stringify(req.path)}`);
     let bytes: Buffer | null = null;
     if (st.size <= SMALL_GET_MAX) {

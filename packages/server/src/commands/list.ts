@@ -1,9 +1,9 @@
 import type { Stats } from "node:fs";
-import { lstat, opendir, stat as statFollow } from "node:fs/promises";
-import path from "node:path";
-import type { Entry, ListRequest } from "@ferry/protocol";
+import { lstat, opendir } from "node:fs/promises";
+import { type Entry, FerryError, type ListRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { errnoOf, fsError } from "../fs-errors.js";
+import type { DirRef } from "../storage/dir-handles.js";
 import { entryOf } from "../storage/entry.js";
 import { STAGING_DIR } from "../storage/sandbox.js";
 
@@ -18,21 +18,37 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * held (100,000 names is a few MB); entries are built and sent a batch at a time, with backpressure.
  */
 export async function list(req: ListRequest, io: SessionIO): Promise<void> {
-  const { sandbox, checksums } = io.server;
+  const { sandbox, dirs, checksums } = io.server;
   const r = sandbox.resolve(req.path);
-  let dir: string;
-  let names: Buffer[];
+  const found = await dirs.follow(r);
+  let held: DirRef;
   try {
-    dir = await sandbox.realInside(r.abs, req.path);
-    const st = await statFollow(dir);
-    if (!st.isDirectory()) {
-      const name = r.isRoot ? "/" : (r.names[r.names.length - 1] as string);
-      const self = await lstat(await sandbox.inRealParent(r));
-      const entry = entryOf(name, self, self.isFile() ? checksums.get(dir, st) : undefined);
+    if (!found.st.isDirectory()) {
+      if (r.dirOnly) throw new FerryError("ENOTDIR", `not a directory: ${JSON.stringify(req.path)}`);
+      const name = r.names[r.names.length - 1] as string;
+      const key = found.name === null ? "" : found.names.join("/");
+      const entry = entryOf(name, found.st, found.st.isFile() ? checksums.get(key, found.st) : undefined);
       await io.send({ ok: true, id: req.id, type: "entries", more: false, entries: [entry] });
       return;
     }
-    names = await readNames(dir, dir === sandbox.root);
+    held = found.name === null ? found.dir : await dirs.acquire(found.names, req.path);
+  } finally {
+    if (found.name !== null) found.dir.release();
+  }
+  const prefix = held.names.length > 0 ? `${held.names.join("/")}/` : "";
+  const dir = held.path;
+  try {
+    await sendSorted(req, io, held, prefix, dir);
+  } finally {
+    held.release();
+  }
+}
+
+async function sendSorted(req: ListRequest, io: SessionIO, held: DirRef, prefix: string, dir: string) {
+  const { checksums } = io.server;
+  let names: Buffer[];
+  try {
+    names = await readNames(dir, held.names.length === 0);
   } catch (err) {
     throw fsError(err, req.path);
   }
@@ -42,12 +58,12 @@ export async function list(req: ListRequest, io: SessionIO): Promise<void> {
   let bytes = 0;
   for (let i = 0; i < names.length; i += STAT_BATCH) {
     const slice = names.slice(i, i + STAT_BATCH).map((n) => utf8.decode(n));
-    const stats = await Promise.all(slice.map((name) => lstat(path.join(dir, name)).catch(vanished)));
+    const stats = await Promise.all(slice.map((name) => lstat(held.at(name)).catch(vanished)));
     for (let j = 0; j < slice.length; j++) {
       const st = stats[j];
       const name = slice[j] as string;
       if (!st) continue;
-      const md5 = st.isFile() ? checksums.get(path.join(dir, name), st) : undefined;
+      const md5 = st.isFile() ? checksums.get(prefix + name, st) : undefined;
       const entry = entryOf(name, st, md5);
       const size = Buffer.byteLength(JSON.stringify(entry)) + 1;
       if (bytes + size > FRAME_BUDGET && batch.length > 0) {

@@ -1,10 +1,8 @@
 import { lstat } from "node:fs/promises";
-import path from "node:path";
 import { FerryError, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { errnoOf, fsError } from "../fs-errors.js";
 import type { DirRef } from "../storage/dir-handles.js";
-import { ensureDir } from "../storage/dirs.js";
 import { type Resolved, STAGING_DIR } from "../storage/sandbox.js";
 import { assertWritable } from "./guard.js";
 
@@ -14,7 +12,7 @@ export interface Admitted {
   dir: DirRef;
   /** The name in `dir` the file will be committed to (through the directory's handle). */
   dest: string;
-  /** Real path of the target, the key of the checksum cache. */
+  /** Names of the target below the root, links followed ("/"-joined): the checksum cache's key. */
   destReal: string;
 }
 
@@ -37,20 +35,17 @@ export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted
       },
     );
   }
-  const parent = sandbox.resolve(`/${target.names.slice(0, -1).join("/")}`);
+  if (target.dirOnly)
+    throw new FerryError("EISDIR", `a path ending in / names a directory: ${JSON.stringify(req.path)}`);
   let dir: DirRef;
   try {
-    dir = await dirs.acquire(parent).catch(async (err) => {
-      if (!req.parents || errnoOf(err) !== "ENOENT") throw err;
-      await ensureDir(sandbox, parent);
-      return dirs.acquire(parent);
-    });
+    dir = await dirs.acquire(target.names.slice(0, -1), req.path, req.parents === true);
   } catch (err) {
     throw fsError(err, req.path);
   }
   try {
     const name = target.names[target.names.length - 1] as string;
-    if (dir.real === sandbox.root && name === STAGING_DIR) throw new FerryError("EBADPATH", "reserved name");
+    if (dir.names.length === 0 && name === STAGING_DIR) throw new FerryError("EBADPATH", "reserved name");
     const dest = dir.at(name);
     const existing = await lstat(dest).catch((err) => {
       if (errnoOf(err) === "ENOENT") return null;
@@ -60,7 +55,7 @@ export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted
       throw new FerryError("EISDIR", `is a directory: ${JSON.stringify(req.path)}`);
     if (existing && !req.overwrite)
       throw new FerryError("EEXIST", `already exists: ${JSON.stringify(req.path)}`);
-    return { target, dir, dest, destReal: path.join(dir.real, name) };
+    return { target, dir, dest, destReal: [...dir.names, name].join("/") };
   } catch (err) {
     dir.release();
     throw err;

@@ -1,35 +1,49 @@
+import type { Stats } from "node:fs";
 import { constants, existsSync } from "node:fs";
-import { type FileHandle, open, readlink } from "node:fs/promises";
-import path from "node:path";
+import { type FileHandle, lstat, mkdir, open, readlink } from "node:fs/promises";
 import { FerryError } from "@ferry/protocol";
-import type { Resolved, Sandbox } from "./sandbox.js";
+import { errnoOf, fsError } from "../fs-errors.js";
+import { MAX_LINK_HOPS, type Resolved, type Sandbox, STAGING_DIR } from "./sandbox.js";
 
 /** How long an open directory is reused before it is looked up again by name. */
 export const DIR_TTL_MS = 1_000;
 const MAX_OPEN_DIRS = 64;
-const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY;
-const PROC_FD = existsSync("/proc/self/fd") ? "/proc/self/fd" : null;
+/** A name that keeps changing kind under us (a swapping attacker) is given up on after this many looks. */
+const MAX_RETRIES = 8;
+// O_NOFOLLOW: a symlink met on the walk is read and followed by the sandbox's rules, never by the kernel.
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+const PROC_FD = "/proc/self/fd";
 
 /**
- * A directory inside the root, held open. `at(name)` names an entry in exactly this directory: with
- * /proc it goes through the descriptor (`/proc/self/fd/N/name`, which the kernel resolves to the inode
- * that was opened and checked), so swapping a path component for a symlink after the check cannot
- * redirect a write out of the root — the same guarantee as openat(2). Without /proc it falls back to
- * the checked real path.
+ * A directory inside the root, held open. `at(name)` names an entry in exactly this directory
+ * (`/proc/self/fd/N/name`: the kernel starts from the inode that was opened), so a path component
+ * swapped for a symlink after we opened it cannot redirect anything out of the root — the
+ * guarantee of openat(2), which Node lacks. Calls on `at(name)` that do not follow a final link
+ * (lstat, unlink, rmdir, rename, mkdir, link, open with O_NOFOLLOW) act on that name itself.
  */
 export interface DirRef {
-  /** Real path of the directory when it was opened (for cache keys and messages). */
-  readonly real: string;
+  /** Names below the root with every link followed ("" joined for the root). */
+  readonly names: readonly string[];
   readonly fh: FileHandle;
+  /** `/proc/self/fd/N`: this directory, for opendir. */
+  readonly path: string;
   at(name: string): string;
   /** Makes entries added or removed in this directory so far durable (a shared, group sync). */
   sync(): Promise<void>;
   release(): void;
 }
 
+/** A name inside a held directory; the caller owns `dir` and must release it. */
+export interface Located {
+  readonly dir: DirRef;
+  readonly name: string;
+  /** Names of the entry below the root, every link on the way followed. */
+  readonly names: readonly string[];
+}
+
 interface Entry {
   readonly fh: FileHandle;
-  readonly real: string;
+  readonly names: readonly string[];
   readonly expires: number;
   refs: number;
   dead: boolean;
@@ -38,98 +52,232 @@ interface Entry {
   queued: Promise<void> | null;
 }
 
+type Step = { fh: FileHandle } | { link: string };
+
 /**
- * Directories that puts write into, opened once and checked once (their real path must be inside
- * the root), then reused for {@link DIR_TTL_MS}: a burst of small puts into one directory costs no
- * realpath/lstat of the parent per file, and fsyncing the directory is one call on a handle already
- * open. Entries are dropped when this server renames anything or deletes anything but a plain file
- * (`forget`), and expired ones when the next put comes (a server gone quiet keeps at most 64 directory
- * descriptors open). A handle is closed only once no put holds it, so its descriptor number is never
- * reused under a put.
+ * Every road from a resolved path to the disk starts here. A path is walked one name at a time from
+ * a handle on the root, each directory opened through its parent's handle without following links;
+ * a link met on the way is read (inside the root, through its directory's handle) and its text is
+ * followed by {@link Sandbox.followLink}, so nothing outside the root is ever opened or looked up,
+ * whatever another process swaps in meanwhile. No checked path string is ever resolved again.
+ *
+ * Opened directories are reused for {@link DIR_TTL_MS}: a burst of small files in one directory
+ * costs no walk per file, and fsyncing the directory is one call on a handle already open. Entries
+ * are dropped when this server renames anything or deletes anything but a plain file (`forget`),
+ * and expired ones as new walks come (at most 64 cached). A handle is closed only once nobody holds
+ * it, so its descriptor number is never reused under a caller.
  */
 export class DirHandles {
   private readonly entries = new Map<string, Entry>();
-  private readonly opening = new Map<string, Promise<Entry>>();
   private generation = 0;
 
-  constructor(private readonly sandbox: Sandbox) {}
+  private constructor(
+    private readonly sandbox: Sandbox,
+    private readonly root: Entry,
+  ) {}
 
-  /** The directory `dir` (must exist), held until `release()`. */
-  async acquire(dir: Resolved): Promise<DirRef> {
-    const key = dir.rel;
-    this.dropExpired();
-    let entry = this.entries.get(key);
-    if (entry && entry.expires <= Date.now()) {
-      this.drop(key, entry);
-      entry = undefined;
+  /**
+   * Opens the root. Without /proc/self/fd (not Linux) there is no way to act relative to a held
+   * directory from Node, and checking a path before using it races with a swapped-in symlink: ferryd
+   * refuses to start rather than serve a root it cannot confine.
+   */
+  static async open(sandbox: Sandbox): Promise<DirHandles> {
+    if (!existsSync(PROC_FD)) {
+      throw new FerryError(
+        "EINTERNAL",
+        "ferryd needs /proc/self/fd (Linux) to keep every path inside the root; this system has none",
+      );
     }
-    if (!entry) {
-      let pending = this.opening.get(key);
-      if (!pending) {
-        pending = this.openChecked(dir);
-        this.opening.set(key, pending);
-        const gen = this.generation;
-        pending
-          .then((e) => {
-            if (this.opening.get(key) !== pending) return;
-            this.opening.delete(key);
-            // Opened across a forget(): usable by whoever asked, but not cached. Without /proc the
-            // handle cannot pin the directory, so a cached real path would widen the window in which
-            // a swapped-in symlink could redirect a write: then nothing is cached.
-            if (gen !== this.generation || !PROC_FD) e.dead = true;
-            else this.remember(key, e);
-          })
-          .catch(() => this.opening.delete(key));
-      }
-      entry = await pending;
-    }
-    entry.refs++;
-    const held = entry;
-    let released = false;
-    return {
-      real: held.real,
-      fh: held.fh,
-      at: (name) => (PROC_FD ? `${PROC_FD}/${held.fh.fd}/${name}` : path.join(held.real, name)),
-      sync: () => groupSync(held),
-      release: () => {
-        if (released) return;
-        released = true;
-        held.refs--;
-        if (held.dead && held.refs === 0) void held.fh.close().catch(() => {});
-      },
+    const fh = await open(sandbox.root, constants.O_RDONLY | constants.O_DIRECTORY);
+    const root: Entry = {
+      fh,
+      names: [],
+      expires: Number.POSITIVE_INFINITY,
+      refs: 1,
+      dead: false,
+      syncing: null,
+      queued: null,
     };
+    return new DirHandles(sandbox, root);
+  }
+
+  /**
+   * The directory `names` (every component a directory, links inside the root followed), held until
+   * `release()`. `create`: missing directories are made on the way (mkdir -p), each through its
+   * parent's handle.
+   */
+  async acquire(names: readonly string[], client: string, create = false): Promise<DirRef> {
+    this.dropExpired();
+    const gen = this.generation;
+    let target = names;
+    let hops = 0;
+    walk: for (;;) {
+      let i = target.length;
+      let cur: Entry | undefined;
+      for (; i > 0; i--) {
+        cur = this.cached(target.slice(0, i));
+        if (cur) break;
+      }
+      cur ??= this.root;
+      // Held across every await: a dropped entry's descriptor number must not be reused under us.
+      cur.refs++;
+      try {
+        for (; i < target.length; i++) {
+          const name = target[i] as string;
+          if (i === 0 && name === STAGING_DIR) throw reserved(client);
+          const here = target.slice(0, i + 1);
+          const step = await this.step(cur, name, create, client);
+          if ("link" in step) {
+            if (++hops > MAX_LINK_HOPS) throw tooManyLinks(client);
+            target = this.sandbox.followLink(here.slice(0, -1), step.link, target.slice(i + 1), client);
+            continue walk;
+          }
+          const next = this.adopt(here, step.fh, gen);
+          next.refs++;
+          unhold(cur);
+          cur = next;
+        }
+        return this.ref(cur);
+      } finally {
+        unhold(cur);
+      }
+    }
+  }
+
+  /** The directory holding `r`'s final name, and that name, which is not followed (stat, delete, rename). */
+  async parentOf(r: Resolved): Promise<Located> {
+    if (r.isRoot) throw new FerryError("EBADPATH", "the root has no parent");
+    const dir = await this.acquire(r.names.slice(0, -1), r.client);
+    const name = r.names[r.names.length - 1] as string;
+    if (dir.names.length === 0 && name === STAGING_DIR) {
+      dir.release();
+      throw reserved(r.client);
+    }
+    return { dir, name, names: [...dir.names, name] };
+  }
+
+  /**
+   * Like {@link parentOf}, but a final symlink is followed (inside the root) until the name is not a
+   * link: what get and list act on. `st` is the lstat of that name. The root itself comes back as
+   * `name: null` with the root held as `dir`.
+   */
+  async follow(r: Resolved): Promise<(Located & { st: Stats }) | { dir: DirRef; name: null; st: Stats }> {
+    let names: readonly string[] = r.names;
+    for (let hops = 0; ; hops++) {
+      if (names.length === 0) {
+        const dir = this.ref(this.root);
+        return { dir, name: null, st: await dir.fh.stat() };
+      }
+      const { dir, name } = await this.parentOf({ ...r, names, isRoot: false });
+      try {
+        const st = await lstat(dir.at(name));
+        if (!st.isSymbolicLink()) return { dir, name, names: [...dir.names, name], st };
+        if (hops >= MAX_LINK_HOPS) throw tooManyLinks(r.client);
+        names = this.sandbox.followLink(dir.names, await readlink(dir.at(name)), [], r.client);
+        dir.release();
+      } catch (err) {
+        dir.release();
+        throw fsError(err, r.client);
+      }
+    }
+  }
+
+  /** The server stopped: every handle goes, the root's too. */
+  async close(): Promise<void> {
+    this.forget();
+    this.root.dead = true;
+    unhold(this.root);
   }
 
   /** Something was deleted or renamed: every cached directory is looked up again next time. */
   forget(): void {
     this.generation++;
-    this.opening.clear();
     for (const [key, entry] of this.entries) this.drop(key, entry);
   }
 
-  private async openChecked(dir: Resolved): Promise<Entry> {
-    const fh = await open(dir.abs, DIR_FLAGS);
-    try {
-      const real = PROC_FD ? await readlink(`${PROC_FD}/${fh.fd}`) : dir.abs;
-      if (!this.sandbox.contains(real)) {
-        throw new FerryError(
-          "EBADPATH",
-          `path not allowed (resolves outside the root): ${JSON.stringify(dir.client || "/")}`,
-        );
+  /**
+   * Opens `name` in `dir` as a directory, without following a link. A link is reported with its
+   * text; a missing name is made first when `create`. A name that changes kind between our calls is
+   * looked at again, a bounded number of times.
+   */
+  private async step(dir: Entry, name: string, create: boolean, client: string): Promise<Step> {
+    const at = `${PROC_FD}/${dir.fh.fd}/${name}`;
+    let last: unknown;
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      try {
+        return { fh: await open(at, DIR_FLAGS) };
+      } catch (err) {
+        last = err;
+        const errno = errnoOf(err);
+        if (errno === "ENOENT" && create) {
+          await mkdir(at).catch((e) => {
+            if (errnoOf(e) !== "EEXIST") throw fsError(e, client);
+          });
+          continue;
+        }
+        if (errno !== "ENOTDIR" && errno !== "ELOOP") throw fsError(err, client);
       }
-      return {
-        fh,
-        real,
-        expires: Date.now() + DIR_TTL_MS,
-        refs: 0,
-        dead: false,
-        syncing: null,
-        queued: null,
-      };
-    } catch (err) {
-      await fh.close();
-      throw err;
+      // O_DIRECTORY|O_NOFOLLOW answers ENOTDIR for a symlink as for a file: look at what it is.
+      const st = await lstat(at).catch((err) => {
+        if (errnoOf(err) === "ENOENT") return null;
+        throw fsError(err, client);
+      });
+      if (!st) continue;
+      if (st.isSymbolicLink()) {
+        const link = await readlink(at).catch(() => null);
+        if (link !== null) return { link };
+        continue;
+      }
+      if (!st.isDirectory()) throw new FerryError("ENOTDIR", `not a directory: ${JSON.stringify(client)}`);
     }
+    throw fsError(last, client);
+  }
+
+  /**
+   * A directory a walk just opened. Cached unless a forget() came since the walk began (it may have
+   * been opened before a rename moved it): then it serves this walk only.
+   */
+  private adopt(here: readonly string[], fh: FileHandle, gen: number): Entry {
+    const entry: Entry = {
+      fh,
+      names: here,
+      expires: Date.now() + DIR_TTL_MS,
+      refs: 0,
+      dead: gen !== this.generation,
+      syncing: null,
+      queued: null,
+    };
+    if (!entry.dead) this.remember(here.join("/"), entry);
+    return entry;
+  }
+
+  private cached(names: readonly string[]): Entry | undefined {
+    const key = names.join("/");
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= Date.now()) {
+      this.drop(key, entry);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private ref(entry: Entry): DirRef {
+    entry.refs++;
+    let released = false;
+    const base = `${PROC_FD}/${entry.fh.fd}`;
+    return {
+      names: entry.names,
+      fh: entry.fh,
+      path: base,
+      at: (name) => `${base}/${name}`,
+      sync: () => groupSync(entry),
+      release: () => {
+        if (released) return;
+        released = true;
+        unhold(entry);
+      },
+    };
   }
 
   /** Entries are kept in the order they were opened, so the expired ones are at the front. */
@@ -156,6 +304,19 @@ export class DirHandles {
     entry.dead = true;
     if (entry.refs === 0) void entry.fh.close().catch(() => {});
   }
+}
+
+function unhold(entry: Entry): void {
+  entry.refs--;
+  if (entry.dead && entry.refs === 0) void entry.fh.close().catch(() => {});
+}
+
+function reserved(client: string): FerryError {
+  return new FerryError("EBADPATH", `path not allowed (reserved name): ${JSON.stringify(client)}`);
+}
+
+function tooManyLinks(client: string): FerryError {
+  return new FerryError("EBADPATH", `path not allowed (too many symbolic links): ${JSON.stringify(client)}`);
 }
 
 /**

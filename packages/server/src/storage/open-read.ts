@@ -1,38 +1,42 @@
 import type { Stats } from "node:fs";
 import { constants } from "node:fs";
-import { type FileHandle, open, readlink, realpath } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { FerryError } from "@ferry/protocol";
-import type { Sandbox } from "./sandbox.js";
+import { errnoOf, fsError } from "../fs-errors.js";
+import type { DirHandles } from "./dir-handles.js";
+import type { Resolved } from "./sandbox.js";
 
 // O_NONBLOCK: opening a FIFO planted in the root must not block a thread waiting for a writer.
-const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+// O_NOFOLLOW: the final name was looked at by DirHandles.follow; a link swapped in since is refused.
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
+const MAX_RETRIES = 8;
 
 /**
- * Opens a file for reading and then checks the real path of what was actually opened (Linux:
- * /proc/self/fd), so a symlink swapped in between a check and the open still cannot lead out of the
- * root. Returns the handle, that real path and the opened file's stat (taken at the same time as the
- * check; nothing is read before the check has passed).
+ * Opens the file a path names for reading, following links only inside the root (DirHandles.follow)
+ * and opening the final name through its directory's handle. Returns the handle, the file's names
+ * below the root ("/"-joined, the checksum-cache key) and its stat, taken from the open descriptor.
  */
 export async function openForRead(
-  sandbox: Sandbox,
-  abs: string,
-  client: string,
+  dirs: DirHandles,
+  r: Resolved,
 ): Promise<{ fh: FileHandle; real: string; st: Stats }> {
-  const fh = await open(abs, READ_FLAGS);
-  try {
-    const [real, st] = await Promise.all([
-      readlink(`/proc/self/fd/${fh.fd}`).catch(() => realpath(abs)),
-      fh.stat(),
-    ]);
-    if (!sandbox.contains(real)) {
-      throw new FerryError(
-        "EBADPATH",
-        `path not allowed (resolves outside the root): ${JSON.stringify(client)}`,
-      );
+  for (let attempt = 0; ; attempt++) {
+    const found = await dirs.follow(r);
+    try {
+      if (found.name === null) throw new FerryError("EISDIR", "the root is a directory");
+      const fh = await open(found.dir.at(found.name), READ_FLAGS).catch((err) => {
+        if (errnoOf(err) === "ELOOP" && attempt < MAX_RETRIES) return null;
+        throw fsError(err, r.client);
+      });
+      if (!fh) continue;
+      try {
+        return { fh, real: found.names.join("/"), st: await fh.stat() };
+      } catch (err) {
+        await fh.close();
+        throw fsError(err, r.client);
+      }
+    } finally {
+      found.dir.release();
     }
-    return { fh, real, st };
-  } catch (err) {
-    await fh.close();
-    throw err;
   }
 }

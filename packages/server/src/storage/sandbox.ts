@@ -1,5 +1,3 @@
-import { realpath } from "node:fs/promises";
-import path from "node:path";
 import { FerryError, MAX_NAME_BYTES, MAX_PATH_BYTES } from "@ferry/protocol";
 
 /** The hidden folder at the root that holds uploads in progress; clients can never name it. */
@@ -13,10 +11,13 @@ export interface Resolved {
   readonly names: readonly string[];
   /** `names` joined with `/`; "" for the root. */
   readonly rel: string;
-  /** Absolute path on disk. */
-  readonly abs: string;
   readonly isRoot: boolean;
+  /** The client's path ended in "/": it must name a directory (POSIX: `file/` is ENOTDIR). */
+  readonly dirOnly: boolean;
 }
+
+/** Symbolic links followed while resolving one path, as Linux's own limit (ELOOP). */
+export const MAX_LINK_HOPS = 40;
 
 // In unicode mode this matches only lone surrogates, which have no UTF-8 form.
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -26,11 +27,12 @@ function bad(client: string, why: string): FerryError {
 }
 
 /**
- * The only road from a client's path to the disk. `resolve` is pure (no I/O) and rejects everything
- * PROTOCOL.md §7 lists; the async checks then make sure symlinks inside the root do not lead out of it.
+ * The only road from a client's path to names below the root. Pure (no I/O): `resolve` rejects
+ * everything PROTOCOL.md §7 lists, and `followLink` decides where a link met on the way leads.
+ * DirHandles walks those names on disk, one directory handle at a time.
  */
 export class Sandbox {
-  /** `root` must already be a real path (no symlinks), see {@link openRoot}. */
+  /** `root` must already be a real path (no symlinks), see {@link openRoot}; links are read against it. */
   constructor(readonly root: string) {}
 
   resolve(client: string): Resolved {
@@ -41,7 +43,8 @@ export class Sandbox {
     if (Buffer.byteLength(client, "utf8") > MAX_PATH_BYTES) throw bad(client, `over ${MAX_PATH_BYTES} bytes`);
     // A leading "/" is the root and one trailing "/" is harmless ("docs/"); any other empty name is not.
     let body = client.startsWith("/") ? client.slice(1) : client;
-    if (body.length > 1 && body.endsWith("/")) body = body.slice(0, -1);
+    const dirOnly = body.length > 1 && body.endsWith("/");
+    if (dirOnly) body = body.slice(0, -1);
     const names: string[] = [];
     if (body.length > 0) {
       for (const name of body.split("/")) {
@@ -63,40 +66,40 @@ export class Sandbox {
       client,
       names,
       rel,
-      abs: rel ? path.join(this.root, rel) : this.root,
       isRoot: names.length === 0,
+      dirOnly,
     };
   }
 
-  /** True when a real (symlink-free) path is the root or below it, and not in the staging area. */
-  contains(real: string): boolean {
-    if (real === this.root) return true;
-    const prefix = this.root.endsWith(path.sep) ? this.root : this.root + path.sep;
-    if (!real.startsWith(prefix)) return false;
-    const first = real.slice(prefix.length).split(path.sep)[0];
-    return first !== STAGING_DIR;
-  }
-
   /**
-   * The real path of `abs`, which must exist and stay inside the root (following any symlinks).
-   * A link leading out of the root is EBADPATH, exactly as if the client had typed `..`.
+   * Where a symbolic link found at `dir` (names below the root, all links already followed) leads,
+   * worked out from the link's text alone, so that nothing outside the root is ever opened or even
+   * looked up: a link out of the root (or into the staging area) is EBADPATH whether or not its
+   * target exists. `rest` are the names still to walk after the link. `..` in the link's text is
+   * exact here because `dir` holds no links.
    */
-  async realInside(abs: string, client: string): Promise<string> {
-    const real = await realpath(abs);
-    if (!this.contains(real)) throw bad(client, "resolves outside the root");
-    return real;
-  }
-
-  /**
-   * Checks the directory that holds `r` (following symlinks) stays inside the root, and returns the
-   * absolute path of `r` with its parent replaced by that real directory, so that the final name is
-   * acted on itself (a symlink there is replaced or removed, never followed).
-   */
-  async inRealParent(r: Resolved): Promise<string> {
-    if (r.isRoot) return this.root;
-    const parent = await this.realInside(path.dirname(r.abs), r.client);
-    const name = r.names[r.names.length - 1] as string;
-    if (parent === this.root && name === STAGING_DIR) throw bad(r.client, "reserved name");
-    return path.join(parent, name);
+  followLink(dir: readonly string[], target: string, rest: readonly string[], client: string): string[] {
+    let names: string[];
+    let text = target;
+    if (target.startsWith("/")) {
+      const prefix = this.root.endsWith("/") ? this.root : `${this.root}/`;
+      if (target !== this.root && !target.startsWith(prefix)) throw bad(client, "leads outside the root");
+      text = target.slice(prefix.length);
+      names = [];
+    } else {
+      names = [...dir];
+    }
+    for (const name of text.split("/")) {
+      if (name === "" || name === ".") continue;
+      if (name === "..") {
+        if (names.length === 0) throw bad(client, "leads outside the root");
+        names.pop();
+        continue;
+      }
+      names.push(name);
+    }
+    names.push(...rest);
+    if (names[0] === STAGING_DIR) throw bad(client, "reserved name");
+    return names;
   }
 }

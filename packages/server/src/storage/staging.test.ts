@@ -10,9 +10,12 @@ describe("Staging", () => {
   beforeEach(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "ferryd-staging-"));
     staging = new Staging(root);
-    await staging.init();
+    await staging.open();
   });
-  afterEach(() => rm(root, { recursive: true, force: true }));
+  afterEach(async () => {
+    await staging.close();
+    await rm(root, { recursive: true, force: true });
+  });
 
   async function partial(rel: string, size: number, bytes: string, md5?: string): Promise<void> {
     const { file, fh } = await staging.create({ path: rel, size, md5 });
@@ -48,10 +51,11 @@ describe("Staging", () => {
     await empty.fh.close();
     expect(path.basename(file)).toMatch(/\.part$/);
     const again = new Staging(root);
-    await again.init();
+    await again.open();
     expect(await again.adoptOrphans()).toBe(1);
     expect((await again.claim("dead.bin", 10))?.bytes).toBe(5);
     expect(await again.claim("empty.bin", 10)).toBeNull();
+    await again.close();
   });
 
   it("a claim waits for an upload of the same path and size that is saving its partial", async () => {

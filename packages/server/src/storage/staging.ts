@@ -55,20 +55,42 @@ interface Tracked {
  * which only one claimer can win.
  */
 export class Staging {
-  readonly dir: string;
+  /** After {@link open}, the staging directory through its own handle (`/proc/self/fd/N`). */
+  private where: string;
+  private handle: FileHandle | null = null;
   /** Uploads in progress by partial key, so a claim can wait for one that is about to save. */
   private readonly active = new Map<string, Set<Tracked>>();
 
   constructor(root: string) {
-    this.dir = path.join(root, STAGING_DIR);
+    this.where = path.join(root, STAGING_DIR);
   }
 
-  async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const st = await lstat(this.dir);
-    if (!st.isDirectory()) {
-      throw new FerryError("EINTERNAL", `${this.dir} exists and is not a directory`);
-    }
+  get dir(): string {
+    return this.where;
+  }
+
+  /**
+   * Creates the staging directory if needed and holds it open: every later staging path goes
+   * through that handle, so the directory swapped for a symlink cannot send uploads elsewhere.
+   */
+  async open(): Promise<void> {
+    if (this.handle) return;
+    await mkdir(this.where, { recursive: true, mode: 0o700 });
+    const fh = await open(
+      this.where,
+      constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW,
+    ).catch((err) => {
+      if (errnoOf(err) !== "ENOTDIR" && errnoOf(err) !== "ELOOP") throw err;
+      throw new FerryError("EINTERNAL", `${this.where} exists and is not a directory`, {}, { cause: err });
+    });
+    this.handle = fh;
+    this.where = `/proc/self/fd/${fh.fd}`;
+  }
+
+  async close(): Promise<void> {
+    const fh = this.handle;
+    this.handle = null;
+    await fh?.close();
   }
 
   /**

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { DEFAULT_MAX_HEADER_BYTES, DEFAULT_PORT, MAX_SIZE } from "@ferry/protocol";
+import { AUTH_BACKOFF_BASE_MS, AUTH_BACKOFF_MAX_MS } from "./auth.js";
 import type { Logger } from "./log.js";
 import { silentLogger } from "./log.js";
 
@@ -38,6 +39,13 @@ export interface ServerOptions {
   graceMs?: number;
   /** Interrupted uploads older than this are removed. Default 24 h. */
   stalePartialMs?: number;
+  /**
+   * After the second failed auth in a row from one address, none of its auths is checked (they get
+   * EBUSY) for this long, doubling with each further failure. Default 100.
+   */
+  authBackoffMs?: number;
+  /** The longest such backoff: at most one guess per this long from one address. Default 5_000. */
+  authBackoffMaxMs?: number;
   /** Allow a non-loopback host without a secret. */
   insecureNoAuth?: boolean;
   /** Default: silent. */
@@ -56,6 +64,8 @@ export const DEFAULTS = {
   maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
   graceMs: 10_000,
   stalePartialMs: 24 * 3600_000,
+  authBackoffMs: AUTH_BACKOFF_BASE_MS,
+  authBackoffMaxMs: AUTH_BACKOFF_MAX_MS,
 } as const;
 
 export function resolveOptions(o: ServerOptions): ResolvedOptions {
@@ -75,6 +85,8 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     hashThread: o.hashThread ?? availableParallelism() > 2,
     graceMs: o.graceMs ?? DEFAULTS.graceMs,
     stalePartialMs: o.stalePartialMs ?? DEFAULTS.stalePartialMs,
+    authBackoffMs: o.authBackoffMs ?? DEFAULTS.authBackoffMs,
+    authBackoffMaxMs: o.authBackoffMaxMs ?? DEFAULTS.authBackoffMaxMs,
     insecureNoAuth: o.insecureNoAuth ?? false,
     logger: o.logger ?? silentLogger,
   };

@@ -121,6 +121,7 @@ export class Pipeline {
     this.add(req.id, req.size, async () => {
       try {
         const { st, how } = await commit;
+        received.reservation.commit();
         await settleSmallPut(received, st, how, this.io);
       } catch (err) {
         log(toFerryError(err).code);
@@ -131,6 +132,7 @@ export class Pipeline {
         if (left > 0) this.pending.set(rel, left);
         else this.pending.delete(rel);
         received.ticket.done();
+        received.reservation.release(); // a no-op after the commit
         received.admitted.dir.release();
       }
       log("ok");

@@ -57,7 +57,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     writeBudget: new WriteBudget(),
     staging,
     checksums: new ChecksumCache(),
-    backoff: new AuthBackoff(),
+    backoff: new AuthBackoff({ baseMs: opts.authBackoffMs, maxMs: opts.authBackoffMaxMs }),
   };
   const log = (level: LogLevel, msg: string, fields?: Record<string, unknown>) =>
     opts.logger.log(level, msg, fields);

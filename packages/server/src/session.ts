@@ -189,6 +189,13 @@ export class Session implements SessionIO {
         return "unsupported version";
       }
       const secret = this.server.options.secret;
+      if (secret !== undefined) {
+        const refused = this.backoffRefusal();
+        if (refused) {
+          await this.send(errorReplyOf(msg.id, refused));
+          return "auth backoff";
+        }
+      }
       const reply: Record<string, unknown> = {
         ok: true,
         id: msg.id,
@@ -209,7 +216,14 @@ export class Session implements SessionIO {
       return null;
     }
     const secret = this.server.options.secret as string;
-    const ip = this.socket.remoteAddress ?? "?";
+    const ip = this.remoteIp;
+    // A connection that said hello before its address went into backoff is refused here.
+    const refused = msg.cmd === "auth" ? this.backoffRefusal() : null;
+    if (refused) {
+      await this.send(errorReplyOf(msg.id, refused));
+      return "auth backoff";
+    }
+    // No await from the backoff check to the record of a failure: a parallel attempt sees it.
     if (msg.cmd === "auth" && checkAnswer(secret, this.challenge, msg.hmac)) {
       this.server.backoff.succeed(ip);
       this.state = "ready";
@@ -218,14 +232,33 @@ export class Session implements SessionIO {
       return null;
     }
     const wrong = msg.cmd === "auth";
-    if (wrong) {
-      const delay = this.server.backoff.fail(ip);
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    }
+    if (wrong) this.server.backoff.fail(ip);
     const e = new FerryError("EAUTH", wrong ? "wrong answer to the auth challenge" : "authenticate first");
     this.log("warn", "auth failed", { addr: this.addr, reason: wrong ? "wrong" : "missing" });
     await this.send(errorReplyOf(msg.id, e));
     return wrong ? "auth failed" : "auth missing";
+  }
+
+  private get remoteIp(): string {
+    return this.socket.remoteAddress ?? "?";
+  }
+
+  /**
+   * EBUSY for an address in auth backoff (see AuthBackoff), checked before any answer is: refusing at
+   * once, with how long to wait, rather than holding the connection open and closing it late, because
+   * a delayed close slows nothing (an attacker just waits on many connections at once) while it keeps
+   * a slot and a socket busy and leaves a real user who mistyped guessing why nothing happens.
+   */
+  private backoffRefusal(): FerryError | null {
+    const wait = this.server.backoff.waitMs(this.remoteIp);
+    if (wait <= 0) return null;
+    const seconds = Math.ceil(wait / 1000);
+    this.log("warn", "auth refused", { addr: this.addr, reason: "backoff", waitMs: wait });
+    return new FerryError(
+      "EBUSY",
+      `too many failed logins from this address; wait ${seconds} s before trying again`,
+      { retryAfterMs: wait },
+    );
   }
 
   // ---- SessionIO ----

@@ -1,7 +1,7 @@
 import { authAnswer } from "@ferry/protocol";
 import { describe, expect, it } from "vitest";
 import { startServer } from "../src/index.js";
-import { RawClient } from "./helpers/raw-client.js";
+import { type Header, RawClient } from "./helpers/raw-client.js";
 import { startTestServer, tempDir } from "./helpers/server.js";
 import { assertServes } from "./helpers/wait.js";
 
@@ -98,6 +98,102 @@ describe("auth over the wire", () => {
     await c.closed;
     expect(lines.some((l) => l.includes("auth failed"))).toBe(true);
     expect(lines.join("\n")).not.toContain(SECRET);
+  });
+
+  it("an address in backoff gets EBUSY on every parallel attempt, unchecked; the right secret works once it has passed", async () => {
+    const BACKOFF_MS = 1_000;
+    const K = 20;
+    const events: { msg: string; fields?: Header }[] = [];
+    const logger = { log: (_level: string, msg: string, fields?: Header) => events.push({ msg, fields }) };
+    const { port } = await startTestServer({
+      secret: SECRET,
+      logger,
+      authBackoffMs: BACKOFF_MS,
+      authBackoffMaxMs: BACKOFF_MS,
+      maxPerIp: 4 * K,
+    });
+    const hello = { cmd: "hello", version: 1, client: "t" };
+    /** Wrong answers the server actually checked. */
+    const checked = () =>
+      events.filter((e) => e.msg === "auth failed" && e.fields?.reason === "wrong").length;
+
+    // Set up before any failure, so the burst below is only frames: K connections holding a
+    // challenge, K more connected and silent.
+    const holding = await Promise.all(
+      Array.from({ length: K }, async () => {
+        const c = await RawClient.connect(port);
+        const h = await c.request(hello);
+        expect(h).toMatchObject({ ok: true, auth: true });
+        return { c, challenge: h.challenge as string };
+      }),
+    );
+    const fresh = await Promise.all(Array.from({ length: K }, () => RawClient.connect(port)));
+
+    // Two wrong answers in a row: the first is free, the second starts the backoff (at its cap).
+    for (let i = 0; i < 2; i++) {
+      const c = await RawClient.connect(port);
+      const h = await c.request(hello);
+      expect(
+        await c.request({ cmd: "auth", hmac: authAnswer("guess", h.challenge as string) }),
+      ).toMatchObject({
+        code: "EAUTH",
+      });
+      await c.closed;
+    }
+    expect(checked()).toBe(2);
+
+    // All at once: K more guesses and K new hellos from the same address.
+    const guesses = holding.map(({ c, challenge }) => {
+      const id = c.send({ cmd: "auth", hmac: authAnswer("guess", challenge) });
+      return c.reply().then((r) => ({ r, id }));
+    });
+    const hellos = fresh.map((c) => {
+      const id = c.send(hello);
+      return c.reply().then((r) => ({ r, id }));
+    });
+    const replies = await Promise.all([...guesses, ...hellos]);
+    for (const { r, id } of replies) {
+      expect(r).toMatchObject({ ok: false, id });
+      expect(["EBUSY", "EAUTH"]).toContain(r.code);
+    }
+    // At most one guess per backoff period: none, or one if the period ended during the burst.
+    const busy = replies.filter(({ r }) => r.code === "EBUSY").length;
+    expect(busy).toBeGreaterThanOrEqual(2 * K - 1);
+    expect(checked()).toBeLessThanOrEqual(3);
+    await Promise.all([...holding.map(({ c }) => c.closed), ...fresh.map((c) => c.closed)]);
+
+    // Another address is not in backoff, and its success leaves 127.0.0.1's state alone.
+    const other = await RawClient.connect(port, "127.0.0.1", "127.0.0.2");
+    const h2 = await other.request(hello);
+    expect(h2).toMatchObject({ ok: true, auth: true });
+    expect(
+      await other.request({ cmd: "auth", hmac: authAnswer(SECRET, h2.challenge as string) }),
+    ).toMatchObject({
+      ok: true,
+    });
+    other.close();
+
+    // Once the backoff has passed, the right secret works; until then every attempt is EBUSY.
+    let ok = false;
+    for (let i = 0; i < 100 && !ok; i++) {
+      const c = await RawClient.connect(port);
+      const h = await c.request(hello);
+      if (h.ok === true) {
+        expect(
+          await c.request({ cmd: "auth", hmac: authAnswer(SECRET, h.challenge as string) }),
+        ).toMatchObject({
+          ok: true,
+          type: "ok",
+        });
+        ok = true;
+      } else {
+        expect(h).toMatchObject({ ok: false, code: "EBUSY" });
+        await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS / 10));
+      }
+      c.close();
+    }
+    expect(ok).toBe(true);
+    expect(checked()).toBeLessThanOrEqual(3);
   });
 
   it("refuses a non-loopback host without a secret unless insecureNoAuth", async () => {

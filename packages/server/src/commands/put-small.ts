@@ -13,6 +13,7 @@ import { FerryError, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
 import { commitFile } from "../storage/commit.js";
+import type { Reservation } from "../storage/free-space.js";
 import { type UploadTicket, WRITE_NEW } from "../storage/staging.js";
 import { type Admitted, admitPut } from "./put-admission.js";
 import { checksumMismatch, expectData, expectTrailer, isConnectionLoss } from "./put-frames.js";
@@ -42,6 +43,8 @@ export interface ReceivedPut {
   readonly bytes: Buffer;
   readonly md5: string;
   readonly ticket: UploadTicket;
+  /** Its free space, held until the pipeline commits it or gives up. */
+  readonly reservation: Reservation;
 }
 
 /** A staged file, flushed when fsync is on, not yet under its real name. */
@@ -53,7 +56,7 @@ export interface StagedPut {
 /**
  * Everything of a small put that reads the connection, in request order: admission, the payload into
  * memory, the trailer, the md5 check. A connection lost midway keeps what arrived as a resumable
- * partial, like the big path. On success the caller owns `admitted.dir` and `ticket`.
+ * partial, like the big path. On success the caller owns `admitted.dir`, `ticket` and `reservation`.
  */
 export async function receiveSmallPut(
   req: PutRequest,
@@ -66,10 +69,11 @@ export async function receiveSmallPut(
   const admitted = await admitPut(req, io);
   const rel = admitted.target.rel;
   let ticket: UploadTicket | null = null;
+  let reservation: Reservation | null = null;
   let got = 0;
   const bytes = Buffer.allocUnsafe(req.size);
   try {
-    await space.assert(req.size);
+    reservation = await space.reserve(req.size);
     ticket = staging.track(rel, req.size);
     const { frame } = await expectData(io, req, 0);
     for await (const chunk of frame.payload) {
@@ -81,7 +85,7 @@ export async function receiveSmallPut(
     const expected = req.md5 ?? (await expectTrailer(io, req));
     const md5 = createHash("md5").update(bytes).digest("hex");
     if (md5 !== expected) throw checksumMismatch(expected, md5);
-    return { req, admitted, bytes, md5, ticket };
+    return { req, admitted, bytes, md5, ticket, reservation };
   } catch (err) {
     if (ticket && isConnectionLoss(err) && got > 0) {
       ticket.lost();
@@ -89,6 +93,7 @@ export async function receiveSmallPut(
       await staging.keepBytes(meta, bytes.subarray(0, got)).catch(() => {});
     }
     ticket?.done();
+    reservation?.release();
     admitted.dir.release();
     throw err;
   }

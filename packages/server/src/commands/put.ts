@@ -6,6 +6,7 @@ import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
 import { CoalescingWriter } from "../storage/coalescing-writer.js";
 import { commitFile } from "../storage/commit.js";
+import type { Reservation } from "../storage/free-space.js";
 import { hashChunk, transferHash } from "../storage/hasher.js";
 import { readRange } from "../storage/read-range.js";
 import type { UploadTicket } from "../storage/staging.js";
@@ -58,6 +59,7 @@ class Upload {
   private hash: RunningHash | null = null;
   private fate: Fate = "discard";
   private ticket: UploadTicket | null = null;
+  private reservation: Reservation | null = null;
 
   constructor(
     private readonly req: PutRequest,
@@ -77,7 +79,7 @@ class Upload {
         this.fate = "keep";
         this.fh = await open(claim.file, constants.O_RDWR | constants.O_NOFOLLOW);
       }
-      await space.assert(req.size - have);
+      this.reservation = await space.reserve(req.size - have);
       if (!claim) {
         const created = await staging.create({
           path: this.admitted.target.rel,
@@ -121,6 +123,7 @@ class Upload {
         throw fsError(err, req.path);
       }
       this.fate = "committed";
+      this.reservation?.commit();
       await Promise.all([
         linked ? unlink(this.file).catch(() => {}) : null,
         staging.committed(this.file),
@@ -132,7 +135,10 @@ class Upload {
       if (isConnectionLoss(err)) this.ticket?.lost();
       throw err;
     } finally {
-      await this.settle().finally(() => this.ticket?.done());
+      await this.settle().finally(() => {
+        this.ticket?.done();
+        this.reservation?.release(); // every road that did not commit: failed, refused, kept, cut off
+      });
     }
   }
 
@@ -172,6 +178,7 @@ class Upload {
       for await (const chunk of frame.payload) {
         await writer.push(chunk);
         onBytes(chunk.length);
+        this.reservation?.wrote(chunk.length);
       }
       await writer.flush();
     } catch (err) {

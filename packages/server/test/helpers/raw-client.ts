@@ -21,8 +21,9 @@ export class RawClient {
     this.reader = new FrameReader(socket, { maxHeaderBytes: 16 * 1024 * 1024 });
   }
 
-  static async connect(port: number, host = "127.0.0.1"): Promise<RawClient> {
-    const socket = net.connect({ port, host });
+  /** `localAddress`: the source address, e.g. 127.0.0.2 to be another client address on loopback. */
+  static async connect(port: number, host = "127.0.0.1", localAddress?: string): Promise<RawClient> {
+    const socket = net.connect({ port, host, localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve);
       socket.once("error", reject);

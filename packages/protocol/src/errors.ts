@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   EACCES: "permission denied: the server is read-only or the file is not accessible",
   ECHECKSUM: "the md5 of the received bytes does not match the sender's md5; the transfer was discarded",
   ESIZE: "the number of bytes received does not match the declared size",
+  ECHANGED: "the file changed while it was being sent; try again",
   EPROTO: "protocol error: a frame or message was malformed",
   EVERSION: "the peer speaks an unsupported protocol version",
   EAUTH: "authentication failed: check the shared secret",

@@ -121,6 +121,11 @@ export class Session implements SessionIO {
       if (!frame) return "closed by client";
       const parsed = parseClientFrame(frame.header);
       if (!parsed.ok) {
+        // A data or end frame is never a request: a malformed one that belongs to no transfer in
+        // progress (say, of a put already refused) is as stray as a well-formed one, and answering
+        // it would answer that put a second time.
+        const cmd = frame.header.cmd;
+        if (this.state === "ready" && (cmd === "data" || cmd === "end")) continue;
         await this.pipeline.drain();
         const fatal = this.state !== "ready";
         await this.send(errorReplyOf(parsed.id, fatal ? this.notReady(parsed.error) : parsed.error));

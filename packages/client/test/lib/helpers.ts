@@ -85,6 +85,11 @@ export interface ProxyRules {
   /** Stop forwarding (without closing) once this many bytes went in this direction. */
   stall?: { direction: Direction; after: number };
   /**
+   * Stop forwarding and stop reading once this many bytes went in this direction, until `release()`:
+   * unlike `stall`, nothing is dropped, so the sender is held back by backpressure and then goes on.
+   */
+  hold?: { direction: Direction; after: number };
+  /**
    * Take everything the sender offers at once, as deep kernel buffers would, and pass it on at only
    * this rate: the sender sees all its writes complete long before the receiver has read them.
    */
@@ -98,6 +103,10 @@ export interface TestProxy {
   stalled: Promise<void>;
   /** Resolves when the cut happened. */
   cutDone: Promise<void>;
+  /** Resolves when the hold point is reached. */
+  held: Promise<void>;
+  /** Ends the hold: what was held back is forwarded, and everything after it. */
+  release(): void;
 }
 
 /** A TCP proxy in front of the server that corrupts, cuts or stalls the byte stream at exact positions. */
@@ -110,6 +119,11 @@ export async function testProxy(
   let onCut!: () => void;
   const stalled = new Promise<void>((r) => (onStall = r));
   const cutDone = new Promise<void>((r) => (onCut = r));
+  let onHeld!: () => void;
+  const held = new Promise<void>((r) => (onHeld = r));
+  let release: () => void = () => {
+    throw new Error("nothing is held");
+  };
   const server: Server = createServer((client) => {
     const upstream = tcpConnect({ host: target.host, port: target.port });
     sockets.add(client);
@@ -129,6 +143,8 @@ export async function testProxy(
         : (b: Buffer, cb?: () => void) => to.write(b, cb);
       let seen = 0;
       let stopped = false;
+      let holding = rules.hold?.direction === direction;
+      let heldBack = false;
       from.on("data", (chunk: Buffer) => {
         if (stopped) return;
         let out = chunk;
@@ -138,6 +154,21 @@ export async function testProxy(
         if (flip?.direction === direction && flip.at >= start && flip.at < seen) {
           out = Buffer.from(chunk);
           out[flip.at - start] = (out[flip.at - start] ?? 0) ^ 0xff;
+        }
+        const hold = rules.hold;
+        if (holding && hold && seen >= hold.after) {
+          holding = false;
+          const rest = out.subarray(hold.after - start);
+          write(out.subarray(0, hold.after - start));
+          heldBack = true;
+          from.pause();
+          release = () => {
+            heldBack = false;
+            if (rest.length === 0 || write(rest)) from.resume();
+            else to.once("drain", () => from.resume());
+          };
+          onHeld();
+          return;
         }
         const limit =
           rules.cut?.direction === direction
@@ -161,7 +192,9 @@ export async function testProxy(
         }
         if (!write(out)) {
           from.pause();
-          to.once("drain", () => from.resume());
+          to.once("drain", () => {
+            if (!heldBack) from.resume();
+          });
         }
       });
     };
@@ -175,7 +208,7 @@ export async function testProxy(
   });
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("proxy has no port");
-  return { host: "127.0.0.1", port: address.port, stalled, cutDone };
+  return { host: "127.0.0.1", port: address.port, stalled, cutDone, held, release: () => release() };
 }
 
 /** Writes to `to` at about `bytesPerSecond`, queueing in memory; the writer never says "wait". */

@@ -4,6 +4,7 @@ import type { RunningHash } from "@ferry/protocol";
 import { encodeFrame, FerryError, type GetRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
+import { assertUnchanged, assertUnchangedInline } from "../storage/file-version.js";
 import { hashChunk, transferHash } from "../storage/hasher.js";
 import { openForRead } from "../storage/open-read.js";
 import { readRange } from "../storage/read-range.js";
@@ -114,18 +115,15 @@ async function sendSmall(
     wanted > 0 && wanted <= size && req.prefixMd5 && md5Hex(bytes.subarray(0, wanted)) === req.prefixMd5
       ? wanted
       : 0;
+  // Read after the open, the bytes may mix two versions if the file changed since (and a cached md5
+  // would not be theirs): ECHANGED goes out in place of the file reply (PROTOCOL.md §4 get).
+  assertUnchangedInline(fh, st, req.path);
   await io.sendEncoded([
     encodeFrame(fileReply(req, st, offset, md5)),
     encodeFrame({ cmd: "data", id: req.id, offset, size: size - offset }),
     bytes.subarray(offset),
   ]);
-  if (!known) {
-    // Remember it only if the file did not change while it was read.
-    const after = await fh.stat();
-    if (after.size === st.size && after.mtimeMs === st.mtimeMs && after.ino === st.ino) {
-      checksums.set(real, st, md5);
-    }
-  }
+  if (!known) checksums.set(real, st, md5);
   return offset;
 }
 
@@ -169,9 +167,13 @@ async function sendStreamed(
     if (h) {
       const md5 = await h.digest();
       hash = null;
+      // The bytes were read over the whole send: if the file changed meanwhile they may mix two
+      // versions, and their md5 would vouch for a file that never existed. ECHANGED then goes out
+      // in place of the trailer (PROTOCOL.md §4 get). With the md5 in the reply there is no trailer
+      // to withhold; torn bytes fail the client's check of that md5 instead.
+      await assertUnchanged(fh, st, req.path);
       await io.send({ cmd: "end", id: req.id, md5, alg: "md5" });
-      const after = await fh.stat();
-      if (after.size === st.size && after.mtimeMs === st.mtimeMs) checksums.set(real, st, md5);
+      checksums.set(real, st, md5);
     }
     return offset;
   } finally {

@@ -1,4 +1,12 @@
-import { type DataFrame, FerryError, type Frame, type PutRequest, parseClientFrame } from "@ferry/protocol";
+import {
+  type ClientFrame,
+  type DataFrame,
+  FerryError,
+  type Frame,
+  type Parsed,
+  type PutRequest,
+  parseClientFrame,
+} from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 
 /** Errors that mean the client went away (or was cut off): what arrived is kept for a resume. */
@@ -12,10 +20,32 @@ async function next(io: SessionIO): Promise<Frame> {
   return frame;
 }
 
-/** A request that arrived where the payload should be is handled as a request of its own. */
-function giveBack(io: SessionIO, frame: Frame, parsed: ReturnType<typeof parseClientFrame>): void {
-  const cmd = parsed.ok ? parsed.value.cmd : undefined;
+/**
+ * What a frame other than the expected data/end frame of put `req` means for that put: the EPROTO
+ * it fails with. A request is handed back to the session, to be handled as a request of its own
+ * (PROTOCOL.md §5). A data or end frame, judged by its raw `cmd` even when validation failed, is
+ * never a request: it is consumed here, so that it is not answered a second time under the put's id.
+ *
+ * Such a put fails alone and the connection goes on, as for any well-formed header with a wrong
+ * field: the framing layer delimits a data frame's payload by its `size` alone (a `size` that is not
+ * a size is a framing error that closes the connection before this point), so the session skips the
+ * payload of a malformed data frame and the stream stays in step.
+ */
+function unexpectedFrame(
+  io: SessionIO,
+  frame: Frame,
+  parsed: Parsed<ClientFrame>,
+  req: PutRequest,
+  want: "data" | "end",
+): FerryError {
+  const cmd = frame.header.cmd;
   if (cmd !== "data" && cmd !== "end") io.unread(frame);
+  else if (!parsed.ok) {
+    return new FerryError("EPROTO", `malformed ${cmd} frame of put ${req.id}: ${parsed.error.message}`, {
+      ...parsed.error.details,
+    });
+  }
+  return new FerryError("EPROTO", `expected the ${want} frame of put ${req.id}`);
 }
 
 /** The next frame must be this put's data frame, at offset 0 or at the offered resume point `have`. */
@@ -27,8 +57,7 @@ export async function expectData(
   const frame = await next(io);
   const parsed = parseClientFrame(frame.header);
   if (!parsed.ok || parsed.value.cmd !== "data" || parsed.value.id !== req.id) {
-    giveBack(io, frame, parsed);
-    throw new FerryError("EPROTO", `expected the data frame of put ${req.id}`);
+    throw unexpectedFrame(io, frame, parsed, req, "data");
   }
   const header = parsed.value;
   if (header.offset !== 0 && header.offset !== have) {
@@ -52,8 +81,7 @@ export async function expectTrailer(io: SessionIO, req: PutRequest): Promise<str
   const frame = await next(io);
   const parsed = parseClientFrame(frame.header);
   if (!parsed.ok || parsed.value.cmd !== "end" || parsed.value.id !== req.id) {
-    giveBack(io, frame, parsed);
-    throw new FerryError("EPROTO", `expected the end frame of put ${req.id}`);
+    throw unexpectedFrame(io, frame, parsed, req, "end");
   }
   return parsed.value.md5;
 }

@@ -1,6 +1,8 @@
+import type { Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import type { RunningHash } from "@ferry/protocol";
-import { FerryError } from "@ferry/protocol";
+import { FerryError, sameFileVersion } from "@ferry/protocol";
+import { localError } from "../errors.js";
 
 /** Local reads use big blocks: at 8 KiB a transfer costs about three times the CPU of 1 MiB blocks. */
 export const CHUNK_SIZE = 1024 * 1024;
@@ -68,4 +70,21 @@ export async function hashPrefix(
 
 export function shrankError(path: string): FerryError {
   return new FerryError("ESIZE", `local file ${path} shrank while it was being sent`, { local: true, path });
+}
+
+/**
+ * Throws ECHANGED unless the open file is still the version `opened` (its stat when it was opened)
+ * describes. Called after the last read and before the md5 of what was read goes out: bytes read
+ * across a change may mix two versions, and their md5 would vouch for a file that never existed.
+ */
+export async function assertUnchanged(file: FileHandle, opened: Stats, path: string): Promise<void> {
+  const now = await file.stat().catch((err) => {
+    throw localError(err, path);
+  });
+  if (!sameFileVersion(opened, now)) {
+    throw new FerryError("ECHANGED", `local file ${path} changed while it was being read; try again`, {
+      local: true,
+      path,
+    });
+  }
 }

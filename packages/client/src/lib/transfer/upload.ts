@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import {
   createDigest,
@@ -15,7 +16,7 @@ import { connectionLost, localError } from "../errors.js";
 import { ProgressReporter } from "../progress.js";
 import type { Semaphore } from "../semaphore.js";
 import type { TransferOptions, TransferResult } from "../types.js";
-import { hashPrefix, readRange, shrankError } from "./local-file.js";
+import { assertUnchanged, hashPrefix, readRange, shrankError } from "./local-file.js";
 import { transferHash } from "./transfer-hash.js";
 
 /**
@@ -101,12 +102,14 @@ interface SmallFile {
 /**
  * Reads a small file whole: open, one read, close. The read asks for one byte more than the size,
  * so a short read is the end of the file (a regular file reads short only there) and no second read
- * is needed to see it. Null when it turned out bigger than announced (it is then streamed).
+ * is needed to see it. Null when it turned out bigger than announced (it is then streamed). A file
+ * that changed while it was read is ECHANGED, before anything of it is sent.
  */
 async function readSmall(path: string, expected: number): Promise<SmallFile | null> {
   let file: FileHandle | undefined;
   try {
     file = await open(path, "r");
+    const opened = await file.stat();
     const buffer = Buffer.allocUnsafe(expected + 1);
     let filled = 0;
     for (;;) {
@@ -115,6 +118,7 @@ async function readSmall(path: string, expected: number): Promise<SmallFile | nu
       if (filled === buffer.length) return null;
       if (bytesRead === 0 || filled === expected) break;
     }
+    await assertUnchanged(file, opened, path);
     const bytes = buffer.subarray(0, filled);
     return { bytes, md5: createDigest("md5").update(bytes).digest("hex") };
   } catch (err) {
@@ -174,13 +178,14 @@ async function handshakePut(
   opts: TransferOptions,
 ): Promise<TransferResult> {
   let file: FileHandle;
-  let size: number;
+  let opened: Stats;
   try {
     file = await open(localPath, "r");
-    size = (await file.stat()).size;
+    opened = await file.stat();
   } catch (err) {
     throw localError(err, localPath);
   }
+  const size = opened.size;
   let hash: RunningHash | undefined;
   // True while the server expects more frames of this put: breaking off then desynchronises the stream.
   let owing = false;
@@ -245,6 +250,11 @@ async function handshakePut(
     });
     abort.throwIfAborted();
     if (sent !== size - start) throw shrankError(localPath);
+    // Bytes read across a change of the file must not go out with an md5 that vouches for them. The
+    // data frame is out and the protocol has no frame to call a put off, so no trailer is sent at
+    // all: ECHANGED breaks the connection below (`owing`), and the server keeps the bytes only as a
+    // staging partial, never under the target name (PROTOCOL.md §4 put).
+    await assertUnchanged(file, opened, localPath);
     const md5 = await running.digest();
     if (!conn.sendFrame({ cmd: "end", id, md5, alg: "md5" })) await conn.drained();
     owing = false;

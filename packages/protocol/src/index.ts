@@ -8,4 +8,5 @@ export { createRunningHash, type RunningHash } from "./hash/running-hash.js";
 export * from "./hash.js";
 export * from "./limits.js";
 export * from "./messages.js";
+export * from "./scram.js";
 export * as validate from "./validate.js";

@@ -60,7 +60,7 @@ describe("round trip: encodeFrame → FrameReader → parse", () => {
   it("has a sample of every reply type", () => {
     const types = new Set(serverSamples.map((m) => ("type" in m ? m.type : "ok" in m ? "error" : m.cmd)));
     expect([...types].sort()).toEqual(
-      ["data", "done", "end", "entries", "entry", "error", "file", "hello", "ok", "ready"].sort(),
+      ["data", "done", "end", "entries", "entry", "error", "file", "hello", "ok", "ready", "scram"].sort(),
     );
   });
 
@@ -133,6 +133,16 @@ const clientRejections: Case[] = [
   ["auth hmac of 63 digits", { cmd: "auth", id: 1, hmac: "a".repeat(63) }, "EPROTO", "hmac"],
   ["auth hmac in upper case", { cmd: "auth", id: 1, hmac: "A".repeat(64) }, "EPROTO", "hmac"],
   ["auth hmac not hex", { cmd: "auth", id: 1, hmac: "g".repeat(64) }, "EPROTO", "hmac"],
+  ["auth with neither hmac nor scram", { cmd: "auth", id: 1 }, "EPROTO", "hmac"],
+  [
+    "auth with both hmac and scram",
+    { cmd: "auth", id: 1, hmac: "a".repeat(64), scram: "n,,n=u,r=x" },
+    "EPROTO",
+    "hmac",
+  ],
+  ["auth scram empty", { cmd: "auth", id: 1, scram: "" }, "EPROTO", "scram"],
+  ["auth scram over 1024 characters", { cmd: "auth", id: 1, scram: "x".repeat(1025) }, "EPROTO", "scram"],
+  ["auth scram with a newline", { cmd: "auth", id: 1, scram: "n,,n=u\n,r=x" }, "EPROTO", "scram"],
   ["a negative size", { ...put, size: -1 }, "EPROTO", "size"],
   ["a fractional size", { ...put, size: 10.5 }, "EPROTO", "size"],
   ["a size as a string", { ...put, size: "10" }, "EPROTO", "size"],
@@ -221,6 +231,13 @@ const serverRejections: Case[] = [
   ["ok as a string", { ok: "true", id: 1, type: "ok" }, "EPROTO", "ok"],
   ["a reply with a bad id", { ok: true, id: -1, type: "ok" }, "EPROTO", "id"],
   ["hello without auth", { ok: true, id: 0, type: "hello", version: 1, server: "s" }, "EPROTO", "auth"],
+  [
+    "hello with an unknown auth mechanism",
+    { ok: true, id: 0, type: "hello", version: 1, server: "s", auth: "scram-sha-1" },
+    "EPROTO",
+    "auth",
+  ],
+  ["scram without its message", { ok: true, id: 1, type: "scram" }, "EPROTO", "scram"],
   [
     "hello with a short challenge",
     { ok: true, id: 0, type: "hello", version: 1, server: "s", auth: true, challenge: "abc" },

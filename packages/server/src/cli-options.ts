@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createStreamLogger, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
 import { DEFAULTS, type ServerOptions } from "./options.js";
+import { parseSize } from "./sizes.js";
 
 /** Each option: its flag, its environment variable, and the line --help prints. */
 const SPEC = {
@@ -237,14 +238,9 @@ function integer(
   return v;
 }
 
-const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
 function bytes(name: string, raw: string): number {
-  const m = /^(\d+)([KMGT]?)(?:i?B)?$/i.exec(raw.trim());
-  const unit = m ? UNITS[(m[2] ?? "").toUpperCase()] : undefined;
-  if (!m || unit === undefined)
+  const v = parseSize(raw);
+  if (v === undefined)
     throw new UsageError(`--${name} must be a size like 1048576, 500M or 10G, not ${JSON.stringify(raw)}`);
-  const v = Number(m[1]) * unit;
-  if (!Number.isSafeInteger(v)) throw new UsageError(`--${name} is too large`);
   return v;
 }

@@ -18,7 +18,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * held (100,000 names is a few MB); entries are built and sent a batch at a time, with backpressure.
  */
 export async function list(req: ListRequest, io: SessionIO): Promise<void> {
-  const { sandbox, dirs, checksums } = io.server;
+  const { sandbox, dirs, checksums } = io.volume;
   const r = sandbox.resolve(req.path);
   const found = await dirs.follow(r);
   let held: DirRef;
@@ -45,7 +45,7 @@ export async function list(req: ListRequest, io: SessionIO): Promise<void> {
 }
 
 async function sendSorted(req: ListRequest, io: SessionIO, held: DirRef, prefix: string, dir: string) {
-  const { checksums } = io.server;
+  const { checksums } = io.volume;
   let names: Buffer[];
   try {
     names = await readNames(dir, held.names.length === 0);

@@ -4,9 +4,17 @@ import { AUTH_BACKOFF_BASE_MS, AUTH_BACKOFF_MAX_MS } from "./auth.js";
 import type { Logger } from "./log.js";
 import { silentLogger } from "./log.js";
 
-/** Everything `startServer` accepts; only `root` is required. Times are in milliseconds. */
+/** Everything `startServer` accepts; `root` or `users` is required. Times are in milliseconds. */
 export interface ServerOptions {
-  root: string;
+  /** The one directory served (without `users`). */
+  root?: string;
+  /**
+   * A users file (see accounts/users-file.ts): clients log in with SCRAM-SHA-256 as one of its
+   * users, each confined to their own root. Exclusive with `root` and `secret`.
+   */
+  users?: string;
+  /** Reload the users file when it changes, besides on `reload()` (SIGHUP). Default true. */
+  watchUsers?: boolean;
   /** Address to listen on. Default 127.0.0.1. */
   host?: string;
   /** TCP port; 0 picks a free one. Default 2121. */
@@ -52,7 +60,11 @@ export interface ServerOptions {
   logger?: Logger;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "secret">> & { secret: string | undefined };
+export type ResolvedOptions = Required<Omit<ServerOptions, "secret" | "root" | "users">> & {
+  secret: string | undefined;
+  root: string | undefined;
+  users: string | undefined;
+};
 
 export const DEFAULTS = {
   host: "127.0.0.1",
@@ -71,6 +83,8 @@ export const DEFAULTS = {
 export function resolveOptions(o: ServerOptions): ResolvedOptions {
   return {
     root: o.root,
+    users: o.users,
+    watchUsers: o.watchUsers ?? true,
     host: o.host ?? DEFAULTS.host,
     port: o.port ?? DEFAULTS.port,
     secret: o.secret === "" ? undefined : o.secret,

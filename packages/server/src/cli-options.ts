@@ -10,7 +10,13 @@ const SPEC = {
     type: "string",
     env: "FERRY_ROOT",
     arg: "DIR",
-    help: "directory to serve (created if missing); required",
+    help: "directory to serve (created if missing); required without --users",
+  },
+  users: {
+    type: "string",
+    env: "FERRY_USERS",
+    arg: "FILE",
+    help: "accounts: clients log in as a user of FILE, each in their own root (see ferryd user --help)",
   },
   host: {
     type: "string",
@@ -128,10 +134,12 @@ export function helpText(): string {
   });
   return [
     "usage: ferryd --root DIR [options]",
+    "       ferryd --users FILE [options]",
+    "       ferryd user add|passwd|del|list ... (see ferryd user --help)",
     "",
     "Serves one directory over the ferry protocol (TCP). Prints `listening on HOST:PORT` on stdout",
     "once ready; logs go to stderr. Every option can also be set by the environment variable shown.",
-    "FERRY_SECRET sets the secret directly.",
+    "FERRY_SECRET sets the secret directly. With --users, SIGHUP (or a change of FILE) reloads it.",
     "",
     "options:",
     ...rows,
@@ -169,7 +177,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
   const bool = (name: keyof typeof SPEC) => get(name) === true;
 
   const root = str("root");
-  if (!root) throw new UsageError("--root DIR is required (or set FERRY_ROOT)");
+  const users = str("users");
+  if (!root && !users) throw new UsageError("--root DIR (or --users FILE) is required (or set FERRY_ROOT)");
+  if (root && users) {
+    throw new UsageError("--root and --users cannot be combined: each user's root is in the users file");
+  }
   let secret = env.FERRY_SECRET || undefined;
   const secretFile = str("secret-file");
   if (secretFile) {
@@ -179,6 +191,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
       throw new UsageError(`cannot read --secret-file: ${(err as Error).message}`);
     }
     if (!secret) throw new UsageError(`--secret-file ${secretFile} is empty`);
+  }
+  if (users && secret !== undefined) {
+    throw new UsageError("a shared secret and --users cannot be combined: choose one way to log in");
   }
   const logLevel = (str("log-level") ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel))
@@ -195,6 +210,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     kind: "run",
     options: {
       root,
+      users,
       host: str("host"),
       port: integer("port", str("port"), 0, 65535),
       secret,

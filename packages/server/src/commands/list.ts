@@ -48,7 +48,7 @@ async function sendSorted(req: ListRequest, io: SessionIO, held: DirRef, prefix:
   const { checksums } = io.volume;
   let names: Buffer[];
   try {
-    names = await readNames(dir, held.names.length === 0);
+    names = await readNames(dir);
   } catch (err) {
     throw fsError(err, req.path);
   }
@@ -79,13 +79,14 @@ async function sendSorted(req: ListRequest, io: SessionIO, held: DirRef, prefix:
 }
 
 /** The names of `dir` as raw bytes; names that are not UTF-8 cannot be named by a client and are skipped. */
-async function readNames(dir: string, isRoot: boolean): Promise<Buffer[]> {
+async function readNames(dir: string): Promise<Buffer[]> {
   const names: Buffer[] = [];
   // Node supports "buffer" here (names as raw bytes) but @types/node 20 does not say so.
   const handle = await opendir(dir, { encoding: "buffer" as BufferEncoding, bufferSize: 256 });
   for await (const dirent of handle) {
     const raw = dirent.name as unknown as Buffer;
-    if (isRoot && raw.toString() === STAGING_DIR) continue;
+    // Only the root's is ours, but a user's root may be a folder of another's (see STAGING_DIR).
+    if (raw.toString() === STAGING_DIR) continue;
     if (!isUtf8(raw)) continue;
     names.push(raw);
   }

@@ -47,7 +47,7 @@ export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted
   }
   try {
     const name = target.names[target.names.length - 1] as string;
-    if (dir.names.length === 0 && name === STAGING_DIR) throw new FerryError("EBADPATH", "reserved name");
+    if (name === STAGING_DIR) throw new FerryError("EBADPATH", "reserved name");
     const dest = dir.at(name);
     const existing = await lstat(dest).catch((err) => {
       if (errnoOf(err) === "ENOENT") return null;

@@ -177,11 +177,12 @@ export async function countTree(root: string): Promise<Amount> {
       "EQUOTA",
       `the root holds over ${MAX_COUNTED_ENTRIES} entries or is over ${MAX_COUNT_DEPTH} levels deep: its usage cannot be counted for a quota`,
     );
-  const walk = async (fh: FileHandle, depth: number, isRoot: boolean): Promise<void> => {
+  const walk = async (fh: FileHandle, depth: number): Promise<void> => {
     const here = `/proc/self/fd/${fh.fd}`;
     const handle = await opendir(here, { bufferSize: 256 });
     for await (const dirent of handle) {
-      if (isRoot && dirent.name === STAGING_DIR) continue;
+      // Staging folders are not files of the user: ours at the root, a nested user's below.
+      if (dirent.name === STAGING_DIR) continue;
       if (++seen > MAX_COUNTED_ENTRIES) throw tooBig();
       const at = `${here}/${dirent.name}`;
       const st = await lstat(at).catch((err) => (errnoOf(err) === "ENOENT" ? null : Promise.reject(err)));
@@ -201,7 +202,7 @@ export async function countTree(root: string): Promise<Amount> {
         });
         if (!sub) continue;
         try {
-          await walk(sub, depth + 1, false);
+          await walk(sub, depth + 1);
         } finally {
           await sub.close();
         }
@@ -210,7 +211,7 @@ export async function countTree(root: string): Promise<Amount> {
   };
   const fh = await open(root, DIR_FLAGS);
   try {
-    await walk(fh, 0, true);
+    await walk(fh, 0);
   } finally {
     await fh.close();
   }

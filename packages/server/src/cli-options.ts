@@ -18,6 +18,11 @@ const SPEC = {
     arg: "FILE",
     help: "accounts: clients log in as a user of FILE, each in their own root (see ferryd user --help)",
   },
+  "no-watch-users": {
+    type: "boolean",
+    env: "FERRY_NO_WATCH_USERS",
+    help: "reload the users file only on SIGHUP, not whenever it changes",
+  },
   host: {
     type: "string",
     env: "FERRY_HOST",
@@ -211,6 +216,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     options: {
       root,
       users,
+      watchUsers: !bool("no-watch-users"),
       host: str("host"),
       port: integer("port", str("port"), 0, 65535),
       secret,

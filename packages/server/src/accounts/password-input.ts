@@ -34,8 +34,9 @@ export function readHidden(
         else if (ch >= " ") typed += ch;
       }
     };
-    output.write(prompt);
+    // Raw (no echo) before the prompt shows: what is typed once it shows is never echoed.
     input.setRawMode(true);
+    output.write(prompt);
     input.resume();
     input.on("data", onData);
   });

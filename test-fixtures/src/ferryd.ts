@@ -3,8 +3,8 @@ import { FERRYD_BIN } from "./paths.js";
 import { killWhenTestEnds, stopProcess, track } from "./process-registry.js";
 
 export interface SpawnFerrydOptions {
-  /** Directory to serve. */
-  root: string;
+  /** Directory to serve; leave it out for a server with accounts (`args: ["--users", FILE]`). */
+  root?: string;
   /** Extra command-line arguments, after `--root R --port 0 --host 127.0.0.1`. */
   args?: string[];
   /** Extra environment variables (merged over this process's environment). */
@@ -33,7 +33,8 @@ const LISTENING = /^listening on (.+):(\d+)$/m;
  * in time. Inside a vitest test the process is killed when the test ends, whatever the outcome.
  */
 export async function spawnFerryd(opts: SpawnFerrydOptions): Promise<RunningFerryd> {
-  const args = [FERRYD_BIN, "--root", opts.root, "--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])];
+  const root = opts.root === undefined ? [] : ["--root", opts.root];
+  const args = [FERRYD_BIN, ...root, "--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, {
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],

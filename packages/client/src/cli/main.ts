@@ -92,7 +92,7 @@ async function run(opts: ParsedOptions): Promise<number> {
   const interactive = onTerminal && opts.command === undefined && opts.batch === undefined;
   const keys = interactive ? new CommandKeys(process.stdin as ReadStream) : null;
   const prompter = onTerminal ? new InquirerPrompter(keys ?? undefined) : new NoPrompter();
-  const state = new CliState(process.cwd(), opts.secret);
+  const state = new CliState(process.cwd(), { secret: opts.secret, password: opts.password });
   const runner = new Runner({
     state,
     options: { yes: opts.yes, progress: opts.progress, json: opts.json, port: opts.port },

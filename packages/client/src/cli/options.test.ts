@@ -17,6 +17,15 @@ describe("parseOptions", () => {
     expect(parseOptions([], {}).secret).toBeUndefined();
   });
 
+  it("takes the password from FERRY_PASSWORD or --password-file, never from argv", () => {
+    expect(parseOptions(["alice@h"], { FERRY_PASSWORD: "pw" })).toMatchObject({
+      host: "alice@h",
+      password: "pw",
+    });
+    expect(parseOptions([], {}).password).toBeUndefined();
+    expect(() => parseOptions(["--password", "pw"], {})).toThrow(expect.objectContaining({ code: "EUSAGE" }));
+  });
+
   it("rejects bad usage with EUSAGE", () => {
     for (const argv of [
       ["--nope"],
@@ -24,6 +33,7 @@ describe("parseOptions", () => {
       ["-c", "x", "-b", "y"],
       ["--port", "0"],
       ["--secret-file", "/nonexistent/x"],
+      ["--password-file", "/nonexistent/x"],
     ]) {
       expect(() => parseOptions(argv, {})).toThrow(expect.objectContaining({ code: "EUSAGE" }));
     }

@@ -5,7 +5,7 @@ import { parsePort } from "./paths.js";
 
 export const DEFAULT_PORT = 2121;
 
-export const HELP = `usage: ferry [options] [host[:port]]
+export const HELP = `usage: ferry [options] [[user@]host[:port]]
 
 Copies files to and from a ferryd server. Without -c or -b: an interactive ftp> prompt on a
 terminal, or one command per line from stdin.
@@ -13,6 +13,8 @@ terminal, or one command per line from stdin.
 options:
   --port PORT          port when the host has none (default ${DEFAULT_PORT})
   --secret-file FILE   read the shared secret from FILE (or set FERRY_SECRET)
+  --password-file FILE read the password of user@host from FILE (or set FERRY_PASSWORD);
+                       without either, ferry asks on the terminal
   -c "CMD; CMD"        run these commands and exit
   -b FILE              run the commands in FILE (one per line, # comments) and exit
   -y, --yes            answer yes to overwrite and delete questions
@@ -33,6 +35,8 @@ export interface ParsedOptions {
   host: string | undefined;
   port: number;
   secret: string | undefined;
+  /** For a server with accounts; never taken from argv (it would show in ps). */
+  password: string | undefined;
   yes: boolean;
   progress: boolean;
   json: boolean;
@@ -47,6 +51,7 @@ const VALUE_OPTIONS: Record<string, string> = {
   "--batch": "--batch",
   "--port": "--port",
   "--secret-file": "--secret-file",
+  "--password-file": "--password-file",
 };
 
 /**
@@ -81,6 +86,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
       options: {
         port: { type: "string" },
         "secret-file": { type: "string" },
+        "password-file": { type: "string" },
         command: { type: "string", short: "c" },
         batch: { type: "string", short: "b" },
         yes: { type: "boolean", short: "y" },
@@ -106,12 +112,22 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
       throw new CliError("EUSAGE", `--secret-file ${secretFile}: ${(err as Error).message}`);
     }
   }
+  let password = env.FERRY_PASSWORD || undefined;
+  const passwordFile = values["password-file"];
+  if (typeof passwordFile === "string") {
+    try {
+      password = readFileSync(passwordFile, "utf8").replace(/\r?\n$/, "");
+    } catch (err) {
+      throw new CliError("EUSAGE", `--password-file ${passwordFile}: ${(err as Error).message}`);
+    }
+  }
   return {
     help: values.help === true,
     version: values.version === true,
     host: positionals[0],
     port,
     secret,
+    password,
     yes: values.yes === true,
     progress: values["no-progress"] !== true,
     json: values.json === true,

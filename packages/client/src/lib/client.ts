@@ -6,8 +6,10 @@ import {
   type HelloReply,
   type OkReply,
   PROTOCOL_VERSION,
+  SCRAM_MECHANISM,
 } from "@ferry/protocol";
 import { Connection } from "./connection.js";
+import { scramLogin } from "./scram-login.js";
 import { Session } from "./session.js";
 import { SocketSource } from "./socket-source.js";
 import type { ConnectOptions, FerrySession } from "./types.js";
@@ -17,11 +19,13 @@ export const CLIENT_NAME = "ferry";
 export const CLIENT_VERSION = "0.1.0";
 
 /**
- * Opens a session: TCP connect, hello, and auth when the server asks for it.
+ * Opens a session: TCP connect, hello, and the login the server asks for: its shared secret's
+ * challenge, or (a server with accounts) SCRAM-SHA-256 with `user` and `password`.
  *
  * Rejects with a FerryError: ECONNREFUSED (nothing reachable), ETIMEDOUT, EVERSION, EBUSY, or EAUTH
- * (`details.authRequired === true` when the server needs a secret and none was given;
- * `details.rejected === true` when the given secret was wrong).
+ * (`details.authRequired === true` when the server needs a secret, or a user and password, and none
+ * was given; `details.rejected === true` when what was given was wrong; `details.accounts === true`
+ * for a server with accounts).
  */
 export async function connect(options: ConnectOptions): Promise<FerrySession> {
   const port = options.port ?? DEFAULT_PORT;
@@ -45,8 +49,14 @@ export async function connect(options: ConnectOptions): Promise<FerrySession> {
         `the server speaks protocol version ${hello.version}, not ${PROTOCOL_VERSION}`,
       );
     }
-    if (hello.auth) await authenticate(conn, hello, options.secret);
-    return new Session(conn, { name: hello.server, version: hello.version, auth: hello.auth });
+    if (hello.auth === SCRAM_MECHANISM) await scramLogin(conn, socket, options.user, options.password);
+    else if (hello.auth) await authenticate(conn, hello, options.secret);
+    return new Session(conn, {
+      name: hello.server,
+      version: hello.version,
+      auth: hello.auth !== false,
+      user: hello.auth === SCRAM_MECHANISM ? (options.user as string) : null,
+    });
   } catch (err) {
     const error = err instanceof FerryError ? err : new FerryError("EINTERNAL", String(err));
     conn.fail(error);

@@ -13,6 +13,14 @@ import {
   PROTOCOL_VERSION,
 } from "./limits.js";
 import { parseClientFrame, parseServerFrame } from "./messages.js";
+import {
+  checkClientFinal,
+  makeVerifier,
+  parseClientFirst,
+  SCRAM_MIN_ITERATIONS,
+  ScramClient,
+  serverFirstMessage,
+} from "./scram.js";
 
 const doc = readFileSync(new URL("../PROTOCOL.md", import.meta.url), "utf8");
 
@@ -91,7 +99,9 @@ describe("PROTOCOL.md", () => {
     ]) {
       expect(cmds).toContain(cmd);
     }
-    for (const type of ["hello", "ready", "done", "file", "entries", "entry"]) expect(types).toContain(type);
+    for (const type of ["hello", "scram", "ready", "done", "file", "entries", "entry"]) {
+      expect(types).toContain(type);
+    }
     expect(examples.some((e) => e.ok === false)).toBe(true);
   });
 
@@ -113,6 +123,28 @@ describe("PROTOCOL.md", () => {
     const hello = examples.find((e) => e.type === "hello");
     const auth = examples.find((e) => e.cmd === "auth");
     expect(auth?.hmac).toBe(authAnswer("s3cret", String(hello?.challenge)));
+  });
+
+  it("gives RFC 7677's SCRAM exchange, which the client and server code reproduce from the password", async () => {
+    const examples = jsonExamples();
+    const [clientFirst, clientFinal] = examples
+      .filter((e) => e.cmd === "auth" && "scram" in e)
+      .map((e) => String(e.scram));
+    const [serverFirst, serverFinal] = examples.filter((e) => e.type === "scram").map((e) => String(e.scram));
+    const nonce = /r=([^,]+)$/.exec(String(clientFirst))?.[1];
+    const client = new ScramClient("user", "pencil", null, nonce);
+    expect(client.first).toBe(clientFirst);
+    expect(await client.final(String(serverFirst))).toBe(clientFinal);
+    client.verifyServer(String(serverFinal));
+    const salt = Buffer.from(/s=([^,]+)/.exec(String(serverFirst))?.[1] ?? "", "base64");
+    const verifier = await makeVerifier("pencil", SCRAM_MIN_ITERATIONS, salt);
+    const first = parseClientFirst(String(clientFirst), null);
+    const serverNonce = /^r=([^,]+)/.exec(String(serverFirst))?.[1]?.slice(String(nonce).length);
+    expect(serverFirstMessage(first, verifier, serverNonce)).toBe(serverFirst);
+    expect(checkClientFinal(first, String(serverFirst), String(clientFinal), verifier, null)).toEqual({
+      ok: true,
+      serverFinal,
+    });
   });
 
   it("states the limits the code enforces", () => {

@@ -310,7 +310,7 @@ export function checkClientFinal(
   const channel = expectAttr(attrs, 0, "c", "the channel binding");
   const nonce = expectAttr(attrs, 1, "r", "the nonce");
   const last = attrs[attrs.length - 1];
-  if (!last || last[0] !== "p" || attrs.length < 3) throw malformed("the proof (p=) must come last");
+  if (last?.[0] !== "p" || attrs.length < 3) throw malformed("the proof (p=) must come last");
   const proof = base64(last[1], "the proof");
   const withoutProof = clientFinal.slice(0, clientFinal.length - last[1].length - 3);
   const authMessage = `${first.bare},${serverFirst},${withoutProof}`;

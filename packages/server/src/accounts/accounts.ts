@@ -55,18 +55,16 @@ export class Accounts {
 
   /** What to run a login for `name` against; a decoy when no account has that name. */
   target(name: string): LoginTarget {
-    const account = this.table.get(name);
-    if (account) return { account, verifier: account.verifier };
+    // Derived for every name, known or not, so both cost the same.
     const derive = (what: string) => createHmac("sha256", this.decoyKey).update(`${what}\0${name}`).digest();
-    return {
-      account: null,
-      verifier: {
-        iterations: this.decoyIterations,
-        salt: derive("salt").subarray(0, 16),
-        storedKey: derive("stored-key"),
-        serverKey: derive("server-key"),
-      },
+    const decoy: ScramVerifier = {
+      iterations: this.decoyIterations,
+      salt: derive("salt").subarray(0, 16),
+      storedKey: derive("stored-key"),
+      serverKey: derive("server-key"),
     };
+    const account = this.table.get(name);
+    return account ? { account, verifier: account.verifier } : { account: null, verifier: decoy };
   }
 
   private install(f: UsersFile): void {

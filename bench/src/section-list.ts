@@ -15,8 +15,8 @@ const ENTRIES = 200_000;
 const IDLE_LISTERS = 10;
 const ONE_LIST_LIMIT_MB = 40;
 const IDLE_LISTERS_LIMIT_MB = 100;
-/** How long the server's RSS must hold still to count as settled, and the most we wait for it. */
-const SETTLE_MS = 2_000;
+/** How often the server is checked for having gone idle, and the most we wait for it. */
+const SETTLE_MS = 1_000;
 const SETTLE_MAX_MS = 60_000;
 
 /**
@@ -67,11 +67,16 @@ export async function runList(ctx: BenchContext): Promise<void> {
     for (const c of idle) c.sendList();
     const held = await settledRss(server);
     const peak = server.peakMb();
-    // Only now read each first reply, to tell listings served from listings refused.
-    const firsts = await Promise.all(idle.map((c) => c.firstReply()));
+    // Only now read each first reply, to tell listings served from listings refused, and close at
+    // once so the served ones go no further.
+    const firsts = await Promise.all(
+      idle.map(async (c) => {
+        const reply = await c.firstReply();
+        c.close();
+        return reply;
+      }),
+    );
     const refused = firsts.filter((h) => h.ok !== true).map((h) => String(h.code));
-    for (const c of idle) c.close();
-    await sleep(500);
     const after = await settledRss(server);
     ctx.raw.listIdle = { base, held, peak, after, refused };
     const name = `${IDLE_LISTERS} unread listings`;
@@ -82,7 +87,9 @@ export async function runList(ctx: BenchContext): Promise<void> {
           name: `${name}: server RSS added`,
           value: held - base,
           unit: "MB",
-          note: refused.length ? `${refused.length} refused (${[...new Set(refused)].join(", ")})` : undefined,
+          note: refused.length
+            ? `${refused.length} refused (${[...new Set(refused)].join(", ")})`
+            : undefined,
         },
         "<",
         IDLE_LISTERS_LIMIT_MB,
@@ -101,20 +108,20 @@ export async function runList(ctx: BenchContext): Promise<void> {
   }
 }
 
-/** Current RSS once it has held within 1 MB for SETTLE_MS (or SETTLE_MAX_MS passed). */
+/**
+ * Current RSS once the server has gone idle: under 0.05 CPU seconds used in a second, so listings
+ * are either done or stuck on clients that do not read (or SETTLE_MAX_MS passed).
+ */
 async function settledRss(server: Ferryd): Promise<number> {
   const deadline = Date.now() + SETTLE_MAX_MS;
-  let last = server.rssMb() ?? 0;
-  let stableSince = Date.now();
+  let cpu = server.cpuSeconds() ?? 0;
   while (Date.now() < deadline) {
-    await sleep(250);
-    const now = server.rssMb() ?? 0;
-    if (Math.abs(now - last) > 1) {
-      last = now;
-      stableSince = Date.now();
-    } else if (Date.now() - stableSince >= SETTLE_MS) return now;
+    await sleep(SETTLE_MS);
+    const now = server.cpuSeconds() ?? 0;
+    if (now - cpu < 0.05) break;
+    cpu = now;
   }
-  return last;
+  return server.rssMb() ?? 0;
 }
 
 /** `count` empty files in `dir`, made once (in a temporary folder renamed into place) and reused. */
@@ -167,7 +174,9 @@ class RawLister {
   }
 
   /** Lists "/" to the end; `onFirst` runs as the first entries frame arrives. */
-  async readAll(onFirst: () => void): Promise<{ entries: number; sorted: boolean; firstFrameSeconds: number }> {
+  async readAll(
+    onFirst: () => void,
+  ): Promise<{ entries: number; sorted: boolean; firstFrameSeconds: number }> {
     const start = process.hrtime.bigint();
     this.sendList();
     const first = await this.firstReply();
@@ -178,7 +187,8 @@ class RawLister {
     let sorted = true;
     let last: Buffer | null = null;
     for (;;) {
-      if (header.ok !== true) throw new Error(`list failed: ${String(header.code)} ${String(header.message)}`);
+      if (header.ok !== true)
+        throw new Error(`list failed: ${String(header.code)} ${String(header.message)}`);
       for (const e of header.entries as { name: string }[]) {
         const name = Buffer.from(e.name);
         if (last && Buffer.compare(last, name) >= 0) sorted = false;

@@ -5,6 +5,7 @@ import type { ResolvedOptions } from "./options.js";
 import type { ChecksumCache } from "./storage/checksums.js";
 import type { DirHandles } from "./storage/dir-handles.js";
 import type { FreeSpace } from "./storage/free-space.js";
+import type { ListBudget } from "./storage/list-budget.js";
 import type { Sandbox } from "./storage/sandbox.js";
 import type { Staging } from "./storage/staging.js";
 import type { WriteBudget } from "./storage/write-budget.js";
@@ -19,6 +20,8 @@ export interface ServerContext {
   readonly dirs: DirHandles;
   readonly space: FreeSpace;
   readonly writeBudget: WriteBudget;
+  /** Memory the names of listings in progress may take, together. */
+  readonly listBudget: ListBudget;
   readonly backoff: AuthBackoff;
 }
 

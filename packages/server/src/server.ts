@@ -9,6 +9,7 @@ import { Session } from "./session.js";
 import { ChecksumCache } from "./storage/checksums.js";
 import { DirHandles } from "./storage/dir-handles.js";
 import { FreeSpace } from "./storage/free-space.js";
+import { ListBudget } from "./storage/list-budget.js";
 import { openRoot } from "./storage/root.js";
 import { Sandbox } from "./storage/sandbox.js";
 import { Staging } from "./storage/staging.js";
@@ -55,6 +56,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     dirs,
     space: new FreeSpace(root),
     writeBudget: new WriteBudget(),
+    listBudget: new ListBudget(opts.maxListMemory),
     staging,
     checksums: new ChecksumCache(),
     backoff: new AuthBackoff({ baseMs: opts.authBackoffMs, maxMs: opts.authBackoffMaxMs }),

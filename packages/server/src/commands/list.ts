@@ -7,8 +7,11 @@ import { errnoOf, fsError } from "../fs-errors.js";
 import { entryOf } from "../storage/entry.js";
 import { STAGING_DIR } from "../storage/sandbox.js";
 
-/** Header bytes per `entries` frame: well under any client's 64 KiB limit. */
-const FRAME_BUDGET = 32 * 1024;
+/**
+ * Entry bytes per `entries` frame, leaving room for the reply's own fields (70 bytes at most), so no
+ * header this server sends is over 32 KiB (PROTOCOL.md §1).
+ */
+const FRAME_BUDGET = 32 * 1024 - 128;
 /** lstat calls in flight at once. */
 const STAT_BATCH = 128;
 const utf8 = new TextDecoder("utf-8", { fatal: true });

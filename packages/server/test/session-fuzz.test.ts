@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { startServer } from "../src/index.js";
 import { playConnection } from "./helpers/fuzz-session.js";
-import { blobBytes, type Run, runArb } from "./helpers/fuzz-steps.js";
+import { blobBytes, type Run, runArb, stepsOf } from "./helpers/fuzz-steps.js";
 import { tempDir, treeChecksum } from "./helpers/server.js";
 import { assertServes } from "./helpers/wait.js";
 
@@ -40,16 +40,21 @@ const CASES = Object.fromEntries(
   Object.entries(FLAGS).map(([name, on]) => [name, on || ASKED.has("all") || ASKED.has(name)]),
 ) as typeof FLAGS;
 
+const replayCases = () => (ASKED.size > 0 ? ` FERRY_FUZZ_CASES=${[...ASKED].join(",")}` : "");
+
 const SECONDS = Number(process.env.FERRY_FUZZ_SECONDS ?? 30);
 const SEED = process.env.FERRY_FUZZ_SEED === undefined ? undefined : Number(process.env.FERRY_FUZZ_SEED);
 const PATH = process.env.FERRY_FUZZ_PATH;
 
 const SEEDED: Record<string, string> = { f: "seed f\n", "d/g": "seed g\n", "d/e/h": "seed h\n" };
+const BIG = blobBytes({ kind: "big", size: 1024 * 1024 + 4321, seed: 9 });
 
 /** The fresh root of every run: files, directories, and links that stay inside or lead out. */
 async function seedRoot(root: string, canary: string): Promise<void> {
   await mkdir(path.join(root, "d", "e"), { recursive: true });
   for (const [name, text] of Object.entries(SEEDED)) await writeFile(path.join(root, name), text);
+  // Over 1 MiB and never hashed by the server: its first get streams with an end trailer.
+  await writeFile(path.join(root, "big"), BIG);
   await symlink("d", path.join(root, "in"));
   await symlink(canary, path.join(root, "out"));
   await symlink(path.join(canary, "secret.txt"), path.join(root, "outf"));
@@ -89,10 +94,10 @@ async function oneRun(parent: string, n: number, run: Run, stats: Stats): Promis
   const baseBefore = (await readdir(base)).sort();
   const server = await startServer({ root, port: 0, graceMs: 5_000 });
   const blobs = run.blobs.map(blobBytes);
-  const known = new Set([...Object.values(SEEDED).map((t) => md5(Buffer.from(t)))]);
+  const known = new Set([...Object.values(SEEDED).map((t) => md5(Buffer.from(t))), md5(BIG)]);
   try {
     for (const [i, conn] of run.connections.entries()) {
-      const result = await playConnection(server.port, server.root, blobs, conn.steps, conn.terminal);
+      const result = await playConnection(server.port, server.root, blobs, stepsOf(run, i), conn.terminal);
       stats.connections++;
       for (const code of result.codes) stats.codes.set(code, (stats.codes.get(code) ?? 0) + 1);
       for (const b of result.committed) known.add(md5(b));
@@ -127,8 +132,15 @@ describe("session fuzz", () => {
       const parent = await tempDir(true);
       const stats: Stats = { runs: 0, connections: 0, codes: new Map() };
       let n = 0;
+      // fast-check stops waiting for the run under way at the time limit, but cannot stop it; it is
+      // awaited below, so that no run outlives the test (and a late failure still fails it).
+      let inFlight: { n: number; run: Run; done: Promise<void> } | null = null;
       const details = await fc.check(
-        fc.asyncProperty(runArb(CASES), (run) => oneRun(parent, n++, run, stats)),
+        fc.asyncProperty(runArb(CASES), (run) => {
+          const done = oneRun(parent, n, run, stats);
+          inFlight = { n: n++, run, done };
+          return done;
+        }),
         {
           seed: SEED,
           path: PATH,
@@ -136,19 +148,33 @@ describe("session fuzz", () => {
           plugins: [fc.interruptAfterTimeLimit(SECONDS * 1000)],
         },
       );
+      const late = inFlight as { n: number; run: Run; done: Promise<void> } | null;
+      const lateError = await late?.done.then(
+        () => null,
+        (err: unknown) => err,
+      );
       const codes = [...stats.codes]
         .sort()
         .map(([c, k]) => `${c}:${k}`)
         .join(" ");
       console.log(
-        `session fuzz: ${stats.runs} runs, ${stats.connections} connections, seed ${details.seed}; error codes seen: ${codes}`,
+        `session fuzz: ${stats.runs} runs, ${stats.connections} connections, seed ${details.seed}; answers seen: ${codes}`,
       );
       if (details.failed) {
         throw new Error(
           [
             fc.defaultReportMessage(details),
             String(details.errorInstance),
-            `replay: FERRY_FUZZ_SEED=${details.seed} FERRY_FUZZ_PATH=${details.counterexamplePath ?? ""}${ASKED.size > 0 ? ` FERRY_FUZZ_CASES=${[...ASKED].join(",")}` : ""}`,
+            `replay: FERRY_FUZZ_SEED=${details.seed} FERRY_FUZZ_PATH=${details.counterexamplePath ?? ""}${replayCases()}`,
+          ].join("\n"),
+        );
+      }
+      if (late && lateError) {
+        throw new Error(
+          [
+            `the run under way at the time limit failed: ${fc.stringify(late.run)}`,
+            String(lateError),
+            `replay (if it was not shrinking): FERRY_FUZZ_SEED=${details.seed} FERRY_FUZZ_PATH=${late.n}${replayCases()}`,
           ].join("\n"),
         );
       }

@@ -93,6 +93,27 @@ describe("an error with id null is the server's last frame (§5)", () => {
   });
 });
 
+describe("a framing error where a put's data is due (§5.1)", () => {
+  it.each([false, true])(
+    "handshake %s: the put is answered first, then the id-null frame",
+    async (handshake) => {
+      const { port, root } = await startTestServer();
+      const c = await RawClient.ready(port);
+      const id = c.send({ cmd: "put", path: "p.bin", size: 10, handshake });
+      if (handshake) expect(await c.reply()).toMatchObject({ ok: true, id, type: "ready" });
+      const prefix = Buffer.alloc(4);
+      prefix.writeUInt32BE(0xffffffff);
+      c.sendRaw(prefix);
+      expect(await untilClosed(c)).toMatchObject([
+        { ok: false, id, code: "ETOOBIG" },
+        { ok: false, id: null, code: "ETOOBIG" },
+      ]);
+      expect(await stagingFiles(root)).toEqual([]);
+      await assertServes(port);
+    },
+  );
+});
+
 describe("numbers: a JSON number equal to an integer is that integer (§1)", () => {
   it("sizes, offsets and ids written 5.0, 5e0 or 0.5e1 are accepted", async () => {
     const { port, root } = await startTestServer();

@@ -38,7 +38,7 @@ export interface ConnectionResult {
   violations: string[];
   /** Bytes of every put answered `done`. */
   committed: Buffer[];
-  /** Error codes seen, for the coverage summary. */
+  /** Error codes and reply types seen, for the coverage summary. */
   codes: string[];
 }
 
@@ -310,14 +310,18 @@ export async function playConnection(
         return;
       case "cut": {
         const data = blobs[terminal.blob] as Buffer;
-        const whole =
+        const headers =
           terminal.victim === "put"
             ? Buffer.concat([
                 encodeFrame(putHeader(id, terminal.path, data, "up", {})),
-                dataFrame(id, 0, data),
+                encodeFrame({ cmd: "data", id, offset: 0, size: data.length }),
               ])
             : encodeFrame({ cmd: "get", id, path: terminal.path });
-        const at = Math.min(whole.length - 1, Math.max(1, Math.floor(terminal.at * whole.length)));
+        const whole = terminal.victim === "put" ? Buffer.concat([headers, data]) : headers;
+        const inPayload = terminal.at >= 0.3 && whole.length > headers.length;
+        const at = inPayload
+          ? headers.length + Math.floor(((terminal.at - 0.3) / 0.7) * (whole.length - headers.length))
+          : Math.min(whole.length - 1, Math.max(1, Math.floor((terminal.at / 0.3) * headers.length)));
         sent.push({
           id,
           shape: terminal.victim,
@@ -382,7 +386,12 @@ export function judge(
   const violations: string[] = [];
   const committed: Buffer[] = [];
   const errors = received.filter((r) => r.header.ok === false).map((r) => r.header);
-  const codes = errors.map((e) => String(e.code));
+  const codes = received.map(({ header: h }) => {
+    if (h.ok === false) return String(h.code);
+    if (h.type === "ready") return Number(h.offset) > 0 ? "ready(resume)" : "ready";
+    if (h.type === "file") return h.md5 === undefined ? "file(trailer)" : "file(md5)";
+    return String(h.type ?? h.cmd);
+  });
   for (const e of errors) {
     // On a healthy disk every failure has a code of its own; EINTERNAL means a failure nobody mapped.
     if (e.code === "EINTERNAL") violations.push(`EINTERNAL: ${String(e.message)}`);

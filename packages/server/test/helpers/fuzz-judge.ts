@@ -160,12 +160,12 @@ export function judge(
   }
 
   const rest = received.slice(at);
-  const late = rest.filter((r) => r.header.id !== null);
-  if (late.length > 0) {
-    const ids = late.map((r) => r.header.id);
-    violations.push(
-      `frames for ids ${JSON.stringify(ids)} after answer ${answered} of ${sent.length} (out of order, twice, or for no request)`,
-    );
+  for (const r of rest) {
+    const id = r.header.id;
+    if (id === null) continue;
+    const done = sent.slice(0, answered).some((s) => s.id === id);
+    const what = done ? "answered twice" : "a frame for no request (or out of order)";
+    violations.push(`id ${String(id)}: ${what}: ${JSON.stringify(r.header)}`);
   }
   const nullFrames = rest.filter((r) => r.header.id === null);
   if (nullFrames.length > 1 || (nullFrames.length === 1 && rest[rest.length - 1] !== nullFrames[0])) {

@@ -28,11 +28,11 @@ const FLAGS = {
    */
   malformedPutFrames: false,
   /**
-   * Paths through a link that leads out of the root to nothing (`dangling -> ../nowhere`).
-   * `mkdir dangling parents:true` answered EINTERNAL with the root's absolute path in the message;
-   * the symlink rules of PROTOCOL.md §7 (EBADPATH) are the lead's (dirs.ts, mkdir.ts).
+   * mkdir with `parents: true`. Where a name on the way is a link to nothing (`dangling ->
+   * ../nowhere`, or `in -> d` after `rename d a`), ferryd answered EINTERNAL with the root's absolute
+   * path in the message (storage/dirs.ts ensureDir: a raw realpath error; the lead's symlink work).
    */
-  danglingLinkOut: false,
+  mkdirParents: false,
 };
 /** FERRY_FUZZ_CASES: "all", or names of FLAGS separated by commas, to include them now. */
 const ASKED = new Set((process.env.FERRY_FUZZ_CASES ?? "").split(",").filter(Boolean));

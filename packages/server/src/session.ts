@@ -9,6 +9,7 @@ import {
   FrameReader,
   PROTOCOL_VERSION,
   parseClientFrame,
+  parseHello,
   toFerryError,
   writeFrame,
 } from "@ferry/protocol";
@@ -119,7 +120,7 @@ export class Session implements SessionIO {
     while (!this.closing) {
       const frame = await this.nextFrame();
       if (!frame) return "closed by client";
-      const parsed = parseClientFrame(frame.header);
+      const parsed = this.state === "hello" ? parseHello(frame.header) : parseClientFrame(frame.header);
       if (!parsed.ok) {
         // A data or end frame is never a request: a malformed one that belongs to no transfer in
         // progress (say, of a put already refused) is as stray as a well-formed one, and answering
@@ -127,9 +128,13 @@ export class Session implements SessionIO {
         const cmd = frame.header.cmd;
         if (this.state === "ready" && (cmd === "data" || cmd === "end")) continue;
         await this.pipeline.drain();
-        const fatal = this.state !== "ready";
-        await this.send(errorReplyOf(parsed.id, fatal ? this.notReady(parsed.error) : parsed.error));
-        if (fatal) return `rejected before ready: ${parsed.error.code}`;
+        const beforeReady = this.state !== "ready";
+        const err = beforeReady ? this.notReady(parsed.error) : parsed.error;
+        await this.send(errorReplyOf(parsed.id, err));
+        if (beforeReady) return `rejected before ready: ${err.code}`;
+        // An error with id null is always the last frame (PROTOCOL.md §5): the client cannot tie it
+        // to a request, so it cannot tell which of its pipelined requests it ended.
+        if (parsed.id === null) return `a request without a readable id: ${err.code}`;
         continue;
       }
       const msg = parsed.value;
@@ -175,7 +180,8 @@ export class Session implements SessionIO {
   /** A request that fails validation before the session is ready ends the session. */
   private notReady(err: FerryError): FerryError {
     if (this.state === "auth") return new FerryError("EAUTH", "authenticate first");
-    return err.code === "EPROTO" ? err : new FerryError("EPROTO", "the first frame must be hello");
+    if (err.code === "EPROTO" || err.code === "EVERSION") return err;
+    return new FerryError("EPROTO", "the first frame must be hello");
   }
 
   /** hello and auth. Returns a reason to close, or null to go on. */
@@ -184,14 +190,6 @@ export class Session implements SessionIO {
       if (msg.cmd !== "hello") {
         await this.send(errorReplyOf(msg.id, new FerryError("EPROTO", "the first frame must be hello")));
         return "no hello";
-      }
-      if (msg.version !== PROTOCOL_VERSION) {
-        const e = new FerryError(
-          "EVERSION",
-          `protocol version ${msg.version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
-        );
-        await this.send(errorReplyOf(msg.id, e));
-        return "unsupported version";
       }
       const secret = this.server.options.secret;
       if (secret !== undefined) {

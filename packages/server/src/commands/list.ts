@@ -6,8 +6,11 @@ import type { DirRef } from "../storage/dir-handles.js";
 import { entryOf } from "../storage/entry.js";
 import { sortedListing } from "../storage/listing.js";
 
-/** Header bytes per `entries` frame: well under any client's 64 KiB limit. */
-const FRAME_BUDGET = 32 * 1024;
+/**
+ * Entry bytes per `entries` frame, leaving room for the reply's own fields (70 bytes at most), so no
+ * header this server sends is over 32 KiB (PROTOCOL.md §1).
+ */
+const FRAME_BUDGET = 32 * 1024 - 128;
 
 /**
  * Streams a directory as `entries` frames sorted by the UTF-8 bytes of the names (see

@@ -13,6 +13,7 @@ import {
   type Parsed,
   type PutRequest,
   parseClientFrame,
+  parseHello,
   parseServerFrame,
 } from "./messages.js";
 import { clientSamples, serverSamples } from "./messages.samples.test-helpers.js";
@@ -310,6 +311,28 @@ const serverRejections: Case[] = [
   ["an error reply with a numeric code", { ok: false, id: 7, code: 2, message: "m" }, "EPROTO", "code"],
   ["a data frame without size", { cmd: "data", id: 1, offset: 0 }, "EPROTO", "size"],
 ];
+
+describe("parseHello", () => {
+  it("answers EVERSION for any version but 1, before looking at another field", () => {
+    for (const header of [
+      { cmd: "hello", id: 4, version: 2 },
+      { cmd: "hello", id: 4, version: 2, client: 7 },
+      { cmd: "hello", id: 4, version: "1", client: "x" },
+      { cmd: "hello", id: 4, client: "x" },
+    ]) {
+      const { error, id } = expectError(parseHello(header));
+      expect(error.code).toBe("EVERSION");
+      expect(id).toBe(4);
+    }
+    expect(expectError(parseHello({ cmd: "hello", version: 9 })).id).toBeNull();
+  });
+
+  it("validates a version-1 hello, and anything else, like parseClientFrame", () => {
+    expect(expectOk(parseHello(clientSamples[0] as Record<string, unknown>))).toEqual(clientSamples[0]);
+    expect(expectError(parseHello({ cmd: "hello", id: 1, version: 1 })).error.code).toBe("EPROTO");
+    expect(expectOk(parseHello({ cmd: "bye", id: 1 }))).toEqual({ cmd: "bye", id: 1 });
+  });
+});
 
 describe("parseServerFrame rejections", () => {
   it.each(serverRejections)("rejects %s", (_description, header, code, field) => {

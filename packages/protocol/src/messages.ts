@@ -1,5 +1,5 @@
 import { type ErrorCode, FerryError, isErrorCode, toFerryError } from "./errors.js";
-import { MAX_NAME_BYTES } from "./limits.js";
+import { MAX_NAME_BYTES, PROTOCOL_VERSION } from "./limits.js";
 import { SCRAM_MAX_MESSAGE_CHARS, SCRAM_MECHANISM } from "./scram.js";
 import {
   arrayOf,
@@ -178,6 +178,26 @@ function attempt<T>(header: Record<string, unknown>, parse: () => T): Parsed<T> 
   } catch (err) {
     return { ok: false, error: toFerryError(err, "EPROTO"), id: idOf(header) };
   }
+}
+
+/**
+ * Validates the first frame of a session (server side). The version is checked before any other
+ * field, so a client of another version learns EVERSION whatever else its hello holds or lacks: the
+ * shape of a version-1 hello binds only version-1 clients (PROTOCOL.md §3).
+ */
+export function parseHello(
+  header: Record<string, unknown>,
+  supported = PROTOCOL_VERSION,
+): Parsed<ClientFrame> {
+  if (header.cmd === "hello" && header.version !== supported) {
+    const error = new FerryError(
+      "EVERSION",
+      `protocol version ${quote(header.version)} is not supported; this server speaks ${supported}`,
+      { field: "version" },
+    );
+    return { ok: false, error, id: idOf(header) };
+  }
+  return parseClientFrame(header);
 }
 
 /** Validates a header sent by a client (server side). */

@@ -77,6 +77,18 @@ const SPEC = {
     arg: "BYTES",
     help: "largest upload accepted, e.g. 500M, 10G (default: no limit)",
   },
+  "max-list-memory": {
+    type: "string",
+    env: "FERRY_MAX_LIST_MEMORY",
+    arg: "BYTES",
+    help: `memory for the names of all listings in progress, beyond it EBUSY (default ${DEFAULTS.maxListMemory / 1024 ** 2}M)`,
+  },
+  "max-list-entries": {
+    type: "string",
+    env: "FERRY_MAX_LIST_ENTRIES",
+    arg: "N",
+    help: `largest directory that can be listed, in entries (default ${DEFAULTS.maxListEntries})`,
+  },
   "read-only": {
     type: "boolean",
     env: "FERRY_READ_ONLY",
@@ -211,6 +223,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
   };
   const staleHours = number("stale-partial-hours", str("stale-partial-hours"), 0);
   const maxFileSize = str("max-file-size");
+  const maxListMemory = str("max-list-memory");
   return {
     kind: "run",
     options: {
@@ -226,6 +239,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
       headerTimeoutMs: seconds("header-timeout"),
       maxHeaderBytes: integer("max-header", str("max-header"), 1024, 16 * 1024 * 1024),
       maxFileSize: maxFileSize === undefined ? undefined : bytes("max-file-size", maxFileSize),
+      maxListMemory: maxListMemory === undefined ? undefined : bytes("max-list-memory", maxListMemory),
+      maxListEntries: integer("max-list-entries", str("max-list-entries"), 1),
       readOnly: bool("read-only"),
       fsync: !bool("no-fsync"),
       graceMs: seconds("grace"),

@@ -3,6 +3,7 @@ import type { Frame } from "@ferry/protocol";
 import type { Accounts } from "./accounts/accounts.js";
 import type { AuthBackoff } from "./auth.js";
 import type { ResolvedOptions } from "./options.js";
+import type { ListBudget } from "./storage/list-budget.js";
 import type { QuotaLimits } from "./storage/usage.js";
 import type { Volume, Volumes } from "./storage/volume.js";
 import type { WriteBudget } from "./storage/write-budget.js";
@@ -17,6 +18,8 @@ export interface ServerContext {
   /** With `users`: the accounts of the users file (null: shared-secret or no auth). */
   readonly accounts: Accounts | null;
   readonly writeBudget: WriteBudget;
+  /** Memory the names of listings in progress may take, together. */
+  readonly listBudget: ListBudget;
   /** Failed logins per client address. */
   readonly backoff: AuthBackoff;
   /** Failed logins per user name (known or not: the same for both, so it tells nothing). */

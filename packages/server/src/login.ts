@@ -61,6 +61,11 @@ export class Login {
     private readonly log: Log,
   ) {}
 
+  /** The next frame must be hello (parsed with parseHello, which checks its version first). */
+  get awaitingHello(): boolean {
+    return this.state === "hello";
+  }
+
   /** Past hello, not yet ready: any other request is EAUTH. */
   get authenticating(): boolean {
     return this.state !== "hello" && this.state !== "done";
@@ -161,9 +166,10 @@ export class Login {
     try {
       first = parseClientFirst(message, binding);
     } catch (err) {
-      const e = toFerryError(err, "EPROTO");
+      // Malformed or refused (a binding it cannot give): before the session is ready, all are EAUTH.
+      const e = toFerryError(err);
       this.log("warn", "auth failed", { addr: this.addr, reason: e.message });
-      return this.refuse(e, "auth failed");
+      return this.refuse(new FerryError("EAUTH", e.message, {}, { cause: err }), "auth failed");
     }
     const userRefused = this.userBackoff(first.user);
     if (userRefused) return this.refuse(userRefused, "auth backoff");

@@ -33,6 +33,14 @@ export interface ServerOptions {
   maxHeaderBytes?: number;
   /** Largest file a put may declare. Default: no limit (2^53−1). */
   maxFileSize?: number;
+  /**
+   * Bytes that all listings in progress may hold for names, together (a sorted listing holds every
+   * name of its directory before its first entry goes out). A listing that would go over gets EBUSY,
+   * or ETOOBIG if it could not fit alone. Default 64 MiB.
+   */
+  maxListMemory?: number;
+  /** A directory with more entries than this is not listed (ETOOBIG). Default 1,000,000. */
+  maxListEntries?: number;
   /** Every write (put, mkdir, delete, rename) gets EACCES. */
   readOnly?: boolean;
   /** fsync file and directory before a put is acknowledged. Default true. */
@@ -74,6 +82,8 @@ export const DEFAULTS = {
   idleTimeoutMs: 300_000,
   headerTimeoutMs: 30_000,
   maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+  maxListMemory: 64 * 1024 * 1024,
+  maxListEntries: 1_000_000,
   graceMs: 10_000,
   stalePartialMs: 24 * 3600_000,
   authBackoffMs: AUTH_BACKOFF_BASE_MS,
@@ -94,6 +104,8 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     headerTimeoutMs: o.headerTimeoutMs ?? DEFAULTS.headerTimeoutMs,
     maxHeaderBytes: o.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes,
     maxFileSize: o.maxFileSize ?? MAX_SIZE,
+    maxListMemory: o.maxListMemory ?? DEFAULTS.maxListMemory,
+    maxListEntries: o.maxListEntries ?? DEFAULTS.maxListEntries,
     readOnly: o.readOnly ?? false,
     fsync: o.fsync ?? true,
     hashThread: o.hashThread ?? availableParallelism() > 2,

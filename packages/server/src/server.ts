@@ -9,6 +9,7 @@ import type { ServerContext } from "./context.js";
 import type { LogLevel } from "./log.js";
 import { isLoopback, resolveOptions, type ServerOptions } from "./options.js";
 import { Session } from "./session.js";
+import { ListBudget } from "./storage/list-budget.js";
 import { Volumes } from "./storage/volume.js";
 import { WriteBudget } from "./storage/write-budget.js";
 
@@ -74,6 +75,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     defaultVolume,
     accounts,
     writeBudget: new WriteBudget(),
+    listBudget: new ListBudget(opts.maxListMemory),
     backoff: new AuthBackoff({ baseMs: opts.authBackoffMs, maxMs: opts.authBackoffMaxMs }),
     userBackoff: new AuthBackoff({ baseMs: opts.authBackoffMs, maxMs: opts.authBackoffMaxMs }),
   };

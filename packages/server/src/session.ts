@@ -8,6 +8,7 @@ import {
   type Frame,
   FrameReader,
   parseClientFrame,
+  parseHello,
   toFerryError,
   writeFrame,
 } from "@ferry/protocol";
@@ -121,7 +122,7 @@ export class Session implements SessionIO {
     while (!this.closing) {
       const frame = await this.nextFrame();
       if (!frame) return "closed by client";
-      const parsed = parseClientFrame(frame.header);
+      const parsed = this.login.awaitingHello ? parseHello(frame.header) : parseClientFrame(frame.header);
       if (!parsed.ok) {
         // A data or end frame is never a request: a malformed one that belongs to no transfer in
         // progress (say, of a put already refused) is as stray as a well-formed one, and answering
@@ -129,9 +130,13 @@ export class Session implements SessionIO {
         const cmd = frame.header.cmd;
         if (this.state === "ready" && (cmd === "data" || cmd === "end")) continue;
         await this.pipeline.drain();
-        const fatal = this.state !== "ready";
-        await this.send(errorReplyOf(parsed.id, fatal ? this.notReady(parsed.error) : parsed.error));
-        if (fatal) return `rejected before ready: ${parsed.error.code}`;
+        const beforeReady = this.state !== "ready";
+        const err = beforeReady ? this.notReady(parsed.error) : parsed.error;
+        await this.send(errorReplyOf(parsed.id, err));
+        if (beforeReady) return `rejected before ready: ${err.code}`;
+        // An error with id null is always the last frame (PROTOCOL.md §5): the client cannot tie it
+        // to a request, so it cannot tell which of its pipelined requests it ended.
+        if (parsed.id === null) return `a request without a readable id: ${err.code}`;
         continue;
       }
       const msg = parsed.value;
@@ -186,7 +191,8 @@ export class Session implements SessionIO {
   /** A request that fails validation before the session is ready ends the session. */
   private notReady(err: FerryError): FerryError {
     if (this.login.authenticating) return new FerryError("EAUTH", "authenticate first");
-    return err.code === "EPROTO" ? err : new FerryError("EPROTO", "the first frame must be hello");
+    if (err.code === "EPROTO" || err.code === "EVERSION") return err;
+    return new FerryError("EPROTO", "the first frame must be hello");
   }
 
   /** hello and auth. Returns a reason to close, or null to go on. */

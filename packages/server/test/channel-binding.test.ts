@@ -9,6 +9,7 @@ import { AuthBackoff } from "../src/auth.js";
 import type { ServerContext } from "../src/context.js";
 import { resolveOptions } from "../src/options.js";
 import { Session } from "../src/session.js";
+import { ListBudget } from "../src/storage/list-budget.js";
 import { Volumes } from "../src/storage/volume.js";
 import { WriteBudget } from "../src/storage/write-budget.js";
 import { writeTestUsers } from "./helpers/accounts.js";
@@ -63,6 +64,7 @@ async function tlsFerryd(dir: string, credentials: { key: Buffer; cert: Buffer }
     defaultVolume: null,
     accounts: await Accounts.load(file),
     writeBudget: new WriteBudget(),
+    listBudget: new ListBudget(options.maxListMemory),
     backoff: new AuthBackoff({ baseMs: 1, maxMs: 1 }),
     userBackoff: new AuthBackoff({ baseMs: 1, maxMs: 1 }),
   };

@@ -166,6 +166,8 @@ describe("the ferryd binary", () => {
       "--header-timeout",
       "--max-header",
       "--max-file-size",
+      "--max-list-memory",
+      "--max-list-entries",
       "--read-only",
       "--no-fsync",
       "--grace",

@@ -27,6 +27,8 @@ export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted
   const { sandbox, dirs } = io.volume;
   const target = sandbox.resolve(req.path);
   if (target.isRoot) throw new FerryError("EISDIR", "the root is a directory");
+  if (target.dirOnly)
+    throw new FerryError("EISDIR", `a path ending in / names a directory: ${JSON.stringify(req.path)}`);
   if (req.size > options.maxFileSize) {
     throw new FerryError(
       "ETOOBIG",
@@ -37,8 +39,6 @@ export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted
       },
     );
   }
-  if (target.dirOnly)
-    throw new FerryError("EISDIR", `a path ending in / names a directory: ${JSON.stringify(req.path)}`);
   let dir: DirRef;
   try {
     dir = await dirs.acquire(target.names.slice(0, -1), req.path, req.parents === true);

@@ -6,6 +6,7 @@ import {
   channelBindingOf,
   checkClientFinal,
   FerryError,
+  isValidUserName,
   PROTOCOL_VERSION,
   parseClientFirst,
   type Request,
@@ -196,7 +197,9 @@ export class Login {
       this.ctx.backoff.fail(this.ip);
       this.ctx.userBackoff.fail(first.user);
       const reason = account ? (check.ok ? "" : check.reason) : "unknown user";
-      this.log("warn", "auth failed", { addr: this.addr, user: first.user, reason });
+      // Only a name that could be one is logged: a password typed into the user field must not be.
+      const user = isValidUserName(first.user) ? first.user : "(not a user name)";
+      this.log("warn", "auth failed", { addr: this.addr, user, reason });
       return this.refuse(new FerryError("EAUTH", WRONG), "auth failed");
     }
     this.ctx.backoff.succeed(this.ip);

@@ -141,7 +141,18 @@ describe("login with accounts (SCRAM-SHA-256)", () => {
     await (await scramLogin(port, "alice", "wrong-pass-word")).client.closed;
     expect(lines.some((l) => l.includes("auth ok") && l.includes("alice"))).toBe(true);
     expect(lines.some((l) => l.includes("auth failed"))).toBe(true);
+    // A password typed where the user name goes is not a user name, and is not logged either.
+    const c = await RawClient.connect(port);
+    await c.request({ cmd: "hello", version: 1, client: "t" });
+    const first = await c.request({ cmd: "auth", scram: "n,,n=hunter2 is my pw!,r=abcdefghijkl" });
+    const nonce = /^r=([^,]+)/.exec(String(first.scram))?.[1];
+    const proof = Buffer.alloc(32).toString("base64");
+    expect(await c.request({ cmd: "auth", scram: `c=biws,r=${nonce},p=${proof}` })).toMatchObject({
+      code: "EAUTH",
+    });
+    await c.closed;
     expect(lines.join("\n")).not.toContain(ALICE.password);
     expect(lines.join("\n")).not.toContain("wrong-pass-word");
+    expect(lines.join("\n")).not.toContain("hunter2");
   });
 });

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { makeVerifier, ScramClient } from "@ferry/protocol";
+import { channelBindingOf, makeVerifier, ScramClient } from "@ferry/protocol";
 import { onTestFinished } from "vitest";
 import { type Account, newDecoyKey, writeUsersFile } from "../../src/accounts/users-file.js";
 import { type FerryServer, type ServerOptions, startServer } from "../../src/index.js";
@@ -83,7 +83,7 @@ export interface LoginTranscript {
 }
 
 /**
- * Runs a SCRAM login by hand (no channel binding: plain TCP). `tamper` may change the client-final
+ * Runs a SCRAM login by hand. `tamper` may change the client-final
  * message before it goes out. Never throws for a refused login: the replies are returned.
  */
 export async function scramLogin(
@@ -95,7 +95,8 @@ export async function scramLogin(
   const client = await RawClient.connect(port, "127.0.0.1", opts.localAddress);
   const hello = await client.request({ cmd: "hello", version: 1, client: "raw-test/1" });
   if (hello.ok !== true) return { hello, serverFirst: hello, client };
-  const scram = new ScramClient(user, password, null);
+  // Bound to the connection when it is TLS (tls-exporter), `n,,` on plain TCP.
+  const scram = new ScramClient(user, password, channelBindingOf(client.socket));
   const serverFirst = await client.request({ cmd: "auth", scram: scram.first });
   if (serverFirst.ok !== true) return { hello, serverFirst, client };
   const final = await scram.final(serverFirst.scram as string);

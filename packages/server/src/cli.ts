@@ -45,10 +45,7 @@ async function main(): Promise<number> {
   // The first line is what tools parse; keep it exactly as it is.
   process.stdout.write(`listening on ${host}:${server.port}\n`);
   if (server.fingerprint !== null) {
-    const made = server.certCreated ? `, new certificate in ${server.certFile}` : "";
-    process.stdout.write(
-      `fingerprint ${server.fingerprint} (hex ${fingerprintHex(server.fingerprint)}${made})\n`,
-    );
+    process.stdout.write(`fingerprint ${server.fingerprint} (hex ${fingerprintHex(server.fingerprint)})\n`);
   }
   return new Promise<number>((resolve) => {
     let stopping = false;

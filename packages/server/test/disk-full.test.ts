@@ -51,7 +51,7 @@ describe("disk full mid-upload", () => {
       await server?.close();
       await unmount(root);
     });
-    server = await startServer({ root, port: 0 });
+    server = await startServer({ root, port: 0, tls: false });
     const port = server.port;
 
     const early = randomBytes(100_000);

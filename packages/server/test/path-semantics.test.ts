@@ -65,7 +65,9 @@ describe("rename corner cases", () => {
     expect(await t.code({ cmd: "rename", from: "empty", to: "full" })).toBe("EEXIST");
     expect(await t.code({ cmd: "rename", from: "empty", to: "other", overwrite: true })).toBe("ENOTDIR");
     expect(await t.code({ cmd: "rename", from: "empty", to: "other" })).toBe("EEXIST");
-    expect(await t.code({ cmd: "rename", from: "full", to: "full/sub/inner", overwrite: true })).toBe("EBADPATH");
+    expect(await t.code({ cmd: "rename", from: "full", to: "full/sub/inner", overwrite: true })).toBe(
+      "EBADPATH",
+    );
     expect(await readFile(path.join(t.root, "other"), "utf8")).toBe("o\n");
     expect(await readFile(path.join(t.root, "full", "x"), "utf8")).toBe("x\n");
   });

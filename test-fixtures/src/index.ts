@@ -31,6 +31,7 @@ export {
   readManifest,
   relativeToFilesDir,
 } from "./manifest.js";
+export { makeTestCa, type TestCa, type TestCertificate } from "./certificates.js";
 export { md5File } from "./md5.js";
 export {
   FERRY_BIN,

@@ -179,15 +179,17 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   }
 
   server.listen({ host: opts.host, port: opts.port });
-  await Promise.race([
-    once(server, "listening"),
-    once(server, "error").then(([err]) => {
-      throw new FerryError(
-        "EINTERNAL",
-        `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`,
-      );
-    }),
-  ]);
+  // once() rejects with the listen error itself; the caller gets a FerryError that names the address.
+  await once(server, "listening").catch((err: unknown) => {
+    throw new FerryError(
+      "EINTERNAL",
+      `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`,
+      {},
+      {
+        cause: err,
+      },
+    );
+  });
   const address = server.address() as net.AddressInfo;
   log("info", "listening", {
     host: opts.host,

@@ -14,7 +14,7 @@ type Script = (req: Header) => Array<Header | [Header, Buffer]>;
  * A server that speaks the framing correctly but lies: it follows `script` for every request after
  * hello, so tests can check that the client never trusts what comes back.
  */
-async function hostileServer(script: Script): Promise<{ host: string; port: number }> {
+async function hostileServer(script: Script): Promise<{ host: string; port: number; tls: false }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);

@@ -3,6 +3,7 @@
  * child processes, the committed fixture files with their MANIFEST, and the big-file generator.
  */
 
+export { makeTestCa, type TestCa, type TestCertificate } from "./certificates.js";
 export {
   type FerryResult,
   type RunFerryOptions,
@@ -31,7 +32,6 @@ export {
   readManifest,
   relativeToFilesDir,
 } from "./manifest.js";
-export { makeTestCa, type TestCa, type TestCertificate } from "./certificates.js";
 export { md5File } from "./md5.js";
 export {
   FERRY_BIN,

@@ -1,6 +1,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type FerryResult, runFerry, spawnFerryd, tempDirForTest, trustArgs } from "@ferry/test-fixtures";
+import {
+  type FerryResult,
+  type RunningFerryd,
+  runFerry,
+  spawnFerryd,
+  tempDirForTest,
+  trustArgs,
+} from "@ferry/test-fixtures";
 
 export interface World {
   /** The folder ferryd serves. */
@@ -8,6 +15,8 @@ export interface World {
   /** The CLI's working directory. */
   local: string;
   port: number;
+  /** The ferryd process (its log is `server.stderr()`). */
+  server: RunningFerryd;
   /** `SHA256:...` of the server's certificate (null for a --no-tls server). */
   fingerprint: string | null;
   /** `--fingerprint FP` (or `--no-tls`): how a test's ferry trusts exactly this server. */
@@ -35,6 +44,7 @@ export async function world(serverArgs: string[] = []): Promise<World> {
     root,
     local,
     port: server.port,
+    server,
     fingerprint: server.fingerprint,
     trust,
     ferry: (args, opts = {}) =>

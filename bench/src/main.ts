@@ -12,6 +12,7 @@ import { runBigFile } from "./section-bigfile.js";
 import { runConcurrency } from "./section-concurrency.js";
 import { runMemoryScaling } from "./section-memory.js";
 import { runSmallFiles } from "./section-small.js";
+import { runTls } from "./section-tls.js";
 import { sizeLabel } from "./stats.js";
 
 async function main(): Promise<number> {
@@ -40,6 +41,7 @@ async function main(): Promise<number> {
     ["memory", runMemoryScaling],
     ["small", runSmallFiles],
     ["concurrency", runConcurrency],
+    ["tls", runTls],
   ];
   for (const [name, run] of sections) {
     if (!opts.sections.has(name as never)) continue;

@@ -170,6 +170,44 @@ describe("the ferryd binary", () => {
     expect(await second.exit).toBe(0);
   });
 
+  it("`ferryd fingerprint` prints the fingerprint the server then presents, alone; --no-tls serves plain TCP", async () => {
+    const dir = await tempDir();
+    const stateDir = path.join(dir, "state");
+    const fp = run(["fingerprint", "--state-dir", stateDir]);
+    expect(await fp.exit).toBe(0);
+    expect(fp.stdout()).toMatch(/^SHA256:[A-Za-z0-9+/]{43}\n$/);
+    const r = run(["--root", path.join(dir, "root"), "--port", "0", "--state-dir", stateDir]);
+    const { port, fingerprint } = await listening(r);
+    expect(fingerprint).toBe(fp.stdout().trim());
+    const c = await RawClient.ready(port, undefined, fingerprint);
+    c.close();
+    r.proc.kill("SIGTERM");
+    expect(await r.exit).toBe(0);
+
+    const plain = run(["--root", path.join(dir, "root"), "--port", "0", "--no-tls"]);
+    const p = await listening(plain, true);
+    const d = await RawClient.ready(p.port);
+    expect(await d.request({ cmd: "stat", path: "/" })).toMatchObject({ ok: true });
+    d.close();
+    plain.proc.kill("SIGTERM");
+    expect(await plain.exit).toBe(0);
+    expect(plain.stdout()).toBe(`listening on 127.0.0.1:${p.port}\n`);
+  });
+
+  it("refuses plain TCP on a non-loopback address without --insecure-plain, and a state directory in the root", async () => {
+    const root = await tempDir();
+    const open = run(["--root", root, "--host", "0.0.0.0", "--port", "0", "--no-tls"], { FERRY_SECRET: "s" });
+    expect(await open.exit).toBe(1);
+    expect(open.stdout()).toBe("");
+    expect(open.stderr()).toContain("--insecure-plain");
+    const inside = run(["--root", root, "--port", "0", "--state-dir", path.join(root, "state")]);
+    expect(await inside.exit).toBe(1);
+    expect(inside.stderr().trim().split("\n")).toHaveLength(1);
+    expect(inside.stderr()).toContain("inside the served root");
+    const clash = run(["--root", root, "--no-tls", "--tls-cert", "c", "--tls-key", "k"]);
+    expect(await clash.exit).toBe(2);
+  });
+
   it("--help documents every option", async () => {
     const r = run(["--help"]);
     expect(await r.exit).toBe(0);

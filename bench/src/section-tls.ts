@@ -35,6 +35,7 @@ export async function runTls(ctx: BenchContext): Promise<void> {
     serverGet: [] as number[],
     clientGet: [] as number[],
   };
+  const scpCpu: Record<Op, number[]> = { put: [], get: [] };
   const sshMissing = sshUnavailable();
   if (sshMissing) ctx.log(`tls: scp rows skipped: ${sshMissing}`);
 
@@ -71,11 +72,12 @@ export async function runTls(ctx: BenchContext): Promise<void> {
             ctx.log(`tls: ${op} with scp -c ${SCP_CIPHER}, run ${run}/${opts.runs}`);
             await pretouchMemory();
             const remote = join(root, "scp.bin");
-            const seconds =
+            const r =
               op === "put"
                 ? await sshd.scp(bigFile, sshd.remote(remote))
                 : await sshd.scp(sshd.remote(remote), download);
-            times[op].scp.push(seconds);
+            times[op].scp.push(r.seconds);
+            if (r.cpuSeconds !== null) scpCpu[op].push(r.cpuSeconds);
             if (run === 1) {
               const copy = await md5File(op === "put" ? remote : download);
               if (copy !== bigMd5) throw new Error(`scp ${op} copy has md5 ${copy}, expected ${bigMd5}`);
@@ -92,8 +94,8 @@ export async function runTls(ctx: BenchContext): Promise<void> {
       const s = await transferOnce(ctx, "put", root, small, ["--no-fsync"], undefined, true);
       if (s.outcome.md5 !== smallMd5) throw new Error(`small TLS put reported ${s.outcome.md5}`);
       const smallPeak = { server: s.serverPeakMb, client: kbToMb(s.outcome.peakKb) };
-      ctx.raw.tls = { times, cpu, peaks, smallPeak, scpSkipped: sshMissing };
-      report(ctx, section, size, times, cpu, peaks, smallPeak, sshMissing);
+      ctx.raw.tls = { times, cpu, scpCpu, peaks, smallPeak, scpSkipped: sshMissing };
+      report(ctx, section, size, times, { ...cpu, scp: scpCpu }, peaks, smallPeak, sshMissing);
     } finally {
       await sshd?.stop();
     }
@@ -105,7 +107,7 @@ function report(
   section: string,
   size: number,
   times: Record<Op, Record<Way, number[]>>,
-  cpu: Record<Op, Record<"plain" | "tls", number[]>>,
+  cpu: Record<Op, Record<"plain" | "tls", number[]>> & { scp: Record<Op, number[]> },
   peaks: { serverPut: number[]; clientPut: number[]; serverGet: number[]; clientGet: number[] },
   smallPeak: { server: number | null; client: number | null },
   sshMissing: string | null,
@@ -164,6 +166,13 @@ function report(
         "≥ 1",
       ),
     );
+    ctx.rows.push({
+      section,
+      name: `${op} CPU per GiB with scp, sshd + scp + ssh`,
+      value: perGiB(cpu.scp[op]),
+      unit: "CPU s",
+      note: "compare with ferry's TLS row above, which also hashes every byte on both sides",
+    });
   }
   const rss = (name: string, value: number | null) =>
     ctx.rows.push(

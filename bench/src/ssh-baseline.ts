@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { userInfo } from "node:os";
@@ -30,9 +30,15 @@ export function sshUnavailable(): string | null {
   return null;
 }
 
+export interface ScpRun {
+  seconds: number;
+  /** CPU seconds of scp and its ssh (as the shell counts its children) plus the sshd session's. */
+  cpuSeconds: number | null;
+}
+
 export interface PrivateSshd {
-  /** Runs scp with this sshd's keys and cipher; resolves with its wall time in seconds. */
-  scp(from: string, to: string): Promise<number>;
+  /** Runs scp with this sshd's keys and cipher: wall time and CPU time. */
+  scp(from: string, to: string): Promise<ScpRun>;
   /** `user@127.0.0.1:path`, for scp arguments. */
   remote(path: string): string;
   stop(): Promise<void>;
@@ -80,6 +86,7 @@ export async function startPrivateSshd(dir: string): Promise<PrivateSshd> {
     () => sshd.exitCode !== null,
     () => stderr,
   );
+  const ticks = Number((await run("getconf", ["CLK_TCK"])).stdout.trim()) || 100;
   const user = userInfo().username;
   const options = [
     "-q",
@@ -103,9 +110,20 @@ export async function startPrivateSshd(dir: string): Promise<PrivateSshd> {
   return {
     remote: (path) => `${user}@127.0.0.1:${path}`,
     async scp(from, to) {
+      const sshdBefore = childCpuSeconds(sshd.pid, ticks);
       const start = process.hrtime.bigint();
-      await run("scp", [...options, from, to], { maxBuffer: 1024 * 1024 });
-      return Number(process.hrtime.bigint() - start) / 1e9;
+      // `times` after scp prints the CPU time of the shell's finished children: scp and its ssh.
+      const { stdout } = await run("bash", ["-c", 'scp "$@" && times', "scp", ...options, from, to], {
+        maxBuffer: 1024 * 1024,
+      });
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const sshdAfter = childCpuSeconds(sshd.pid, ticks);
+      const children = parseTimes(stdout);
+      const cpuSeconds =
+        children === null || sshdBefore === null || sshdAfter === null
+          ? null
+          : children + sshdAfter - sshdBefore;
+      return { seconds, cpuSeconds };
     },
     async stop() {
       if (sshd.exitCode !== null) return;
@@ -114,6 +132,29 @@ export async function startPrivateSshd(dir: string): Promise<PrivateSshd> {
       await exited;
     },
   };
+}
+
+/**
+ * CPU seconds of a process's children that have exited and been waited for (cutime + cstime of
+ * /proc/PID/stat): for our sshd, the session processes that served finished transfers.
+ */
+function childCpuSeconds(pid: number | undefined, ticks: number): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) start at ")"; cutime and cstime are 16 and 17.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[13]) + Number(fields[14])) / ticks;
+  } catch {
+    return null;
+  }
+}
+
+/** The children's line of bash's `times` ("0m1.234s 0m0.567s"): user + system seconds. */
+function parseTimes(out: string): number | null {
+  const line = out.trim().split("\n").at(-1) ?? "";
+  const parts = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  return parts.length === 2 ? (parts[0] as number) + (parts[1] as number) : null;
 }
 
 function freePort(): Promise<number> {

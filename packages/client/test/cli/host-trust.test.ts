@@ -1,7 +1,7 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fingerprintHex } from "@ferry/protocol";
-import { type RunningFerryd, spawnFerryd, tempDirForTest } from "@ferry/test-fixtures";
+import { makeTestCa, type RunningFerryd, spawnFerryd, tempDirForTest } from "@ferry/test-fixtures";
 import { describe, expect, it } from "vitest";
 import { expectOneLineErrors, world } from "./helpers.js";
 import { ferryInPty } from "./pty.js";
@@ -129,6 +129,51 @@ describe("trusting a server from the command line", () => {
     expect(toTls.stderr.trim()).toBe(
       `ferry: open 127.0.0.1:${secure.port}: ETLS: this server speaks TLS; connect without --no-tls`,
     );
+  });
+});
+
+describe("a CA-issued certificate (--tls-cert)", () => {
+  it("is verified with --ca, or with a CA the system trusts and no question or record; another CA is refused", async () => {
+    const dir = await tempDirForTest("ferry-ca-");
+    const ca = await makeTestCa();
+    const leaf = await ca.issue({ dns: ["localhost"], ips: ["127.0.0.1"] });
+    const files = {
+      cert: path.join(dir, "cert.pem"),
+      key: path.join(dir, "key.pem"),
+      ca: path.join(dir, "ca.pem"),
+    };
+    await writeFile(files.cert, leaf.cert);
+    await writeFile(files.key, leaf.key);
+    await writeFile(files.ca, ca.cert);
+    await writeFile(path.join(dir, "other-ca.pem"), (await makeTestCa("another CA")).cert);
+    const w = await world(["--tls-cert", files.cert, "--tls-key", files.key]);
+    const file = await knownHostsFile();
+    const env = { FERRY_KNOWN_HOSTS: file };
+    const host = `127.0.0.1:${w.port}`;
+
+    const withCa = await w.ferry([host, "--ca", files.ca, "-c", "pwd"], { trust: false, env });
+    expect(withCa.code, withCa.stderr).toBe(0);
+    const byName = await w.ferry([`localhost:${w.port}`, "--ca", files.ca, "-c", "pwd"], {
+      trust: false,
+      env,
+    });
+    expect(byName.code, byName.stderr).toBe(0);
+    const otherCa = await w.ferry([host, "--ca", path.join(dir, "other-ca.pem"), "-c", "pwd"], {
+      trust: false,
+      env,
+    });
+    expect(otherCa.code).toBe(1);
+    expect(otherCa.stderr).toMatch(/EHOSTKEY: the certificate of .* is not trusted/);
+    // No CA named: unknown to known_hosts and to the system's CAs, so refused in batch mode...
+    expect((await w.ferry([host, "-c", "pwd"], { trust: false, env })).code).toBe(1);
+    // ...but trusted, without a question or a record, once the system trusts the CA.
+    const system = await w.ferry([host, "-c", "pwd"], {
+      trust: false,
+      env: { ...env, NODE_EXTRA_CA_CERTS: files.ca },
+    });
+    expect(system.code, system.stderr).toBe(0);
+    expect(system.stderr).toBe("");
+    await expect(stat(file)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });
 

@@ -215,12 +215,13 @@ describe("known hosts", () => {
     expect(await readFile(file, "utf8")).toBe(`# servers\n127.0.0.1:${server.port} ${old}\n`);
   });
 
-  it("a host with no entry whose certificate a trusted CA issued for its name is trusted without asking", async () => {
+  it("with tls.ca the CA decides: known hosts are neither asked nor written", async () => {
     const ca = await makeTestCa();
     const leaf = await ca.issue({ ips: ["127.0.0.1"] });
     const server = await testServer({ tls: { cert: leaf.cert, key: leaf.key } });
     const file = join(await tempDir(), "known_hosts");
-    // NODE_EXTRA_CA_CERTS cannot change in a running process; `ca` with known hosts is the same road.
+    // (A host with no entry and a certificate from a CA the system trusts: host-trust.test.ts, where a
+    // child process can be given NODE_EXTRA_CA_CERTS.)
     const s = await connect({
       host: server.host,
       port: server.port,
@@ -229,6 +230,7 @@ describe("known hosts", () => {
     });
     onTestFinished(() => s.close());
     expect(s.server.tls?.trustedBy).toBe("ca");
+    await expect(readFile(file)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "./errors.js";
+import { fingerprintHex } from "./fingerprint.js";
 import { encodeFrame } from "./frame/encoder.js";
 import { parseChunks } from "./frame/frames.test-helpers.js";
 import { authAnswer } from "./hash.js";
@@ -276,8 +277,15 @@ describe("PROTOCOL.md", () => {
     }
   });
 
+  it("writes the fingerprint example's two spellings for the same digest", () => {
+    const section = doc.slice(doc.indexOf("### 1.1"), doc.indexOf("## 2."));
+    const [b64, hex] = (/```\n(SHA256:\S+)\n(\S+)\n```/.exec(section) ?? []).slice(1);
+    expect(b64).toBeDefined();
+    expect(fingerprintHex(b64 as string)).toBe(hex);
+  });
+
   it("lists every error code that travels on the wire", () => {
-    const local = ["ECONNLOST", "ECONNREFUSED", "EABORTED"];
+    const local = ["ECONNLOST", "ECONNREFUSED", "EABORTED", "EHOSTKEY"];
     for (const code of Object.keys(ERROR_CODES)) {
       if (local.includes(code)) expect(doc).toContain(`\`${code}\``);
       else expect(doc).toMatch(new RegExp(`\\| \`${code}\` +\\|`));

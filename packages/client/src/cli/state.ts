@@ -1,6 +1,7 @@
 import type { Entry } from "@ferry/protocol";
 import { connect, type FerrySession } from "../lib/index.js";
 import { CliError, notConnected } from "./errors.js";
+import type { HostTrust } from "./host-trust.js";
 import type { Prompter } from "./prompts.js";
 
 export interface CliOptions {
@@ -53,6 +54,8 @@ export class CliState {
   constructor(
     public localCwd: string,
     credentials: { secret?: string; password?: string } = {},
+    /** How servers are trusted (TLS, known_hosts); the library's defaults without it. */
+    private readonly trust?: HostTrust,
   ) {
     this.secret = credentials.secret;
     this.givenPassword = credentials.password;
@@ -74,10 +77,22 @@ export class CliState {
     let secret = this.secret;
     let password = this.givenPassword ?? this.passwords.get(key);
     let prompts = 0;
+    const transport = this.trust?.connectOptions(prompter) ?? {};
     let session: FerrySession;
     for (;;) {
       try {
-        session = await connect({ host, port, secret, user, password, timeoutMs, clientName: "ferry" });
+        session = await connect({
+          host,
+          port,
+          secret,
+          user,
+          password,
+          timeoutMs,
+          clientName: "ferry",
+          ...transport,
+        }).catch((err: unknown) => {
+          throw this.trust ? this.trust.explain(err) : err;
+        });
         break;
       } catch (err) {
         const code = (err as { code?: string }).code;

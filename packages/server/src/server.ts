@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { watch } from "node:fs";
+import { realpath } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { createSecureContext } from "node:tls";
@@ -92,11 +93,15 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
       `refusing to serve ${opts.host} in plain TCP (anyone on the path could read and change every byte); drop --no-tls or pass --insecure-plain`,
     );
   }
+  // Before the root is opened (which makes its staging folder): a key inside the root is refused
+  // without writing anything there. With accounts the key's place is checked against no root: each
+  // user's root is the admin's to keep apart from the state directory.
+  const rootReal =
+    opts.root === undefined ? null : await realpath(opts.root).catch(() => path.resolve(opts.root as string));
+  const identity = opts.tls === false ? null : await resolveIdentity(opts.tls, rootReal);
   const accounts = opts.users === undefined ? null : await Accounts.load(opts.users);
   const volumes = new Volumes(opts.stalePartialMs);
   const defaultVolume = opts.root === undefined ? null : await volumes.open(opts.root, !opts.readOnly);
-  // With accounts the key's place is checked against no root: each user's root is the admin's to keep apart.
-  const identity = opts.tls === false ? null : await resolveIdentity(opts.tls, defaultVolume?.root ?? null);
   const transport: Transport = identity
     ? {
         kind: "tls",

@@ -69,7 +69,7 @@ export async function startAccountsServer(
     await mkdir(roots[u.name] as string, { recursive: true });
   }
   const file = await writeTestUsers(base, users);
-  const server = await startServer({ users: file, port: 0, watchUsers: false, ...options });
+  const server = await startServer({ users: file, port: 0, watchUsers: false, tls: false, ...options });
   onTestFinished(() => server.close());
   return { server, port: server.port, base, file, roots, canary };
 }

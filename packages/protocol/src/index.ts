@@ -1,5 +1,6 @@
 export * from "./errors.js";
 export { type FileVersion, sameFileVersion } from "./file-version.js";
+export * from "./fingerprint.js";
 export { drained, encodeFrame, writeDataFrame, writeFrame } from "./frame/encoder.js";
 export { FrameParser, type ParseEvent, type ParserOptions } from "./frame/parser.js";
 export { type Frame, FrameReader } from "./frame/reader.js";

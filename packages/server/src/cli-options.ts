@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createStreamLogger, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
-import { DEFAULTS, type ServerOptions } from "./options.js";
+import { DEFAULTS, type ServerOptions, type TlsServerOptions } from "./options.js";
 
 /** Each option: its flag, its environment variable, and the line --help prints. */
 const SPEC = {
@@ -87,6 +87,34 @@ const SPEC = {
     arg: "H",
     help: `remove interrupted uploads older than this (default ${DEFAULTS.stalePartialMs / 3600_000})`,
   },
+  "tls-cert": {
+    type: "string",
+    env: "FERRY_TLS_CERT",
+    arg: "FILE",
+    help: "TLS certificate (PEM, then intermediates), e.g. CA-issued; with --tls-key",
+  },
+  "tls-key": {
+    type: "string",
+    env: "FERRY_TLS_KEY",
+    arg: "FILE",
+    help: "private key of --tls-cert (PEM)",
+  },
+  "state-dir": {
+    type: "string",
+    env: "FERRY_STATE_DIR",
+    arg: "DIR",
+    help: "where the self-signed certificate is made and kept (default $XDG_STATE_HOME/ferryd or ~/.local/state/ferryd)",
+  },
+  "no-tls": {
+    type: "boolean",
+    env: "FERRY_NO_TLS",
+    help: "plain TCP instead of TLS 1.3 (loopback only, unless --insecure-plain)",
+  },
+  "insecure-plain": {
+    type: "boolean",
+    env: "FERRY_INSECURE_PLAIN",
+    help: "allow --no-tls on a non-loopback --host",
+  },
   "insecure-no-auth": {
     type: "boolean",
     env: "FERRY_INSECURE_NO_AUTH",
@@ -114,6 +142,7 @@ const SPEC = {
 export type CliResult =
   | { kind: "help"; text: string }
   | { kind: "version" }
+  | { kind: "fingerprint"; root: string | undefined; tls: TlsServerOptions }
   | { kind: "run"; options: ServerOptions & { logLevel: LogLevel; logFormat: LogFormat } };
 
 export class UsageError extends Error {}
@@ -127,10 +156,12 @@ export function helpText(): string {
   });
   return [
     "usage: ferryd --root DIR [options]",
+    "       ferryd fingerprint [--state-dir DIR | --tls-cert FILE]",
     "",
-    "Serves one directory over the ferry protocol (TCP). Prints `listening on HOST:PORT` on stdout",
-    "once ready; logs go to stderr. Every option can also be set by the environment variable shown.",
-    "FERRY_SECRET sets the secret directly.",
+    "Serves one directory over the ferry protocol, in TLS 1.3 unless --no-tls. Prints",
+    "`listening on HOST:PORT` on stdout once ready, then `fingerprint SHA256:...` (the certificate",
+    "clients pin; `ferryd fingerprint` prints it alone). Logs go to stderr. Every option can also be",
+    "set by the environment variable shown. FERRY_SECRET sets the secret directly.",
     "",
     "options:",
     ...rows,
@@ -147,8 +178,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     ]),
   );
   let values: Record<string, string | boolean | undefined>;
+  let command: string | undefined;
   try {
-    const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    if (parsed.positionals.length > 1 || (parsed.positionals[0] ?? "fingerprint") !== "fingerprint") {
+      throw new Error(`unexpected argument ${JSON.stringify(parsed.positionals.at(-1))}`);
+    }
+    command = parsed.positionals[0];
     // No option is `multiple`, so every value is a single string or boolean.
     values = parsed.values as Record<string, string | boolean | undefined>;
   } catch (err) {
@@ -167,7 +203,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
   const str = (name: keyof typeof SPEC) => get(name) as string | undefined;
   const bool = (name: keyof typeof SPEC) => get(name) === true;
 
+  const tls = tlsOptions(str("tls-cert"), str("tls-key"), str("state-dir"));
+  if (bool("no-tls") && values["tls-cert"] !== undefined) {
+    throw new UsageError("--no-tls and --tls-cert contradict each other");
+  }
   const root = str("root");
+  if (command === "fingerprint") {
+    if (bool("no-tls")) throw new UsageError("--no-tls: a plain-TCP server has no fingerprint");
+    return { kind: "fingerprint", root, tls };
+  }
   if (!root) throw new UsageError("--root DIR is required (or set FERRY_ROOT)");
   let secret = env.FERRY_SECRET || undefined;
   const secretFile = str("secret-file");
@@ -208,11 +252,25 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
       graceMs: seconds("grace"),
       stalePartialMs: staleHours === undefined ? undefined : staleHours * 3600_000,
       insecureNoAuth: bool("insecure-no-auth"),
+      tls: bool("no-tls") ? false : tls,
+      insecurePlain: bool("insecure-plain"),
       logger: createStreamLogger({ level: logLevel, format: logFormat }),
       logLevel,
       logFormat,
     },
   };
+}
+
+function tlsOptions(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+  stateDir: string | undefined,
+): TlsServerOptions {
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  if (certFile !== undefined && keyFile !== undefined) return { certFile, keyFile };
+  return stateDir === undefined ? {} : { stateDir };
 }
 
 function number(name: string, raw: string | undefined, min: number): number | undefined {

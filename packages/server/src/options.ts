@@ -48,8 +48,29 @@ export interface ServerOptions {
   authBackoffMaxMs?: number;
   /** Allow a non-loopback host without a secret. */
   insecureNoAuth?: boolean;
+  /**
+   * TLS 1.3 (the default) with a certificate given here or generated in the state directory, or
+   * `false` for plain TCP, which a non-loopback host refuses unless `insecurePlain` is set.
+   */
+  tls?: false | TlsServerOptions;
+  /** Allow `tls: false` on a non-loopback host: everything, the secret's challenge included, in the clear. */
+  insecurePlain?: boolean;
   /** Default: silent. */
   logger?: Logger;
+}
+
+export interface TlsServerOptions {
+  /** Files of a certificate (PEM, then any intermediates) and its private key, e.g. CA-issued. */
+  certFile?: string;
+  keyFile?: string;
+  /** The same as PEM text. Both or neither, and not together with the files. */
+  cert?: string;
+  key?: string;
+  /**
+   * Without cert/key: where the self-signed certificate is created on first start and reused after.
+   * Default `$XDG_STATE_HOME/ferryd` or `~/.local/state/ferryd`. Never inside the root.
+   */
+  stateDir?: string;
 }
 
 export type ResolvedOptions = Required<Omit<ServerOptions, "secret">> & { secret: string | undefined };
@@ -88,6 +109,8 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     authBackoffMs: o.authBackoffMs ?? DEFAULTS.authBackoffMs,
     authBackoffMaxMs: o.authBackoffMaxMs ?? DEFAULTS.authBackoffMaxMs,
     insecureNoAuth: o.insecureNoAuth ?? false,
+    tls: o.tls ?? {},
+    insecurePlain: o.insecurePlain ?? false,
     logger: o.logger ?? silentLogger,
   };
 }

@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
+import { normalizeFingerprint } from "../lib/index.js";
 import { CliError, usage } from "./errors.js";
-import { parsePort } from "./paths.js";
+import { parseHostPort, parsePort } from "./paths.js";
 
 export const DEFAULT_PORT = 2121;
 
@@ -13,6 +16,13 @@ terminal, or one command per line from stdin.
 options:
   --port PORT          port when the host has none (default ${DEFAULT_PORT})
   --secret-file FILE   read the shared secret from FILE (or set FERRY_SECRET)
+  --fingerprint FP     trust only the server certificate with this fingerprint, SHA256:...
+                       as ferryd prints it (or FERRY_FINGERPRINT); known_hosts is not used
+  --accept-new         trust a server seen for the first time without asking, and record it
+  --ca FILE            trust certificates issued by this CA (PEM) for the host name instead
+  --known-hosts FILE   trusted servers (default ~/.ferry/known_hosts, or FERRY_KNOWN_HOSTS)
+  --forget-host HOST[:PORT]  remove HOST's entries from known_hosts and exit
+  --no-tls             plain TCP, for a server started with ferryd --no-tls
   -c "CMD; CMD"        run these commands and exit
   -b FILE              run the commands in FILE (one per line, # comments) and exit
   -y, --yes            answer yes to overwrite and delete questions
@@ -20,6 +30,10 @@ options:
   --json               JSON lines for ls, stat, transfers and errors
   -h, --help           this help
   -V, --version        print the version
+
+Connections use TLS 1.3. A server is trusted by --fingerprint, by --ca, or by its known_hosts entry;
+one seen for the first time is asked about at the ftp> prompt, and refused in -c, -b and stdin mode
+unless --fingerprint or --accept-new is given. A changed certificate is always refused.
 
 In -c, -b and stdin mode ferry stops at the first failing command; prefix a command with - to go on.
 Exit status: 0 when every command succeeded, 1 when one failed, 2 for bad options, 130 on Ctrl-C.
@@ -38,6 +52,17 @@ export interface ParsedOptions {
   json: boolean;
   command: string | undefined;
   batch: string | undefined;
+  /** false: plain TCP. */
+  tls: false | { fingerprint?: string; ca?: string };
+  acceptNew: boolean;
+  knownHostsFile: string;
+  /** `--forget-host`: what to remove from known_hosts (then exit). */
+  forgetHost: { host: string; port: number } | undefined;
+}
+
+/** `FERRY_KNOWN_HOSTS`, or `~/.ferry/known_hosts`. */
+export function defaultKnownHostsFile(env: NodeJS.ProcessEnv): string {
+  return env.FERRY_KNOWN_HOSTS || path.join(env.HOME || homedir(), ".ferry", "known_hosts");
 }
 
 const VALUE_OPTIONS: Record<string, string> = {
@@ -47,6 +72,10 @@ const VALUE_OPTIONS: Record<string, string> = {
   "--batch": "--batch",
   "--port": "--port",
   "--secret-file": "--secret-file",
+  "--fingerprint": "--fingerprint",
+  "--ca": "--ca",
+  "--known-hosts": "--known-hosts",
+  "--forget-host": "--forget-host",
 };
 
 /**
@@ -81,6 +110,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
       options: {
         port: { type: "string" },
         "secret-file": { type: "string" },
+        fingerprint: { type: "string" },
+        "accept-new": { type: "boolean" },
+        ca: { type: "string" },
+        "known-hosts": { type: "string" },
+        "forget-host": { type: "string" },
+        "no-tls": { type: "boolean" },
         command: { type: "string", short: "c" },
         batch: { type: "string", short: "b" },
         yes: { type: "boolean", short: "y" },
@@ -107,10 +142,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
     }
   }
   return {
+    ...transportOptions(values, env),
+    port,
     help: values.help === true,
     version: values.version === true,
     host: positionals[0],
-    port,
     secret,
     yes: values.yes === true,
     progress: values["no-progress"] !== true,
@@ -118,4 +154,49 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
     command: typeof values.command === "string" ? values.command : undefined,
     batch: typeof values.batch === "string" ? values.batch : undefined,
   };
+}
+
+function transportOptions(
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): Pick<ParsedOptions, "tls" | "acceptNew" | "knownHostsFile" | "forgetHost"> {
+  const str = (name: string) => (typeof values[name] === "string" ? (values[name] as string) : undefined);
+  const port = typeof values.port === "string" ? parsePort(values.port) : DEFAULT_PORT;
+  const pinText = str("fingerprint") ?? (env.FERRY_FINGERPRINT || undefined);
+  const caFile = str("ca");
+  const acceptNew = values["accept-new"] === true;
+  const knownHostsFile = str("known-hosts") ?? defaultKnownHostsFile(env);
+  const forget = str("forget-host");
+  const forgetHost = forget === undefined ? undefined : parseHostPort(forget, port);
+  if (values["no-tls"] === true) {
+    const clash = [
+      str("fingerprint") && "--fingerprint",
+      caFile && "--ca",
+      acceptNew && "--accept-new",
+    ].filter(Boolean);
+    if (clash.length > 0) throw usage(`--no-tls and ${clash.join(", ")} contradict each other`);
+    return { tls: false, acceptNew, knownHostsFile, forgetHost };
+  }
+  if (pinText !== undefined && caFile !== undefined)
+    throw usage("--fingerprint and --ca contradict each other");
+  if (pinText !== undefined) {
+    const fingerprint = normalizeFingerprint(pinText);
+    if (!fingerprint) {
+      throw usage(
+        `--fingerprint ${pinText}: not a certificate fingerprint (SHA256:... as ferryd prints it, or hex)`,
+      );
+    }
+    return { tls: { fingerprint }, acceptNew, knownHostsFile, forgetHost };
+  }
+  if (caFile !== undefined) {
+    let ca: string;
+    try {
+      ca = readFileSync(caFile, "utf8");
+    } catch (err) {
+      throw new CliError("EUSAGE", `--ca ${caFile}: ${(err as Error).message}`);
+    }
+    if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw usage(`--ca ${caFile}: no PEM certificate in it`);
+    return { tls: { ca }, acceptNew, knownHostsFile, forgetHost };
+  }
+  return { tls: {}, acceptNew, knownHostsFile, forgetHost };
 }

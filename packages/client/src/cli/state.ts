@@ -1,6 +1,7 @@
 import type { Entry } from "@ferry/protocol";
 import { connect, type FerrySession } from "../lib/index.js";
 import { CliError, notConnected } from "./errors.js";
+import type { HostTrust } from "./host-trust.js";
 import type { Prompter } from "./prompts.js";
 
 export interface CliOptions {
@@ -29,6 +30,8 @@ export class CliState {
   constructor(
     public localCwd: string,
     public secret: string | undefined,
+    /** How servers are trusted (TLS, known_hosts); the library's defaults without it. */
+    private readonly trust?: HostTrust,
   ) {}
 
   get connected(): boolean {
@@ -41,8 +44,11 @@ export class CliState {
    */
   async open(host: string, port: number, prompter: Prompter, timeoutMs?: number): Promise<FerrySession> {
     await this.close();
+    const transport = this.trust?.connectOptions(prompter) ?? {};
     const attempt = (secret: string | undefined) =>
-      connect({ host, port, secret, timeoutMs, clientName: "ferry" });
+      connect({ host, port, secret, timeoutMs, clientName: "ferry", ...transport }).catch((err: unknown) => {
+        throw this.trust ? this.trust.explain(err) : err;
+      });
     let session: FerrySession;
     try {
       session = await attempt(this.secret);

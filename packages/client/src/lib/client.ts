@@ -1,4 +1,3 @@
-import { connect as netConnect, type Socket } from "node:net";
 import {
   authAnswer,
   DEFAULT_PORT,
@@ -10,6 +9,7 @@ import {
 import { Connection } from "./connection.js";
 import { Session } from "./session.js";
 import { SocketSource } from "./socket-source.js";
+import { openTransport } from "./transport.js";
 import type { ConnectOptions, FerrySession } from "./types.js";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -17,17 +17,23 @@ export const CLIENT_NAME = "ferry";
 export const CLIENT_VERSION = "0.1.0";
 
 /**
- * Opens a session: TCP connect, hello, and auth when the server asks for it.
+ * Opens a session: TCP connect, the TLS handshake and the check of the server's certificate (see
+ * TlsOptions), hello, and auth when the server asks for it.
  *
- * Rejects with a FerryError: ECONNREFUSED (nothing reachable), ETIMEDOUT, EVERSION, EBUSY, or EAUTH
- * (`details.authRequired === true` when the server needs a secret and none was given;
- * `details.rejected === true` when the given secret was wrong).
+ * Rejects with a FerryError: ECONNREFUSED (nothing reachable), ETIMEDOUT, ETLS (the handshake failed;
+ * `details.reason === "not-tls"` for a plain-TCP server), EHOSTKEY (the certificate is not trusted;
+ * nothing was sent), EVERSION, EBUSY, or EAUTH (`details.authRequired === true` when the server
+ * needs a secret and none was given; `details.rejected === true` when the given secret was wrong).
  */
 export async function connect(options: ConnectOptions): Promise<FerrySession> {
   const port = options.port ?? DEFAULT_PORT;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const source = new SocketSource();
-  const socket = await openSocket(options.host, port, timeoutMs, source);
+  const { socket, tls } = await openTransport(
+    { host: options.host, port, timeoutMs, source },
+    options.tls ?? {},
+    options.knownHosts,
+  );
   const conn = new Connection(socket, source, timeoutMs);
   try {
     const hello = await conn.call<HelloReply>(
@@ -46,7 +52,7 @@ export async function connect(options: ConnectOptions): Promise<FerrySession> {
       );
     }
     if (hello.auth) await authenticate(conn, hello, options.secret);
-    return new Session(conn, { name: hello.server, version: hello.version, auth: hello.auth });
+    return new Session(conn, { name: hello.server, version: hello.version, auth: hello.auth, tls });
   } catch (err) {
     const error = err instanceof FerryError ? err : new FerryError("EINTERNAL", String(err));
     conn.fail(error);
@@ -70,37 +76,4 @@ async function authenticate(conn: Connection, hello: HelloReply, secret: string 
     }
     throw err;
   }
-}
-
-function openSocket(host: string, port: number, timeoutMs: number, source: SocketSource): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port, onread: source.onread });
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(() => {
-            socket.destroy();
-            reject(new FerryError("ETIMEDOUT", `no connection to ${host}:${port} within ${timeoutMs} ms`));
-          }, timeoutMs)
-        : undefined;
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.removeAllListeners("error");
-      resolve(socket);
-    });
-    socket.once("error", (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(
-        new FerryError(
-          "ECONNREFUSED",
-          `cannot connect to ${host}:${port} (${err.code ?? err.message}); check the host and port, and that ferryd is running there`,
-          {
-            host,
-            port,
-            sysCode: err.code,
-          },
-        ),
-      );
-    });
-  });
 }

@@ -9,7 +9,7 @@
  */
 
 export type { Entry, EntryType } from "@ferry/protocol";
-export { DEFAULT_PORT } from "@ferry/protocol";
+export { DEFAULT_PORT, fingerprintHex, normalizeFingerprint } from "@ferry/protocol";
 export { CLIENT_NAME, CLIENT_VERSION, connect, DEFAULT_TIMEOUT_MS } from "./client.js";
 export {
   ERROR_CODES,
@@ -17,6 +17,7 @@ export {
   FerryError,
   isFerryError,
 } from "./errors.js";
+export { hostKey, type KnownHost, KnownHosts } from "./known-hosts.js";
 export { PROGRESS_INTERVAL_MS, type Progress, type ProgressCallback } from "./progress.js";
 export { isSafeRemoteName, printable, resolveLocalTarget } from "./safe-names.js";
 export { IN_MEMORY_GET_MAX, PART_SUFFIX } from "./transfer/download.js";
@@ -24,7 +25,12 @@ export { STREAMED_PUT_MAX } from "./transfer/upload.js";
 export type {
   ConnectOptions,
   FerrySession,
+  KnownHostsOptions,
   ServerInfo,
+  TlsInfo,
+  TlsOptions,
   TransferOptions,
   TransferResult,
+  TrustedBy,
+  UnknownHost,
 } from "./types.js";

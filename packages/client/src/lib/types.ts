@@ -11,6 +11,67 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Sent in hello, e.g. "ferry/0.1.0". */
   clientName?: string;
+  /**
+   * TLS 1.3 (the default, `{}`) and how to trust the server's certificate, or `false` for plain TCP
+   * (a server started with --no-tls).
+   */
+  tls?: false | TlsOptions;
+  /** Trust on first use: certificates remembered per host:port, as ssh does. See TlsOptions. */
+  knownHosts?: KnownHostsOptions;
+}
+
+/**
+ * Which certificate to trust, checked right after the handshake and before a byte of the protocol
+ * is sent. The first that applies decides:
+ * 1. `fingerprint`: only the certificate with this fingerprint.
+ * 2. `ca`: a certificate issued by one of these CAs for the host name.
+ * 3. `knownHosts`: the fingerprint recorded for host:port; a different one is EHOSTKEY (reason
+ *    "changed"). A host with no entry is trusted if its certificate is issued for the host name by a
+ *    CA the system trusts, otherwise `onUnknownHost` decides (and the answer yes is recorded).
+ * 4. Otherwise: a certificate issued for the host name by a CA the system trusts.
+ * Anything else is refused with EHOSTKEY; `details` has `fingerprint`, `reason`
+ * ("mismatch" | "changed" | "unknown" | "untrusted") and, for "changed", `expected`,
+ * `knownHostsFile` and `line`.
+ */
+export interface TlsOptions {
+  /** `SHA256:` + base64 (as ferryd prints it) or 64 hex digits with or without colons. */
+  fingerprint?: string;
+  /** CA certificates (PEM) to verify the server's chain against, instead of the system's. */
+  ca?: string | Buffer | readonly (string | Buffer)[];
+  /** The name the certificate must be issued for (also sent as SNI); default: `host`. */
+  servername?: string;
+}
+
+export interface KnownHostsOptions {
+  /** The known_hosts file (`host:port SHA256:...` lines); created when the first host is recorded. */
+  file: string;
+  /**
+   * Asked about a host with no entry whose certificate no trusted CA vouches for: true trusts it and
+   * records it, false refuses (EHOSTKEY, reason "unknown"). Without it such hosts are refused.
+   */
+  onUnknownHost?: (host: UnknownHost) => boolean | Promise<boolean>;
+}
+
+/** A server seen for the first time. */
+export interface UnknownHost {
+  host: string;
+  port: number;
+  /** `SHA256:...` */
+  fingerprint: string;
+  /** The same digest as `AB:CD:...` hex. */
+  fingerprintHex: string;
+  knownHostsFile: string;
+}
+
+/** How the certificate of a connected server was trusted. */
+export type TrustedBy = "pin" | "ca" | "known-hosts" | "accepted";
+
+export interface TlsInfo {
+  fingerprint: string;
+  trustedBy: TrustedBy;
+  /** "TLSv1.3" */
+  protocol: string;
+  cipher: string;
 }
 
 export interface TransferOptions {
@@ -48,6 +109,8 @@ export interface ServerInfo {
   name: string;
   version: number;
   auth: boolean;
+  /** The TLS session; null over plain TCP. */
+  tls: TlsInfo | null;
 }
 
 /**

@@ -81,6 +81,7 @@ describe("PROTOCOL.md", () => {
       "put",
       "get",
       "list",
+      "sum",
       "stat",
       "mkdir",
       "delete",
@@ -91,7 +92,7 @@ describe("PROTOCOL.md", () => {
     ]) {
       expect(cmds).toContain(cmd);
     }
-    for (const type of ["hello", "ready", "done", "file", "entries", "entry"]) expect(types).toContain(type);
+    for (const type of ["hello", "ready", "done", "file", "entries", "entry", "sum"]) expect(types).toContain(type);
     expect(examples.some((e) => e.ok === false)).toBe(true);
   });
 

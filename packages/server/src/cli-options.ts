@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { parseByteSize } from "@ferry/protocol";
 import { createStreamLogger, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
 import { DEFAULTS, type ServerOptions, type TlsServerOptions } from "./options.js";
 
@@ -64,6 +65,12 @@ const SPEC = {
     env: "FERRY_MAX_FILE_SIZE",
     arg: "BYTES",
     help: "largest upload accepted, e.g. 500M, 10G (default: no limit)",
+  },
+  "max-rate": {
+    type: "string",
+    env: "FERRY_MAX_RATE",
+    arg: "RATE",
+    help: "bytes per second per connection, each direction, e.g. 10M, 500K (default: no limit)",
   },
   "read-only": {
     type: "boolean",
@@ -234,6 +241,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
   };
   const staleHours = number("stale-partial-hours", str("stale-partial-hours"), 0);
   const maxFileSize = str("max-file-size");
+  const maxRate = str("max-rate");
   return {
     kind: "run",
     options: {
@@ -247,6 +255,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
       headerTimeoutMs: seconds("header-timeout"),
       maxHeaderBytes: integer("max-header", str("max-header"), 1024, 16 * 1024 * 1024),
       maxFileSize: maxFileSize === undefined ? undefined : bytes("max-file-size", maxFileSize),
+      maxRate: maxRate === undefined ? undefined : rate("max-rate", maxRate),
       readOnly: bool("read-only"),
       fsync: !bool("no-fsync"),
       graceMs: seconds("grace"),
@@ -292,6 +301,12 @@ function integer(
   if (!/^\d+$/.test(raw) || v < min || v > max) {
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(raw)}`);
   }
+  return v;
+}
+
+function rate(name: string, raw: string): number {
+  const v = parseByteSize(raw);
+  if (v === null) throw new UsageError(`--${name} must be a rate like 500K or 10M (bytes/s), not ${JSON.stringify(raw)}`);
   return v;
 }
 

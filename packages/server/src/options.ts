@@ -25,6 +25,12 @@ export interface ServerOptions {
   maxHeaderBytes?: number;
   /** Largest file a put may declare. Default: no limit (2^53−1). */
   maxFileSize?: number;
+  /**
+   * Bytes per second each connection may move in each direction (its uploads, and separately its
+   * downloads and replies). Default: no limit (0). Memory stays bounded: a limited connection waits
+   * before it writes and before it takes in what it read, so the socket's backpressure does the rest.
+   */
+  maxRate?: number;
   /** Every write (put, mkdir, delete, rename) gets EACCES. */
   readOnly?: boolean;
   /** fsync file and directory before a put is acknowledged. Default true. */
@@ -101,6 +107,7 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     headerTimeoutMs: o.headerTimeoutMs ?? DEFAULTS.headerTimeoutMs,
     maxHeaderBytes: o.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes,
     maxFileSize: o.maxFileSize ?? MAX_SIZE,
+    maxRate: o.maxRate ?? 0,
     readOnly: o.readOnly ?? false,
     fsync: o.fsync ?? true,
     hashThread: o.hashThread ?? availableParallelism() > 2,

@@ -7,6 +7,7 @@ import { mkdir } from "./mkdir.js";
 import { put } from "./put.js";
 import { rename } from "./rename.js";
 import { stat } from "./stat.js";
+import { sum } from "./sum.js";
 
 /** Runs one request of a ready session; hello and auth are the session's own business. */
 export async function dispatch(
@@ -22,6 +23,8 @@ export async function dispatch(
       return list(msg, io);
     case "stat":
       return stat(msg, io);
+    case "sum":
+      return sum(msg, io);
     case "mkdir":
       return mkdir(msg, io);
     case "delete":

@@ -92,7 +92,8 @@ describe("PROTOCOL.md", () => {
     ]) {
       expect(cmds).toContain(cmd);
     }
-    for (const type of ["hello", "ready", "done", "file", "entries", "entry", "sum"]) expect(types).toContain(type);
+    for (const type of ["hello", "ready", "done", "file", "entries", "entry", "sum"])
+      expect(types).toContain(type);
     expect(examples.some((e) => e.ok === false)).toBe(true);
   });
 

@@ -306,7 +306,8 @@ function integer(
 
 function rate(name: string, raw: string): number {
   const v = parseByteSize(raw);
-  if (v === null) throw new UsageError(`--${name} must be a rate like 500K or 10M (bytes/s), not ${JSON.stringify(raw)}`);
+  if (v === null)
+    throw new UsageError(`--${name} must be a rate like 500K or 10M (bytes/s), not ${JSON.stringify(raw)}`);
   return v;
 }
 

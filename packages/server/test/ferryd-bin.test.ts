@@ -166,6 +166,7 @@ describe("the ferryd binary", () => {
       "--header-timeout",
       "--max-header",
       "--max-file-size",
+      "--max-rate",
       "--read-only",
       "--no-fsync",
       "--grace",

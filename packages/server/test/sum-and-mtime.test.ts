@@ -13,7 +13,7 @@ const MTIME = 1764272986718;
 
 describe("sum", () => {
   it("hashes a file the server never saw, with the size and mtime of the version hashed", async () => {
-    const { port, root } = await startTestServer();
+    const { port, root } = await startTestServer({ tls: false });
     const data = randomBytes(3 * MiB + 5);
     await writeFile(path.join(root, "planted.bin"), data);
     await utimes(path.join(root, "planted.bin"), new Date(MTIME), new Date(MTIME));
@@ -36,7 +36,7 @@ describe("sum", () => {
   });
 
   it("answers the md5 of an upload from the cache, and of an empty file", async () => {
-    const { port } = await startTestServer();
+    const { port } = await startTestServer({ tls: false });
     const c = await RawClient.ready(port);
     const data = randomBytes(1000);
     await c.put("up.bin", data);
@@ -51,16 +51,18 @@ describe("sum", () => {
   });
 
   it("hashes again after the file changed behind the server's back", async () => {
-    const { port, root } = await startTestServer();
+    const { port, root } = await startTestServer({ tls: false });
     const c = await RawClient.ready(port);
     await c.put("f", Buffer.from("one"));
     await writeFile(path.join(root, "f"), "two, longer");
-    expect(await c.request({ cmd: "sum", path: "f" })).toMatchObject({ md5: md5(Buffer.from("two, longer")) });
+    expect(await c.request({ cmd: "sum", path: "f" })).toMatchObject({
+      md5: md5(Buffer.from("two, longer")),
+    });
     c.close();
   });
 
   it("follows a link inside the root and refuses what a get refuses", async () => {
-    const { port, root } = await startTestServer();
+    const { port, root } = await startTestServer({ tls: false });
     await mkdir(path.join(root, "dir"));
     await writeFile(path.join(root, "target.txt"), "pointed at");
     await symlink("target.txt", path.join(root, "link"));
@@ -88,7 +90,7 @@ describe("sum", () => {
   });
 
   it("pipelined sums, gets and a put in between are answered in request order, each seeing the put", async () => {
-    const { port, root } = await startTestServer();
+    const { port, root } = await startTestServer({ tls: false });
     const files = Array.from({ length: 40 }, (_, i) => randomBytes(i * 997 + (i % 3) * MiB));
     for (const [i, f] of files.entries()) await writeFile(path.join(root, `f${i}`), f);
     const c = await RawClient.ready(port);
@@ -97,7 +99,9 @@ describe("sum", () => {
     let id = 100;
     for (let i = 0; i < files.length; i++) burst.push(encodeFrame({ cmd: "sum", id: id++, path: `f${i}` }));
     // A put that replaces f0, then a sum of it: the sum must see the new content.
-    burst.push(encodeFrame({ cmd: "put", id: id++, path: "f0", size: later.length, md5: md5(later), overwrite: true }));
+    burst.push(
+      encodeFrame({ cmd: "put", id: id++, path: "f0", size: later.length, md5: md5(later), overwrite: true }),
+    );
     burst.push(encodeFrame({ cmd: "data", id: id - 1, offset: 0, size: later.length }), later);
     burst.push(encodeFrame({ cmd: "sum", id: id++, path: "f0" }));
     c.sendRaw(Buffer.concat(burst));
@@ -116,7 +120,7 @@ describe("put with mtime", () => {
     ["a streamed put", 4096, false],
     ["a handshake put", 3 * MiB, true],
   ])("%s: the committed file has the mtime, to the millisecond", async (_, size, handshake) => {
-    const { port, root } = await startTestServer({ fsync: true });
+    const { port, root } = await startTestServer({ fsync: true, tls: false });
     const c = await RawClient.ready(port);
     const data = randomBytes(size);
     let done: Header;
@@ -137,7 +141,7 @@ describe("put with mtime", () => {
   });
 
   it("without mtime the file is dated at its commit", async () => {
-    const { port, root } = await startTestServer();
+    const { port, root } = await startTestServer({ tls: false });
     const c = await RawClient.ready(port);
     const before = Date.now();
     await c.put("now.txt", Buffer.from("now"));
@@ -146,7 +150,7 @@ describe("put with mtime", () => {
   });
 
   it("a resumed upload gets the mtime of the put that completes it", async () => {
-    const { port, root } = await startTestServer();
+    const { port, root } = await startTestServer({ tls: false });
     const data = randomBytes(4 * MiB);
     const first = await RawClient.ready(port);
     const ready = await first.request({ cmd: "put", path: "r.bin", size: data.length, handshake: true });

@@ -69,5 +69,6 @@ export function* slices(chunk: Uint8Array, max: number): Generator<Uint8Array> {
     yield chunk;
     return;
   }
-  for (let at = 0; at < chunk.byteLength; at += max) yield chunk.subarray(at, Math.min(at + max, chunk.byteLength));
+  for (let at = 0; at < chunk.byteLength; at += max)
+    yield chunk.subarray(at, Math.min(at + max, chunk.byteLength));
 }

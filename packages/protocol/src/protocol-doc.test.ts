@@ -126,7 +126,7 @@ describe("PROTOCOL.md", () => {
   });
 
   it("lists every error code that travels on the wire", () => {
-    const local = ["ECONNLOST", "ECONNREFUSED", "EABORTED"];
+    const local = ["ECONNLOST", "ECONNREFUSED", "EABORTED", "EMAXDELETE"];
     for (const code of Object.keys(ERROR_CODES)) {
       if (local.includes(code)) expect(doc).toContain(`\`${code}\``);
       else expect(doc).toMatch(new RegExp(`\\| \`${code}\` +\\|`));

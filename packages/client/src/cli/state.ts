@@ -25,6 +25,8 @@ export class CliState {
   session: FerrySession | null = null;
   target: { host: string; port: number } | null = null;
   remoteCwd = "/";
+  /** `--limit-rate` for every session this process opens. */
+  limitRate: number | undefined;
   private readonly listings = new Map<string, { at: number; entries: Entry[] }>();
 
   constructor(
@@ -46,7 +48,15 @@ export class CliState {
     await this.close();
     const transport = this.trust?.connectOptions(prompter) ?? {};
     const attempt = (secret: string | undefined) =>
-      connect({ host, port, secret, timeoutMs, clientName: "ferry", ...transport }).catch((err: unknown) => {
+      connect({
+        host,
+        port,
+        secret,
+        timeoutMs,
+        clientName: "ferry",
+        limitRate: this.limitRate,
+        ...transport,
+      }).catch((err: unknown) => {
         throw this.trust ? this.trust.explain(err) : err;
       });
     let session: FerrySession;

@@ -11,6 +11,7 @@ import { runBaselines } from "./section-baselines.js";
 import { runBigFile } from "./section-bigfile.js";
 import { runConcurrency } from "./section-concurrency.js";
 import { runMemoryScaling } from "./section-memory.js";
+import { runMirror } from "./section-mirror.js";
 import { runSmallFiles } from "./section-small.js";
 import { sizeLabel } from "./stats.js";
 
@@ -40,6 +41,7 @@ async function main(): Promise<number> {
     ["memory", runMemoryScaling],
     ["small", runSmallFiles],
     ["concurrency", runConcurrency],
+    ["mirror", runMirror],
   ];
   for (const [name, run] of sections) {
     if (!opts.sections.has(name as never)) continue;

@@ -61,13 +61,13 @@ describe("ferry: mtimes, sum and mirror at the command line", () => {
     expect(dry.stdout).toContain("would mkdir /www/site/css");
     expect(dry.stdout).toMatch(/^would put site\/index\.html → \/www\/site\/index\.html \(new, 11 B\)$/m);
     expect(dry.stdout).not.toContain("a.log");
-    expect(dry.stdout).toContain("mirror (dry run, nothing changed): would transfer 2 files");
+    expect(dry.stdout).toContain("mirror dry run, nothing changed: 2 to transfer (14 B), 1 new dir");
     const run = await w.ferry([host(w.port), ...plain, "-c", "mirror -R --exclude '*.log' site /www/"]);
     expect(run.code, run.stderr).toBe(0);
     expect(await readFile(path.join(w.root, "www/site/css/a.css"), "utf8")).toBe("a{}");
     const again = await w.ferry([host(w.port), ...plain, "-c", "mirror -R --exclude '*.log' site /www/"]);
     expect(again.stdout).toContain(
-      "mirror: transferred 0 files (0 B), 0 new directories, 0 deleted, 2 unchanged, 1 excluded",
+      "mirror: 0 transferred (0 B), 0 new dirs, 0 deleted, 2 unchanged, 1 excluded",
     );
 
     await writeFile(path.join(w.local, "site/index.html"), "<h1>hello</h1>");

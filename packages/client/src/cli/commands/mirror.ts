@@ -25,11 +25,11 @@ const into = (typed: string): boolean => typed.length > 1 && typed.endsWith("/")
 
 export const mirror: CommandSpec = {
   name: "mirror",
-  usage: "mirror [-R] [OPTIONS] SOURCE [TARGET]",
-  summary: "make a local tree like a remote one (-R: a remote tree like a local one)",
+  usage: "mirror [-R] [OPTS] SRC [DST]",
+  summary: "make a local tree like a remote one (-R: the reverse); help mirror",
   details: [
-    "mirror REMOTE [LOCAL] downloads, mirror -R LOCAL [REMOTE] uploads; TARGET defaults to the source's",
-    "name in the current directory (a TARGET ending in / gets it too). Only what differs is sent (size and mtime; --checksum: md5), many",
+    "mirror REMOTE [LOCAL] downloads, mirror -R LOCAL [REMOTE] uploads; DST defaults to the source's",
+    "name in the current directory (a DST ending in / gets it too). Only what differs is sent (size and mtime; --checksum: md5), many",
     "files pipelined, mtimes kept; an interrupted mirror run again resumes. Options: --delete (remove",
     "what the source lacks, only after every transfer succeeded), --max-delete N (refuse before",
     "changing anything), -n/--dry-run (print the plan), --exclude GLOB and --include GLOB (repeatable,",

@@ -10,8 +10,9 @@ export const sum: CommandSpec = {
   name: "sum",
   aliases: ["md5sum"],
   usage: "sum PATH...",
-  summary: "print the md5 of remote files (globs too), hashed by the server: nothing is downloaded",
-  details: "Prints `MD5  PATH` lines like md5sum; with --json, one JSON line per file with size and mtime.",
+  summary: "print the md5 of remote files, hashed by the server",
+  details:
+    "Globs too. Nothing is downloaded. Prints `MD5  PATH` lines like md5sum; with --json, one JSON line per file with size and mtime.",
   args: ["remote"],
   async run(ctx, args) {
     if (args.length === 0) throw usage(this.usage);

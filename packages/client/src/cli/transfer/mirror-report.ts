@@ -143,15 +143,15 @@ export class MirrorReport {
       return;
     }
     const parts = [
-      `${this.dryRun ? "would transfer" : "transferred"} ${plural(files, "file")} (${humanSize(bytes)})`,
-      `${plural(this.dryRun ? plan.mkdirs.length : result.mkdirs, "new directory", "new directories")}`,
+      `${plural(files, this.dryRun ? "to transfer" : "transferred", this.dryRun ? "to transfer" : "transferred")} (${humanSize(bytes)})`,
+      `${plural(this.dryRun ? plan.mkdirs.length : result.mkdirs, "new dir", "new dirs")}`,
       `${plural(deleted, "deleted", "deleted")}`,
       `${plural(plan.unchanged, "unchanged", "unchanged")}`,
     ];
     if (plan.notNewer.length > 0) parts.push(`${plural(plan.notNewer.length, "not newer", "not newer")}`);
     if (plan.excluded > 0) parts.push(`${plural(plan.excluded, "excluded", "excluded")}`);
     if (plan.conflicts.length > 0) parts.push(`${plural(plan.conflicts.length, "conflict")} left alone`);
-    const head = this.dryRun ? "mirror (dry run, nothing changed)" : "mirror";
+    const head = this.dryRun ? "mirror dry run, nothing changed" : "mirror";
     this.reporter.line(`${head}: ${parts.join(", ")}`);
   }
 }

@@ -166,32 +166,67 @@ export async function mirror(
       throw new FerryError("EABORTED", "the mirror was interrupted; run it again to resume");
   };
   aborted();
-  const window = options.window ?? MIRROR_WINDOW;
+  const run: Run = {
+    session,
+    options,
+    hooks,
+    upload,
+    local,
+    window: options.window ?? MIRROR_WINDOW,
+    aborted,
+  };
+  await makeDirs(run, plan, targetExists);
+  result.mkdirs = plan.mkdirs.length;
+  await runTransfers(run, transfers, result);
+  if (options.delete) await deleteExtras(run, plan, result);
+  return result;
+}
 
-  // Directories: the root first when it is new, then the plan's, parents first.
+/** What the phases of one run share. */
+interface Run {
+  session: FerrySession;
+  options: MirrorOptions;
+  hooks: MirrorHooks;
+  upload: boolean;
+  local: string;
+  window: number;
+  /** Throws EABORTED once the signal fired. */
+  aborted(): void;
+}
+
+/** The target root first when it is new, then the plan's directories, parents first. */
+async function makeDirs(run: Run, plan: MirrorPlan, targetExists: boolean): Promise<void> {
+  const { session, options, hooks, upload, local } = run;
   if (!targetExists) {
     if (upload) await session.mkdir(options.remote, { parents: true });
     else await mkdir(local, { recursive: true }).catch((err) => Promise.reject(localError(err, local)));
   }
   if (upload) {
     // mkdir -p is idempotent and pipelined; parents come first in the plan and take effect in order.
-    await inWindow(plan.mkdirs, window, async (rel) => {
+    await inWindow(plan.mkdirs, run.window, async (rel) => {
       await session.mkdir(remotePath(options.remote, rel), { parents: true });
       hooks.onMkdir?.(remotePath(options.remote, rel));
     });
-  } else {
-    for (const rel of plan.mkdirs) {
-      const dir = localPathOf(local, rel, false);
-      await mkdir(dir, { recursive: true }).catch((err) => Promise.reject(localError(err, dir)));
-      hooks.onMkdir?.(dir);
-    }
+    return;
   }
-  result.mkdirs = plan.mkdirs.length;
+  for (const rel of plan.mkdirs) {
+    const dir = localPathOf(local, rel, false);
+    await mkdir(dir, { recursive: true }).catch((err) => Promise.reject(localError(err, dir)));
+    hooks.onMkdir?.(dir);
+  }
+}
 
+/** Every transfer, `window` at once (pipelined), mtimes kept; throws once they are all over if any failed. */
+async function runTransfers(
+  run: Run,
+  transfers: readonly MirrorTransfer[],
+  result: MirrorResult,
+): Promise<void> {
+  const { session, options, hooks, upload } = run;
   const failed: { transfer: MirrorTransfer; err: FerryError }[] = [];
   await inWindow(
     transfers,
-    window,
+    run.window,
     async (t) => {
       const onProgress = hooks.onTransferStart?.(t);
       const opts = { overwrite: t.replaces, preserve: true, signal: options.signal, onProgress };
@@ -210,50 +245,50 @@ export async function mirror(
     },
     options.signal,
   );
-  aborted();
-  if (failed.length > 0) {
-    const first = failed[0] as { err: FerryError };
-    throw new FerryError(
-      first.err.code,
-      `${failed.length} of ${transfers.length} transfers failed (first: ${first.err.message}); nothing was deleted; run the mirror again to resume`,
-      { failed: failed.map((f) => ({ path: f.transfer.path, code: f.err.code })) },
-      { cause: first.err },
-    );
-  }
+  run.aborted();
+  const first = failed[0];
+  if (first === undefined) return;
+  throw new FerryError(
+    first.err.code,
+    `${failed.length} of ${transfers.length} transfers failed (first: ${first.err.message}); nothing was deleted; run the mirror again to resume`,
+    { failed: failed.map((f) => ({ path: f.transfer.path, code: f.err.code })) },
+    { cause: first.err },
+  );
+}
 
-  if (options.delete) {
-    if (upload) {
-      // Requests take effect in order, so children go before their directories even pipelined.
-      const deleteFailures: FerryError[] = [];
-      await inWindow(
-        plan.deletes,
-        window,
-        async (d) => {
-          const p = remotePath(options.remote, d.path);
-          try {
-            await session.delete(p);
-            result.deleted++;
-            hooks.onDelete?.(d, p);
-          } catch (err) {
-            deleteFailures.push(toFerryError(err));
-          }
-        },
-        options.signal,
-      );
-      if (deleteFailures.length > 0) throw deleteFailures[0];
-    } else {
-      for (const d of plan.deletes) {
-        aborted();
-        const p = localPathOf(local, d.path, false);
-        // unlink and rmdir act on a link itself, never on where it points.
-        await (d.type === "dir" ? rmdir(p) : unlink(p)).catch((err) => Promise.reject(localError(err, p)));
-        result.deleted++;
-        hooks.onDelete?.(d, p);
-      }
-    }
-    aborted();
+/** The plan's deletes, children before their directories; reached only when every transfer succeeded. */
+async function deleteExtras(run: Run, plan: MirrorPlan, result: MirrorResult): Promise<void> {
+  const { session, options, hooks, upload, local } = run;
+  if (upload) {
+    // Requests take effect in order, so children go before their directories even pipelined.
+    const failures: FerryError[] = [];
+    await inWindow(
+      plan.deletes,
+      run.window,
+      async (d) => {
+        const p = remotePath(options.remote, d.path);
+        try {
+          await session.delete(p);
+          result.deleted++;
+          hooks.onDelete?.(d, p);
+        } catch (err) {
+          failures.push(toFerryError(err));
+        }
+      },
+      options.signal,
+    );
+    run.aborted();
+    if (failures[0] !== undefined) throw failures[0];
+    return;
   }
-  return result;
+  for (const d of plan.deletes) {
+    run.aborted();
+    const p = localPathOf(local, d.path, false);
+    // unlink and rmdir act on a link itself, never on where it points.
+    await (d.type === "dir" ? rmdir(p) : unlink(p)).catch((err) => Promise.reject(localError(err, p)));
+    result.deleted++;
+    hooks.onDelete?.(d, p);
+  }
 }
 
 function kind(type: TreeEntry["type"]): string {

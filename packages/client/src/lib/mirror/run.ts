@@ -20,8 +20,12 @@ import {
 import { type MirrorNote, walkLocal } from "./walk-local.js";
 import { remotePath, walkRemote } from "./walk-remote.js";
 
-/** Transfers in flight at once, as mput/mget keep them: small files pipeline on the one connection. */
-export const MIRROR_WINDOW = 64;
+/**
+ * Transfers in flight at once: small files pipeline on the one connection. Memory is bounded
+ * elsewhere (a session reads at most 32 small files ahead); more calls in flight only keep the
+ * socket full while the server commits: 1,000 × 4 KiB went 15-20 % faster at 128 than at 64 here.
+ */
+export const MIRROR_WINDOW = 128;
 /** Local files hashed at once for --checksum (1 MiB of read buffer each). */
 const HASH_WINDOW = 4;
 

@@ -15,7 +15,7 @@ const NO_CHANGE_TARGET_S = 1;
 const PYTHON = "/usr/bin/python3";
 
 /**
- * Section 6: `mirror -R` of a tree of small files (10 directories × count/10 files) to a fresh
+ * Section 8: `mirror -R` of a tree of small files (10 directories × count/10 files) to a fresh
  * server, then the same command again with nothing changed, against `rsync -rt` to an rsync daemon
  * and `lftp mirror -R` to an FTP server (pyftpdlib), all on 127.0.0.1 and in the same run. Each is a
  * fresh client process (as a CI step runs it), so its start-up counts; every server runs without
@@ -26,7 +26,7 @@ export async function runMirror(ctx: BenchContext): Promise<void> {
   const count = opts.smallCount;
   const src = join(DATA_DIR, `mirror-${count}x${opts.smallSize}`);
   await ensureTree(src, count, opts.smallSize);
-  const section = `6 mirror ${count} × ${sizeLabel(opts.smallSize)}`;
+  const section = `8 mirror ${count} × ${sizeLabel(opts.smallSize)}`;
   const raw: Record<string, Record<string, number> | string> = {};
   const row = (name: string, value: number | null, note?: string): Row => ({
     section,

@@ -4,8 +4,8 @@ import { killWhenTestEnds, stopProcess, track } from "./process-registry.js";
 import { scratchDir } from "./temp-dir.js";
 
 export interface SpawnFerrydOptions {
-  /** Directory to serve. */
-  root: string;
+  /** Directory to serve; leave it out for a server with accounts (`args: ["--users", FILE]`). */
+  root?: string;
   /**
    * Extra command-line arguments, after `--root R --port 0 --host 127.0.0.1 [--state-dir S]`. With
    * `--no-tls` the server speaks plain TCP; with `--tls-cert` it uses that certificate.
@@ -16,6 +16,8 @@ export interface SpawnFerrydOptions {
    * its own fingerprint; pass a running server's `stateDir` to restart it with the same one.
    */
   stateDir?: string;
+  /** Port to listen on; default 0 (any free port). */
+  port?: number;
   /** Extra environment variables (merged over this process's environment). */
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the `listening on` line (default 20 s). */
@@ -51,7 +53,8 @@ export async function spawnFerryd(opts: SpawnFerrydOptions): Promise<RunningFerr
   const plain = extra.includes("--no-tls");
   const ownCert = extra.includes("--tls-cert") || extra.includes("--state-dir");
   const stateDir = plain || ownCert ? undefined : (opts.stateDir ?? (await scratchDir("ferryd-state-")));
-  const args = [FERRYD_BIN, "--root", opts.root, "--port", "0", "--host", "127.0.0.1"];
+  const root = opts.root === undefined ? [] : ["--root", opts.root];
+  const args = [FERRYD_BIN, ...root, "--port", String(opts.port ?? 0), "--host", "127.0.0.1"];
   if (stateDir !== undefined) args.push("--state-dir", stateDir);
   args.push(...extra);
   const proc = spawn(process.execPath, args, {

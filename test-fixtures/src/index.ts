@@ -3,6 +3,7 @@
  * child processes, the committed fixture files with their MANIFEST, and the big-file generator.
  */
 
+export { makeTestCa, type TestCa, type TestCertificate } from "./certificates.js";
 export {
   type FerryResult,
   type RunFerryOptions,

@@ -12,5 +12,6 @@ export * from "./messages.js";
 export { mtimeOf, utimesSeconds } from "./mtime.js";
 export { writePaced } from "./rate/paced-write.js";
 export { RATE_BURST_MS, RATE_MIN_BURST, type RateClock, slices, TokenBucket } from "./rate/token-bucket.js";
+export * from "./scram.js";
 export { parseByteSize } from "./size-text.js";
 export * as validate from "./validate.js";

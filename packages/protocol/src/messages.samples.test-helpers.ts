@@ -8,6 +8,7 @@ const challenge = "5f2c8a61d0b34e97a2c6f1e0d9b87a65c4f3e2d1c0b9a8f7e6d5c4b3a2918
 export const clientSamples: ClientFrame[] = [
   { cmd: "hello", id: 0, version: 1, client: "ferry/0.1.0" },
   { cmd: "auth", id: 1, hmac: challenge },
+  { cmd: "auth", id: 1, scram: "n,,n=user,r=rOprNGfwEbeRWgbNEkqO" },
   {
     cmd: "put",
     id: 2,
@@ -43,7 +44,9 @@ export const clientSamples: ClientFrame[] = [
 export const serverSamples: ServerFrame[] = [
   { ok: true, id: 0, type: "hello", version: 1, server: "ferryd/0.1.0", auth: true, challenge },
   { ok: true, id: 0, type: "hello", version: 1, server: "ferryd/0.1.0", auth: false },
+  { ok: true, id: 0, type: "hello", version: 1, server: "ferryd/0.1.0", auth: "scram-sha-256" },
   { ok: true, id: 1, type: "ok" },
+  { ok: true, id: 1, type: "scram", scram: "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=" },
   { ok: true, id: 3, type: "ready", offset: 0 },
   { ok: true, id: 3, type: "ready", offset: 524288, prefixMd5 },
   { ok: true, id: 3, type: "done", size: 1048576, md5, alg: "md5" },

@@ -13,6 +13,7 @@ import {
   type Parsed,
   type PutRequest,
   parseClientFrame,
+  parseHello,
   parseServerFrame,
 } from "./messages.js";
 import { clientSamples, serverSamples } from "./messages.samples.test-helpers.js";
@@ -60,7 +61,20 @@ describe("round trip: encodeFrame → FrameReader → parse", () => {
   it("has a sample of every reply type", () => {
     const types = new Set(serverSamples.map((m) => ("type" in m ? m.type : "ok" in m ? "error" : m.cmd)));
     expect([...types].sort()).toEqual(
-      ["data", "done", "end", "entries", "entry", "error", "file", "hello", "ok", "ready", "sum"].sort(),
+      [
+        "data",
+        "done",
+        "end",
+        "entries",
+        "entry",
+        "error",
+        "file",
+        "hello",
+        "ok",
+        "ready",
+        "scram",
+        "sum",
+      ].sort(),
     );
   });
 
@@ -133,6 +147,16 @@ const clientRejections: Case[] = [
   ["auth hmac of 63 digits", { cmd: "auth", id: 1, hmac: "a".repeat(63) }, "EPROTO", "hmac"],
   ["auth hmac in upper case", { cmd: "auth", id: 1, hmac: "A".repeat(64) }, "EPROTO", "hmac"],
   ["auth hmac not hex", { cmd: "auth", id: 1, hmac: "g".repeat(64) }, "EPROTO", "hmac"],
+  ["auth with neither hmac nor scram", { cmd: "auth", id: 1 }, "EPROTO", "hmac"],
+  [
+    "auth with both hmac and scram",
+    { cmd: "auth", id: 1, hmac: "a".repeat(64), scram: "n,,n=u,r=x" },
+    "EPROTO",
+    "hmac",
+  ],
+  ["auth scram empty", { cmd: "auth", id: 1, scram: "" }, "EPROTO", "scram"],
+  ["auth scram over 1024 characters", { cmd: "auth", id: 1, scram: "x".repeat(1025) }, "EPROTO", "scram"],
+  ["auth scram with a newline", { cmd: "auth", id: 1, scram: "n,,n=u\n,r=x" }, "EPROTO", "scram"],
   ["a negative size", { ...put, size: -1 }, "EPROTO", "size"],
   ["a fractional size", { ...put, size: 10.5 }, "EPROTO", "size"],
   ["a size as a string", { ...put, size: "10" }, "EPROTO", "size"],
@@ -227,6 +251,13 @@ const serverRejections: Case[] = [
   ["a reply with a bad id", { ok: true, id: -1, type: "ok" }, "EPROTO", "id"],
   ["hello without auth", { ok: true, id: 0, type: "hello", version: 1, server: "s" }, "EPROTO", "auth"],
   [
+    "hello with an unknown auth mechanism",
+    { ok: true, id: 0, type: "hello", version: 1, server: "s", auth: "scram-sha-1" },
+    "EPROTO",
+    "auth",
+  ],
+  ["scram without its message", { ok: true, id: 1, type: "scram" }, "EPROTO", "scram"],
+  [
     "hello with a short challenge",
     { ok: true, id: 0, type: "hello", version: 1, server: "s", auth: true, challenge: "abc" },
     "EPROTO",
@@ -300,6 +331,28 @@ const serverRejections: Case[] = [
   ["an error reply with a numeric code", { ok: false, id: 7, code: 2, message: "m" }, "EPROTO", "code"],
   ["a data frame without size", { cmd: "data", id: 1, offset: 0 }, "EPROTO", "size"],
 ];
+
+describe("parseHello", () => {
+  it("answers EVERSION for any version but 1, before looking at another field", () => {
+    for (const header of [
+      { cmd: "hello", id: 4, version: 2 },
+      { cmd: "hello", id: 4, version: 2, client: 7 },
+      { cmd: "hello", id: 4, version: "1", client: "x" },
+      { cmd: "hello", id: 4, client: "x" },
+    ]) {
+      const { error, id } = expectError(parseHello(header));
+      expect(error.code).toBe("EVERSION");
+      expect(id).toBe(4);
+    }
+    expect(expectError(parseHello({ cmd: "hello", version: 9 })).id).toBeNull();
+  });
+
+  it("validates a version-1 hello, and anything else, like parseClientFrame", () => {
+    expect(expectOk(parseHello(clientSamples[0] as Record<string, unknown>))).toEqual(clientSamples[0]);
+    expect(expectError(parseHello({ cmd: "hello", id: 1, version: 1 })).error.code).toBe("EPROTO");
+    expect(expectOk(parseHello({ cmd: "bye", id: 1 }))).toEqual({ cmd: "bye", id: 1 });
+  });
+});
 
 describe("parseServerFrame rejections", () => {
   it.each(serverRejections)("rejects %s", (_description, header, code, field) => {

@@ -1,5 +1,6 @@
 import { type ErrorCode, FerryError, isErrorCode, toFerryError } from "./errors.js";
-import { MAX_NAME_BYTES } from "./limits.js";
+import { MAX_NAME_BYTES, PROTOCOL_VERSION } from "./limits.js";
+import { SCRAM_MAX_MESSAGE_CHARS, SCRAM_MECHANISM } from "./scram.js";
 import {
   arrayOf,
   boolean,
@@ -53,6 +54,27 @@ function refine<T>(
   };
 }
 
+/** One SCRAM message (RFC 5802): printable ASCII, at most {@link SCRAM_MAX_MESSAGE_CHARS}. */
+const scramMessage: Check<string> = (v, f) => {
+  const s = string(v, f);
+  if (s.length === 0 || s.length > SCRAM_MAX_MESSAGE_CHARS || !/^[\x20-\x7e]+$/.test(s)) {
+    throw new FerryError(
+      "EPROTO",
+      `field "${f}" must be a SCRAM message of 1 to ${SCRAM_MAX_MESSAGE_CHARS} printable ASCII characters`,
+      { field: f },
+    );
+  }
+  return s;
+};
+
+/** How a server wants clients to log in: not at all, a shared secret's challenge, or SCRAM accounts. */
+export const AUTH_MODES = [false, true, "scram-sha-256"] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+const authMode: Check<AuthMode> = (v, f) => {
+  if (v === false || v === true || v === SCRAM_MECHANISM) return v;
+  throw new FerryError("EPROTO", `field "${f}" must be false, true or "${SCRAM_MECHANISM}"`, { field: f });
+};
+
 /** A resume offset is only meaningful with the hash of the bytes before it. */
 const prefixHashWithOffset = (m: { offset?: number; prefixMd5?: string }): [string, string] | undefined =>
   m.offset !== undefined && m.offset > 0 && m.prefixMd5 === undefined
@@ -61,7 +83,14 @@ const prefixHashWithOffset = (m: { offset?: number; prefixMd5?: string }): [stri
 
 const requestShapes = {
   hello: object({ cmd: literal("hello"), id, version: integer(1, 65535), client: string }),
-  auth: object({ cmd: literal("auth"), id, hmac: hex(64) }),
+  /** Exactly one of `hmac` (shared-secret mode) and `scram` (accounts: a SCRAM-SHA-256 message). */
+  auth: refine(
+    object({ cmd: literal("auth"), id, hmac: optional(hex(64)), scram: optional(scramMessage) }),
+    (m) =>
+      (m.hmac === undefined) === (m.scram === undefined)
+        ? ["hmac", "given, or else scram (one of the two)"]
+        : undefined,
+  ),
   put: object({
     cmd: literal("put"),
     id,
@@ -156,6 +185,26 @@ function attempt<T>(header: Record<string, unknown>, parse: () => T): Parsed<T> 
   }
 }
 
+/**
+ * Validates the first frame of a session (server side). The version is checked before any other
+ * field, so a client of another version learns EVERSION whatever else its hello holds or lacks: the
+ * shape of a version-1 hello binds only version-1 clients (PROTOCOL.md §3).
+ */
+export function parseHello(
+  header: Record<string, unknown>,
+  supported = PROTOCOL_VERSION,
+): Parsed<ClientFrame> {
+  if (header.cmd === "hello" && header.version !== supported) {
+    const error = new FerryError(
+      "EVERSION",
+      `protocol version ${quote(header.version)} is not supported; this server speaks ${supported}`,
+      { field: "version" },
+    );
+    return { ok: false, error, id: idOf(header) };
+  }
+  return parseClientFrame(header);
+}
+
 /** Validates a header sent by a client (server side). */
 export function parseClientFrame(header: Record<string, unknown>): Parsed<ClientFrame> {
   return attempt(header, () => {
@@ -183,7 +232,10 @@ const entry = object({
 export type Entry = ReturnType<typeof entry>;
 
 const replyShapes = {
-  /** Answer to hello. `challenge` (32 random bytes, hex) is present when `auth` is true. */
+  /**
+   * Answer to hello. `auth`: false (ready), true (shared secret: `challenge`, 32 random bytes in hex,
+   * is present) or "scram-sha-256" (accounts: log in with SCRAM).
+   */
   hello: refine(
     object({
       ok: literal(true),
@@ -191,13 +243,16 @@ const replyShapes = {
       type: literal("hello"),
       version: integer(1, 65535),
       server: string,
-      auth: boolean,
+      auth: authMode,
       challenge: optional(hex(64)),
     }),
-    (m) => (m.auth && m.challenge === undefined ? ["challenge", "present when auth is true"] : undefined),
+    (m) =>
+      m.auth === true && m.challenge === undefined ? ["challenge", "present when auth is true"] : undefined,
   ),
-  /** Plain success: auth, mkdir, delete, rename, bye. */
+  /** Plain success: auth with a shared secret, mkdir, delete, rename, bye. */
   ok: object({ ok: literal(true), id, type: literal("ok") }),
+  /** A SCRAM step of the server: server-first (to the client-first), server-final (the login is done). */
+  scram: object({ ok: literal(true), id, type: literal("scram"), scram: scramMessage }),
   /** put with handshake: send data from `offset`; a non-zero offset comes with the md5 of that prefix. */
   ready: refine(
     object({
@@ -248,6 +303,7 @@ export type ReplyType = keyof typeof replyShapes;
 export type ReplyOf<T extends ReplyType> = ReturnType<(typeof replyShapes)[T]>;
 export type HelloReply = ReplyOf<"hello">;
 export type OkReply = ReplyOf<"ok">;
+export type ScramReply = ReplyOf<"scram">;
 export type ReadyReply = ReplyOf<"ready">;
 export type DoneReply = ReplyOf<"done">;
 export type FileReply = ReplyOf<"file">;
@@ -264,6 +320,7 @@ export interface ErrorReply {
 export type SuccessReply =
   | HelloReply
   | OkReply
+  | ScramReply
   | ReadyReply
   | DoneReply
   | FileReply

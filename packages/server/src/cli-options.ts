@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { parseByteSize } from "@ferry/protocol";
 import { createStreamLogger, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
 import { DEFAULTS, type ServerOptions, type TlsServerOptions } from "./options.js";
+import { parseSize } from "./sizes.js";
 
 /** Each option: its flag, its environment variable, and the line --help prints. */
 const SPEC = {
@@ -10,7 +11,18 @@ const SPEC = {
     type: "string",
     env: "FERRY_ROOT",
     arg: "DIR",
-    help: "directory to serve (created if missing); required",
+    help: "directory to serve (created if missing); required without --users",
+  },
+  users: {
+    type: "string",
+    env: "FERRY_USERS",
+    arg: "FILE",
+    help: "accounts: clients log in as a user of FILE, each in their own root (see ferryd user --help)",
+  },
+  "no-watch-users": {
+    type: "boolean",
+    env: "FERRY_NO_WATCH_USERS",
+    help: "reload the users file only on SIGHUP, not whenever it changes",
   },
   host: {
     type: "string",
@@ -71,6 +83,18 @@ const SPEC = {
     env: "FERRY_MAX_RATE",
     arg: "RATE",
     help: "bytes per second per connection, each direction, e.g. 10M, 500K (default: no limit)",
+  },
+  "max-list-memory": {
+    type: "string",
+    env: "FERRY_MAX_LIST_MEMORY",
+    arg: "BYTES",
+    help: `memory for the names of all listings in progress, beyond it EBUSY (default ${DEFAULTS.maxListMemory / 1024 ** 2}M)`,
+  },
+  "max-list-entries": {
+    type: "string",
+    env: "FERRY_MAX_LIST_ENTRIES",
+    arg: "N",
+    help: `largest directory that can be listed, in entries (default ${DEFAULTS.maxListEntries})`,
   },
   "read-only": {
     type: "boolean",
@@ -163,12 +187,15 @@ export function helpText(): string {
   });
   return [
     "usage: ferryd --root DIR [options]",
+    "       ferryd --users FILE [options]",
+    "       ferryd user add|passwd|del|list ... (see ferryd user --help)",
     "       ferryd fingerprint [--state-dir DIR | --tls-cert FILE]",
     "",
     "Serves one directory over the ferry protocol, in TLS 1.3 unless --no-tls. Prints",
     "`listening on HOST:PORT` on stdout once ready, then `fingerprint SHA256:...` (the certificate",
     "clients pin; `ferryd fingerprint` prints it alone). Logs go to stderr. Every option can also be",
-    "set by the environment variable shown. FERRY_SECRET sets the secret directly.",
+    "set by the environment variable shown. FERRY_SECRET sets the secret directly. With --users,",
+    "SIGHUP (or a change of FILE) reloads it.",
     "",
     "options:",
     ...rows,
@@ -219,7 +246,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     if (bool("no-tls")) throw new UsageError("--no-tls: a plain-TCP server has no fingerprint");
     return { kind: "fingerprint", root, tls };
   }
-  if (!root) throw new UsageError("--root DIR is required (or set FERRY_ROOT)");
+  const users = str("users");
+  if (!root && !users) throw new UsageError("--root DIR (or --users FILE) is required (or set FERRY_ROOT)");
+  if (root && users) {
+    throw new UsageError("--root and --users cannot be combined: each user's root is in the users file");
+  }
   let secret = env.FERRY_SECRET || undefined;
   const secretFile = str("secret-file");
   if (secretFile) {
@@ -229,6 +260,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
       throw new UsageError(`cannot read --secret-file: ${(err as Error).message}`);
     }
     if (!secret) throw new UsageError(`--secret-file ${secretFile} is empty`);
+  }
+  if (users && secret !== undefined) {
+    throw new UsageError("a shared secret and --users cannot be combined: choose one way to log in");
   }
   const logLevel = (str("log-level") ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel))
@@ -242,10 +276,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
   const staleHours = number("stale-partial-hours", str("stale-partial-hours"), 0);
   const maxFileSize = str("max-file-size");
   const maxRate = str("max-rate");
+  const maxListMemory = str("max-list-memory");
   return {
     kind: "run",
     options: {
       root,
+      users,
+      watchUsers: !bool("no-watch-users"),
       host: str("host"),
       port: integer("port", str("port"), 0, 65535),
       secret,
@@ -256,6 +293,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
       maxHeaderBytes: integer("max-header", str("max-header"), 1024, 16 * 1024 * 1024),
       maxFileSize: maxFileSize === undefined ? undefined : bytes("max-file-size", maxFileSize),
       maxRate: maxRate === undefined ? undefined : rate("max-rate", maxRate),
+      maxListMemory: maxListMemory === undefined ? undefined : bytes("max-list-memory", maxListMemory),
+      maxListEntries: integer("max-list-entries", str("max-list-entries"), 1),
       readOnly: bool("read-only"),
       fsync: !bool("no-fsync"),
       graceMs: seconds("grace"),
@@ -311,14 +350,9 @@ function rate(name: string, raw: string): number {
   return v;
 }
 
-const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
 function bytes(name: string, raw: string): number {
-  const m = /^(\d+)([KMGT]?)(?:i?B)?$/i.exec(raw.trim());
-  const unit = m ? UNITS[(m[2] ?? "").toUpperCase()] : undefined;
-  if (!m || unit === undefined)
+  const v = parseSize(raw);
+  if (v === undefined)
     throw new UsageError(`--${name} must be a size like 1048576, 500M or 10G, not ${JSON.stringify(raw)}`);
-  const v = Number(m[1]) * unit;
-  if (!Number.isSafeInteger(v)) throw new UsageError(`--${name} is too large`);
   return v;
 }

@@ -1,12 +1,35 @@
 import { realpath } from "node:fs/promises";
 import { FerryError, fingerprintHex } from "@ferry/protocol";
+import { runUserCommand, UserUsageError } from "./accounts/user-cli.js";
 import { parseCli, UsageError } from "./cli-options.js";
 import { startServer } from "./server.js";
 import { resolveIdentity } from "./tls/identity.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
+/** `ferryd user ...`: edits the users file and exits. */
+async function userCommand(argv: string[]): Promise<number> {
+  try {
+    await runUserCommand(argv, {
+      env: process.env,
+      stdin: process.stdin,
+      prompts: process.stderr,
+      out: (line) => process.stdout.write(line.endsWith("\n") ? line : `${line}\n`),
+    });
+    return 0;
+  } catch (err) {
+    if (err instanceof UserUsageError) {
+      process.stderr.write(`ferryd user: ${err.message}\nTry 'ferryd user --help'.\n`);
+      return 2;
+    }
+    const message = err instanceof FerryError ? err.message : String(err);
+    process.stderr.write(`ferryd user: error: ${message}\n`);
+    return 1;
+  }
+}
+
 /** The ferryd entry point: the only place that prints to stdout or exits. */
 async function main(): Promise<number> {
+  if (process.argv[2] === "user") return userCommand(process.argv.slice(3));
   let parsed: ReturnType<typeof parseCli>;
   try {
     parsed = parseCli(process.argv.slice(2), process.env);
@@ -45,10 +68,7 @@ async function main(): Promise<number> {
   // The first line is what tools parse; keep it exactly as it is.
   process.stdout.write(`listening on ${host}:${server.port}\n`);
   if (server.fingerprint !== null) {
-    const made = server.certCreated ? `, new certificate in ${server.certFile}` : "";
-    process.stdout.write(
-      `fingerprint ${server.fingerprint} (hex ${fingerprintHex(server.fingerprint)}${made})\n`,
-    );
+    process.stdout.write(`fingerprint ${server.fingerprint} (hex ${fingerprintHex(server.fingerprint)})\n`);
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -67,6 +87,8 @@ async function main(): Promise<number> {
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+    // Reload the users file; the outcome is logged by the server, one line.
+    process.on("SIGHUP", () => void server.reload());
   });
 }
 

@@ -1,25 +1,39 @@
 import type { FileHandle } from "node:fs/promises";
 import type { Frame } from "@ferry/protocol";
+import type { Accounts } from "./accounts/accounts.js";
 import type { AuthBackoff } from "./auth.js";
 import type { ResolvedOptions } from "./options.js";
-import type { ChecksumCache } from "./storage/checksums.js";
-import type { DirHandles } from "./storage/dir-handles.js";
-import type { FreeSpace } from "./storage/free-space.js";
-import type { Sandbox } from "./storage/sandbox.js";
-import type { Staging } from "./storage/staging.js";
+import type { ListBudget } from "./storage/list-budget.js";
+import type { QuotaLimits } from "./storage/usage.js";
+import type { Volume, Volumes } from "./storage/volume.js";
 import type { WriteBudget } from "./storage/write-budget.js";
 
 /** What every connection of one server shares. */
 export interface ServerContext {
   readonly options: ResolvedOptions;
-  readonly sandbox: Sandbox;
-  readonly staging: Staging;
-  readonly checksums: ChecksumCache;
-  /** Directories puts write into, held open briefly (see DirHandles). */
-  readonly dirs: DirHandles;
-  readonly space: FreeSpace;
+  /** The served roots, opened on first use and shared by the users of each. */
+  readonly volumes: Volumes;
+  /** Without accounts: the one root every session is confined to. */
+  readonly defaultVolume: Volume | null;
+  /** With `users`: the accounts of the users file (null: shared-secret or no auth). */
+  readonly accounts: Accounts | null;
   readonly writeBudget: WriteBudget;
+  /** Memory the names of listings in progress may take, together. */
+  readonly listBudget: ListBudget;
+  /** Failed logins per client address. */
   readonly backoff: AuthBackoff;
+  /** Failed logins per user name (known or not: the same for both, so it tells nothing). */
+  readonly userBackoff: AuthBackoff;
+}
+
+/** Who a session logged in as and what it may do there; fixed at login for the session's life. */
+export interface Access {
+  /** The account; null without accounts. */
+  readonly user: string | null;
+  /** Server-wide read-only, or the user's. */
+  readonly readOnly: boolean;
+  /** The user's limits on their root; null: none. */
+  readonly quota: QuotaLimits | null;
 }
 
 /** A finished transfer, for the log line. */
@@ -42,6 +56,9 @@ export interface TransferRecord {
  */
 export interface SessionIO {
   readonly server: ServerContext;
+  /** The root this session is confined to (the user's, once logged in). */
+  readonly volume: Volume;
+  readonly access: Access;
   readonly addr: string;
   send(header: object): Promise<void>;
   /**

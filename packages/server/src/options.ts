@@ -4,9 +4,17 @@ import { AUTH_BACKOFF_BASE_MS, AUTH_BACKOFF_MAX_MS } from "./auth.js";
 import type { Logger } from "./log.js";
 import { silentLogger } from "./log.js";
 
-/** Everything `startServer` accepts; only `root` is required. Times are in milliseconds. */
+/** Everything `startServer` accepts; `root` or `users` is required. Times are in milliseconds. */
 export interface ServerOptions {
-  root: string;
+  /** The one directory served (without `users`). */
+  root?: string;
+  /**
+   * A users file (see accounts/users-file.ts): clients log in with SCRAM-SHA-256 as one of its
+   * users, each confined to their own root. Exclusive with `root` and `secret`.
+   */
+  users?: string;
+  /** Reload the users file when it changes, besides on `reload()` (SIGHUP). Default true. */
+  watchUsers?: boolean;
   /** Address to listen on. Default 127.0.0.1. */
   host?: string;
   /** TCP port; 0 picks a free one. Default 2121. */
@@ -31,6 +39,14 @@ export interface ServerOptions {
    * before it writes and before it takes in what it read, so the socket's backpressure does the rest.
    */
   maxRate?: number;
+  /**
+   * Bytes that all listings in progress may hold for names, together (a sorted listing holds every
+   * name of its directory before its first entry goes out). A listing that would go over gets EBUSY,
+   * or ETOOBIG if it could not fit alone. Default 64 MiB.
+   */
+  maxListMemory?: number;
+  /** A directory with more entries than this is not listed (ETOOBIG). Default 1,000,000. */
+  maxListEntries?: number;
   /** Every write (put, mkdir, delete, rename) gets EACCES. */
   readOnly?: boolean;
   /** fsync file and directory before a put is acknowledged. Default true. */
@@ -65,6 +81,11 @@ export interface ServerOptions {
   logger?: Logger;
 }
 
+export type ResolvedOptions = Required<Omit<ServerOptions, "secret" | "root" | "users">> & {
+  secret: string | undefined;
+  root: string | undefined;
+  users: string | undefined;
+};
 export interface TlsServerOptions {
   /** Files of a certificate (PEM, then any intermediates) and its private key, e.g. CA-issued. */
   certFile?: string;
@@ -79,8 +100,6 @@ export interface TlsServerOptions {
   stateDir?: string;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "secret">> & { secret: string | undefined };
-
 export const DEFAULTS = {
   host: "127.0.0.1",
   port: DEFAULT_PORT,
@@ -89,6 +108,8 @@ export const DEFAULTS = {
   idleTimeoutMs: 300_000,
   headerTimeoutMs: 30_000,
   maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+  maxListMemory: 64 * 1024 * 1024,
+  maxListEntries: 1_000_000,
   graceMs: 10_000,
   stalePartialMs: 24 * 3600_000,
   authBackoffMs: AUTH_BACKOFF_BASE_MS,
@@ -98,6 +119,8 @@ export const DEFAULTS = {
 export function resolveOptions(o: ServerOptions): ResolvedOptions {
   return {
     root: o.root,
+    users: o.users,
+    watchUsers: o.watchUsers ?? true,
     host: o.host ?? DEFAULTS.host,
     port: o.port ?? DEFAULTS.port,
     secret: o.secret === "" ? undefined : o.secret,
@@ -108,6 +131,8 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     maxHeaderBytes: o.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes,
     maxFileSize: o.maxFileSize ?? MAX_SIZE,
     maxRate: o.maxRate ?? 0,
+    maxListMemory: o.maxListMemory ?? DEFAULTS.maxListMemory,
+    maxListEntries: o.maxListEntries ?? DEFAULTS.maxListEntries,
     readOnly: o.readOnly ?? false,
     fsync: o.fsync ?? true,
     hashThread: o.hashThread ?? availableParallelism() > 2,

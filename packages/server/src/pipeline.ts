@@ -78,7 +78,7 @@ export class Pipeline {
     // must see that commit before its admission, as it would one request at a time.
     let names: readonly string[] = [];
     try {
-      names = this.io.server.sandbox.resolve(req.path).names;
+      names = this.io.volume.sandbox.resolve(req.path).names;
     } catch {
       // admission answers it, in its turn
     }
@@ -122,7 +122,6 @@ export class Pipeline {
     this.add(req.id, req.size, async () => {
       try {
         const { st, how } = await commit;
-        received.reservation.commit();
         await settleSmallPut(received, st, how, this.io);
       } catch (err) {
         log(toFerryError(err).code);
@@ -208,7 +207,7 @@ export class Pipeline {
 
   private async commit(received: ReceivedPut, staged: Promise<StagedPut>) {
     const st = await staged;
-    return { st, how: await commitSmallPut(received, st) };
+    return { st, how: await commitSmallPut(received, st, this.io) };
   }
 
   /** Requests of another kind wait for everything before them. */

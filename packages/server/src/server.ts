@@ -1,18 +1,18 @@
 import { once } from "node:events";
+import { watch } from "node:fs";
+import { realpath } from "node:fs/promises";
 import net from "node:net";
+import path from "node:path";
 import { createSecureContext } from "node:tls";
 import { FerryError } from "@ferry/protocol";
+import { Accounts, type ReloadResult } from "./accounts/accounts.js";
 import { AuthBackoff } from "./auth.js";
 import type { ServerContext } from "./context.js";
 import type { LogLevel } from "./log.js";
 import { isLoopback, resolveOptions, type ServerOptions } from "./options.js";
 import { Session } from "./session.js";
-import { ChecksumCache } from "./storage/checksums.js";
-import { DirHandles } from "./storage/dir-handles.js";
-import { FreeSpace } from "./storage/free-space.js";
-import { openRoot } from "./storage/root.js";
-import { Sandbox } from "./storage/sandbox.js";
-import { Staging } from "./storage/staging.js";
+import { ListBudget } from "./storage/list-budget.js";
+import { Volumes } from "./storage/volume.js";
 import { WriteBudget } from "./storage/write-budget.js";
 import { resolveIdentity } from "./tls/identity.js";
 import { establish, type NoSession, refuse, type Transport } from "./tls/transport.js";
@@ -22,7 +22,7 @@ export interface FerryServer {
   readonly host: string;
   /** The real port (useful with port 0). */
   readonly port: number;
-  /** The real path of the served root. */
+  /** The real path of the served root; "" with accounts (each user has their own root). */
   readonly root: string;
   /** `SHA256:...` of the TLS certificate clients see; null when serving plain TCP. */
   readonly fingerprint: string | null;
@@ -30,6 +30,12 @@ export interface FerryServer {
   readonly certFile: string | null;
   /** True when this start generated the certificate. */
   readonly certCreated: boolean;
+  /**
+   * Reads the users file again (SIGHUP does this): new logins see the new accounts, open sessions go
+   * on as they logged in, and quota usage is counted again. A file that cannot be read or parsed
+   * leaves the accounts as they were. Without accounts it does nothing.
+   */
+  reload(): Promise<ReloadResult>;
   /**
    * Graceful stop: no new connections, idle ones close at once, transfers in progress get up to
    * `graceMs` to finish; any cut off after that is kept as a resumable partial.
@@ -39,6 +45,8 @@ export interface FerryServer {
 
 /** A refused connection gets its error frame, then this long to read it before it is cut. */
 const REFUSE_LINGER_MS = 1_000;
+/** Changes to the users file within this long make one reload (an editor writes in several steps). */
+const USERS_WATCH_SETTLE_MS = 200;
 /** A connection refused at the limit still needs a TLS handshake to read why; it gets this long. */
 const REFUSE_HANDSHAKE_MS = 5_000;
 /** Refused connections in their handshake at once; past this they are cut without a word. */
@@ -54,7 +62,26 @@ interface Slot {
 /** Starts a server. Rejects with a FerryError on an unusable root or an unsafe host/secret combination. */
 export async function startServer(options: ServerOptions): Promise<FerryServer> {
   const opts = resolveOptions(options);
-  if (!isLoopback(opts.host) && opts.secret === undefined && !opts.insecureNoAuth) {
+  if ((opts.root === undefined) === (opts.users === undefined)) {
+    throw new FerryError(
+      "EINTERNAL",
+      opts.root === undefined
+        ? "give a root to serve, or a users file"
+        : "a root and a users file cannot be combined: with accounts each user's root is in the users file",
+    );
+  }
+  if (opts.users !== undefined && opts.secret !== undefined) {
+    throw new FerryError(
+      "EAUTH",
+      "a shared secret and a users file cannot be combined: choose one way to log in",
+    );
+  }
+  if (
+    !isLoopback(opts.host) &&
+    opts.secret === undefined &&
+    opts.users === undefined &&
+    !opts.insecureNoAuth
+  ) {
     throw new FerryError(
       "EAUTH",
       `refusing to serve ${opts.host} without a secret (anyone on the network could write); set a secret or pass --insecure-no-auth`,
@@ -66,31 +93,30 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
       `refusing to serve ${opts.host} in plain TCP (anyone on the path could read and change every byte); drop --no-tls or pass --insecure-plain`,
     );
   }
-  const root = await openRoot(opts.root, opts.readOnly);
-  const identity = opts.tls === false ? null : await resolveIdentity(opts.tls, root);
+  // Before the root is opened (which makes its staging folder): a key inside the root is refused
+  // without writing anything there. With accounts the key's place is checked against no root: each
+  // user's root is the admin's to keep apart from the state directory.
+  const rootReal =
+    opts.root === undefined ? null : await realpath(opts.root).catch(() => path.resolve(opts.root as string));
+  const identity = opts.tls === false ? null : await resolveIdentity(opts.tls, rootReal);
+  const accounts = opts.users === undefined ? null : await Accounts.load(opts.users);
+  const volumes = new Volumes(opts.stalePartialMs);
+  const defaultVolume = opts.root === undefined ? null : await volumes.open(opts.root, !opts.readOnly);
   const transport: Transport = identity
     ? {
         kind: "tls",
         context: createSecureContext({ cert: identity.cert, key: identity.key, minVersion: "TLSv1.3" }),
       }
     : { kind: "plain" };
-  const staging = new Staging(root);
-  if (!opts.readOnly) {
-    await staging.open();
-    await staging.adoptOrphans();
-    await staging.cleanStale(opts.stalePartialMs);
-  }
-  const sandbox = new Sandbox(root);
-  const dirs = await DirHandles.open(sandbox);
   const ctx: ServerContext = {
     options: opts,
-    sandbox,
-    dirs,
-    space: new FreeSpace(root),
+    volumes,
+    defaultVolume,
+    accounts,
     writeBudget: new WriteBudget(),
-    staging,
-    checksums: new ChecksumCache(),
+    listBudget: new ListBudget(opts.maxListMemory),
     backoff: new AuthBackoff({ baseMs: opts.authBackoffMs, maxMs: opts.authBackoffMaxMs }),
+    userBackoff: new AuthBackoff({ baseMs: opts.authBackoffMs, maxMs: opts.authBackoffMaxMs }),
   };
   const log = (level: LogLevel, msg: string, fields?: Record<string, unknown>) =>
     opts.logger.log(level, msg, fields);
@@ -179,21 +205,22 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   }
 
   server.listen({ host: opts.host, port: opts.port });
-  await Promise.race([
-    once(server, "listening"),
-    once(server, "error").then(([err]) => {
-      throw new FerryError(
-        "EINTERNAL",
-        `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`,
-      );
-    }),
-  ]);
+  // once() rejects with the listen error itself; the caller gets a FerryError that names the address.
+  await once(server, "listening").catch((err: unknown) => {
+    throw new FerryError(
+      "EINTERNAL",
+      `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`,
+      {},
+      { cause: err },
+    );
+  });
   const address = server.address() as net.AddressInfo;
+  const auth = accounts ? "scram-sha-256" : opts.secret !== undefined ? "secret" : "none";
   log("info", "listening", {
     host: opts.host,
     port: address.port,
-    root,
-    auth: opts.secret !== undefined,
+    ...(defaultVolume ? { root: defaultVolume.root } : { users: opts.users, accounts: accounts?.size }),
+    auth,
     tls: identity !== null,
     fingerprint: identity?.fingerprint,
     cert: identity?.certFile,
@@ -203,12 +230,42 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   const sweep = opts.readOnly
     ? null
     : setInterval(
-        () => void staging.cleanStale(opts.stalePartialMs).catch(() => {}),
+        () => {
+          for (const volume of volumes.all) void volume.sweep(opts.stalePartialMs).catch(() => {});
+        },
         Math.min(3600_000, Math.max(1000, opts.stalePartialMs / 4)),
       );
   sweep?.unref();
 
+  let reloading: Promise<ReloadResult> | null = null;
+  async function reload(): Promise<ReloadResult> {
+    if (!accounts) return { ok: true, users: 0 };
+    // One at a time: a reload asked for while one runs waits for it, then reads the file again.
+    const previous = reloading ?? Promise.resolve(null);
+    const next = previous.then(async () => {
+      const result = await accounts.reload();
+      if (result.ok) {
+        log("info", "users reloaded", { users: result.users });
+        for (const volume of volumes.all) {
+          void volume
+            .recount()
+            .catch((err: unknown) =>
+              log("warn", "usage not counted", { root: volume.root, reason: (err as Error).message }),
+            );
+        }
+      } else {
+        log("warn", "users file not reloaded, the accounts in use are kept", { reason: result.reason });
+      }
+      return result;
+    });
+    reloading = next;
+    return next;
+  }
+  const watcher =
+    accounts && opts.watchUsers ? watchUsersFile(accounts.file, () => void reload(), log) : null;
+
   async function shutdown(): Promise<void> {
+    watcher?.close();
     if (sweep) clearInterval(sweep);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const slot of slots) {
@@ -224,8 +281,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     clearTimeout(timer);
     for (const slot of slots) slot.session?.destroy();
     await all();
-    await ctx.dirs.close();
-    await staging.close();
+    await volumes.closeAll();
     // Sessions are over; sockets still lingering for a peer to read a last frame can go once flushed.
     for (const socket of sockets) if (socket.writableLength === 0) socket.destroy();
     await closed;
@@ -235,15 +291,47 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   return {
     host: opts.host,
     port: address.port,
-    root,
+    root: defaultVolume?.root ?? "",
     fingerprint: identity?.fingerprint ?? null,
     certFile: identity?.certFile ?? null,
     certCreated: identity?.created ?? false,
+    reload,
     close() {
       closing ??= shutdown();
       return closing;
     },
   };
+}
+
+/**
+ * Calls `onChange` once the users file has been replaced or changed and then left alone for a
+ * moment. The directory is watched, not the file: `ferryd user` replaces the file by a rename, which
+ * a watch on the old inode would never see.
+ */
+function watchUsersFile(
+  file: string,
+  onChange: () => void,
+  log: (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void,
+): { close(): void } | null {
+  const name = path.basename(file);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const watcher = watch(path.dirname(path.resolve(file)), { persistent: false }, (_event, changed) => {
+      if (changed !== null && changed.toString() !== name) return;
+      clearTimeout(timer);
+      timer = setTimeout(onChange, USERS_WATCH_SETTLE_MS);
+    });
+    watcher.on("error", (err) => log("warn", "users file no longer watched", { reason: err.message }));
+    return {
+      close() {
+        clearTimeout(timer);
+        watcher.close();
+      },
+    };
+  } catch (err) {
+    log("warn", "users file not watched: reload with SIGHUP", { reason: (err as Error).message });
+    return null;
+  }
 }
 
 function isNoSession(value: net.Socket | NoSession): value is NoSession {

@@ -8,21 +8,21 @@ import {
   FerryError,
   type Frame,
   FrameReader,
-  PROTOCOL_VERSION,
   parseClientFrame,
+  parseHello,
   TokenBucket,
   toFerryError,
   writeFrame,
   writePaced,
 } from "@ferry/protocol";
-import { checkAnswer, newChallenge } from "./auth.js";
-import { dispatch } from "./commands/index.js";
+import { dispatch, refusal } from "./commands/index.js";
 import { isSmallPut } from "./commands/put-small.js";
-import type { ServerContext, SessionIO, TransferRecord } from "./context.js";
+import type { Access, ServerContext, SessionIO, TransferRecord } from "./context.js";
+import { Login } from "./login.js";
 import { Pipeline } from "./pipeline.js";
 import { SocketSource } from "./socket-source.js";
 import { sendFileRange } from "./storage/send-file.js";
-import { SERVER_NAME, SERVER_VERSION } from "./version.js";
+import type { Volume } from "./storage/volume.js";
 
 /** How long a closing connection waits for the peer to read the last frame before it is cut. */
 const LINGER_MS = 1_000;
@@ -36,8 +36,10 @@ export class Session implements SessionIO {
   readonly addr: string;
   private readonly source: SocketSource;
   private readonly reader: FrameReader;
-  private state: "hello" | "auth" | "ready" = "hello";
-  private challenge = "";
+  private state: "login" | "ready" = "login";
+  private readonly login: Login;
+  /** Where the login put this session; null until it is ready. */
+  private confined: { volume: Volume; access: Access } | null = null;
   private pushedBack: Frame | null = null;
   /** The payload of the last frame read, which its command may have left unread. */
   private openPayload: AsyncIterator<Buffer> | null = null;
@@ -69,6 +71,7 @@ export class Session implements SessionIO {
     this.reader = new FrameReader(this.source, { maxHeaderBytes: server.options.maxHeaderBytes });
     this.source.onChunk = () => this.startHeaderClock();
     this.pipeline = new Pipeline(this, (id, err) => this.failRequest(id, err));
+    this.login = new Login(server, socket, this.addr, log);
     socket.setNoDelay(true);
     socket.on("error", () => {}); // surfaced by the reader as ECONNLOST
     socket.setTimeout(server.options.idleTimeoutMs, () => this.onIdle());
@@ -126,7 +129,7 @@ export class Session implements SessionIO {
     while (!this.closing) {
       const frame = await this.nextFrame();
       if (!frame) return "closed by client";
-      const parsed = parseClientFrame(frame.header);
+      const parsed = this.login.awaitingHello ? parseHello(frame.header) : parseClientFrame(frame.header);
       if (!parsed.ok) {
         // A data or end frame is never a request: a malformed one that belongs to no transfer in
         // progress (say, of a put already refused) is as stray as a well-formed one, and answering
@@ -134,13 +137,26 @@ export class Session implements SessionIO {
         const cmd = frame.header.cmd;
         if (this.state === "ready" && (cmd === "data" || cmd === "end")) continue;
         await this.pipeline.drain();
-        const fatal = this.state !== "ready";
-        await this.send(errorReplyOf(parsed.id, fatal ? this.notReady(parsed.error) : parsed.error));
-        if (fatal) return `rejected before ready: ${parsed.error.code}`;
+        const beforeReady = this.state !== "ready";
+        const err = beforeReady ? this.notReady(parsed.error) : parsed.error;
+        await this.send(errorReplyOf(parsed.id, err));
+        if (beforeReady) return `rejected before ready: ${err.code}`;
+        // An error with id null is always the last frame (PROTOCOL.md §5): the client cannot tie it
+        // to a request, so it cannot tell which of its pipelined requests it ended.
+        if (parsed.id === null) return `a request without a readable id: ${err.code}`;
         continue;
       }
       const msg = parsed.value;
       if (msg.cmd === "data" || msg.cmd === "end") continue; // orphans: a refused put's payload
+      if (this.state === "ready" && msg.cmd !== "hello" && msg.cmd !== "auth") {
+        // Before either road (pipeline or dispatch): the one check of what this session may do.
+        const refused = refusal(msg, this);
+        if (refused) {
+          await this.pipeline.drain();
+          await this.send(errorReplyOf(msg.id, refused));
+          continue;
+        }
+      }
       if (
         this.state === "ready" &&
         (msg.cmd === "get" || msg.cmd === "sum" || (msg.cmd === "put" && isSmallPut(msg)))
@@ -185,99 +201,37 @@ export class Session implements SessionIO {
 
   /** A request that fails validation before the session is ready ends the session. */
   private notReady(err: FerryError): FerryError {
-    if (this.state === "auth") return new FerryError("EAUTH", "authenticate first");
-    return err.code === "EPROTO" ? err : new FerryError("EPROTO", "the first frame must be hello");
+    if (this.login.authenticating) return new FerryError("EAUTH", "authenticate first");
+    if (err.code === "EPROTO" || err.code === "EVERSION") return err;
+    return new FerryError("EPROTO", "the first frame must be hello");
   }
 
   /** hello and auth. Returns a reason to close, or null to go on. */
   private async handshake(msg: Exclude<ClientFrame, { cmd: "data" | "end" }>): Promise<string | null> {
-    if (this.state === "hello") {
-      if (msg.cmd !== "hello") {
-        await this.send(errorReplyOf(msg.id, new FerryError("EPROTO", "the first frame must be hello")));
-        return "no hello";
-      }
-      if (msg.version !== PROTOCOL_VERSION) {
-        const e = new FerryError(
-          "EVERSION",
-          `protocol version ${msg.version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
-        );
-        await this.send(errorReplyOf(msg.id, e));
-        return "unsupported version";
-      }
-      const secret = this.server.options.secret;
-      if (secret !== undefined) {
-        const refused = this.backoffRefusal();
-        if (refused) {
-          await this.send(errorReplyOf(msg.id, refused));
-          return "auth backoff";
-        }
-      }
-      const reply: Record<string, unknown> = {
-        ok: true,
-        id: msg.id,
-        type: "hello",
-        version: PROTOCOL_VERSION,
-        server: `${SERVER_NAME}/${SERVER_VERSION}`,
-        auth: secret !== undefined,
-      };
-      if (secret !== undefined) {
-        this.challenge = newChallenge();
-        reply.challenge = this.challenge;
-        this.state = "auth";
-      } else {
-        this.state = "ready";
-      }
-      this.log("debug", "hello", { addr: this.addr, client: msg.client });
-      await this.send(reply);
-      return null;
+    const step = await this.login.step(msg);
+    if (step.kind === "refuse") {
+      await this.send(errorReplyOf(msg.id, step.error));
+      return step.reason;
     }
-    const secret = this.server.options.secret as string;
-    const ip = this.remoteIp;
-    // A connection that said hello before its address went into backoff is refused here.
-    const refused = msg.cmd === "auth" ? this.backoffRefusal() : null;
-    if (refused) {
-      await this.send(errorReplyOf(msg.id, refused));
-      return "auth backoff";
-    }
-    // No await from the backoff check to the record of a failure: a parallel attempt sees it.
-    if (msg.cmd === "auth" && checkAnswer(secret, this.challenge, msg.hmac)) {
-      this.server.backoff.succeed(ip);
+    if (step.kind === "ready") {
+      this.confined = { volume: step.volume, access: step.access };
       this.state = "ready";
-      this.log("info", "auth ok", { addr: this.addr });
-      await this.send({ ok: true, id: msg.id, type: "ok" });
-      return null;
     }
-    const wrong = msg.cmd === "auth";
-    if (wrong) this.server.backoff.fail(ip);
-    const e = new FerryError("EAUTH", wrong ? "wrong answer to the auth challenge" : "authenticate first");
-    this.log("warn", "auth failed", { addr: this.addr, reason: wrong ? "wrong" : "missing" });
-    await this.send(errorReplyOf(msg.id, e));
-    return wrong ? "auth failed" : "auth missing";
-  }
-
-  private get remoteIp(): string {
-    return this.socket.remoteAddress ?? "?";
-  }
-
-  /**
-   * EBUSY for an address in auth backoff (see AuthBackoff), checked before any answer is: refusing at
-   * once, with how long to wait, rather than holding the connection open and closing it late, because
-   * a delayed close slows nothing (an attacker just waits on many connections at once) while it keeps
-   * a slot and a socket busy and leaves a real user who mistyped guessing why nothing happens.
-   */
-  private backoffRefusal(): FerryError | null {
-    const wait = this.server.backoff.waitMs(this.remoteIp);
-    if (wait <= 0) return null;
-    const seconds = Math.ceil(wait / 1000);
-    this.log("warn", "auth refused", { addr: this.addr, reason: "backoff", waitMs: wait });
-    return new FerryError(
-      "EBUSY",
-      `too many failed logins from this address; wait ${seconds} s before trying again`,
-      { retryAfterMs: wait },
-    );
+    await this.send(step.reply);
+    return null;
   }
 
   // ---- SessionIO ----
+
+  get volume(): Volume {
+    if (!this.confined) throw new FerryError("EAUTH", "authenticate first");
+    return this.confined.volume;
+  }
+
+  get access(): Access {
+    if (!this.confined) throw new FerryError("EAUTH", "authenticate first");
+    return this.confined.access;
+  }
 
   async nextFrame(): Promise<Frame | null> {
     if (this.pushedBack) {

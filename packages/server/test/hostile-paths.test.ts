@@ -1,41 +1,9 @@
 import { lstat, mkdir, readFile, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Header, md5, RawClient } from "./helpers/raw-client.js";
+import { HOSTILE, requests } from "./helpers/hostile.js";
+import { md5, RawClient } from "./helpers/raw-client.js";
 import { startTestServer, treeChecksum } from "./helpers/server.js";
-
-const HOSTILE: Array<[string, string]> = [
-  ["..", ".."],
-  ["../x", "../x"],
-  ["a/../../x", "a/../../x"],
-  ["./../x", "./../x"],
-  ["/../x", "/../x"],
-  ["../canary/secret.txt", "../canary/secret.txt"],
-  ["NUL", "a\0b"],
-  ["backslash", "a\\b"],
-  ["backslash climb", "..\\canary\\secret.txt"],
-  ["empty", ""],
-  ["empty name", "a//b"],
-  ["name over 255 bytes", "n".repeat(256)],
-  ["path over 4096 bytes", Array.from({ length: 17 }, () => "p".repeat(250)).join("/")],
-  ["invalid UTF-8 (lone surrogate)", "x\udc00y"],
-  ["staging folder", ".ferry-staging"],
-  ["inside the staging folder", ".ferry-staging/whatever.part"],
-];
-
-/** Every request that takes a path, aimed at `p`. */
-function requests(p: string): Header[] {
-  return [
-    { cmd: "get", path: p },
-    { cmd: "list", path: p },
-    { cmd: "stat", path: p },
-    { cmd: "mkdir", path: p, parents: true },
-    { cmd: "delete", path: p, recursive: true },
-    { cmd: "rename", from: p, to: "moved" },
-    { cmd: "rename", from: "ok.txt", to: p, overwrite: true },
-    { cmd: "put", path: p, size: 4, handshake: true, overwrite: true, parents: true },
-  ];
-}
 
 describe("hostile paths over the wire", () => {
   it.each(HOSTILE)("%s is EBADPATH for every command, and nothing outside changes", async (_why, p) => {

@@ -85,13 +85,14 @@ describe("malformed requests: an error for that id, and the session goes on", ()
     c.close();
   });
 
-  it("an id that is not a number is answered with id null", async () => {
+  it("an id that is not a number is answered with id null, and the connection closes", async () => {
     const { port } = await startTestServer();
     const c = await RawClient.ready(port);
     c.sendRaw(rawHeader('{"cmd":"stat","id":"seven","path":"/"}'));
     expect(await c.reply()).toMatchObject({ ok: false, id: null, code: "EPROTO" });
-    expect(await c.request({ cmd: "stat", path: "/" })).toMatchObject({ ok: true });
-    c.close();
+    expect(await c.frame()).toBeNull();
+    await c.closed;
+    await assertServes(port);
   });
 
   it("stray data and end frames are discarded silently", async () => {

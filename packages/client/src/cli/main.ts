@@ -98,7 +98,7 @@ async function run(opts: ParsedOptions): Promise<number> {
     { tls: opts.tls, knownHostsFile: opts.knownHostsFile, acceptNew: opts.acceptNew, ask: interactive },
     io,
   );
-  const state = new CliState(process.cwd(), opts.secret, trust);
+  const state = new CliState(process.cwd(), { secret: opts.secret, password: opts.password }, trust);
   state.limitRate = opts.limitRate;
   const runner = new Runner({
     state,

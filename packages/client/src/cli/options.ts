@@ -8,7 +8,7 @@ import { parseHostPort, parsePort } from "./paths.js";
 
 export const DEFAULT_PORT = 2121;
 
-export const HELP = `usage: ferry [options] [host[:port]]
+export const HELP = `usage: ferry [options] [[user@]host[:port]]
 
 Copies files to and from a ferryd server. Without -c or -b: an interactive ftp> prompt on a
 terminal, or one command per line from stdin.
@@ -16,6 +16,8 @@ terminal, or one command per line from stdin.
 options:
   --port PORT          port when the host has none (default ${DEFAULT_PORT})
   --secret-file FILE   read the shared secret from FILE (or set FERRY_SECRET)
+  --password-file FILE read the password of user@host from FILE (or set FERRY_PASSWORD);
+                       without either, ferry asks on the terminal
   --fingerprint FP     trust only the server certificate with this fingerprint, SHA256:...
                        as ferryd prints it (or FERRY_FINGERPRINT); known_hosts is not used
   --accept-new         trust a server seen for the first time without asking, and record it
@@ -48,6 +50,8 @@ export interface ParsedOptions {
   host: string | undefined;
   port: number;
   secret: string | undefined;
+  /** For a server with accounts; never taken from argv (it would show in ps). */
+  password: string | undefined;
   yes: boolean;
   progress: boolean;
   json: boolean;
@@ -75,6 +79,7 @@ const VALUE_OPTIONS: Record<string, string> = {
   "--batch": "--batch",
   "--port": "--port",
   "--secret-file": "--secret-file",
+  "--password-file": "--password-file",
   "--fingerprint": "--fingerprint",
   "--ca": "--ca",
   "--known-hosts": "--known-hosts",
@@ -114,6 +119,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
       options: {
         port: { type: "string" },
         "secret-file": { type: "string" },
+        "password-file": { type: "string" },
         fingerprint: { type: "string" },
         "accept-new": { type: "boolean" },
         ca: { type: "string" },
@@ -153,6 +159,15 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
     if (limitRate === undefined)
       throw usage(`--limit-rate ${rateText}: not a rate (bytes per second, e.g. 500K, 10M)`);
   }
+  let password = env.FERRY_PASSWORD || undefined;
+  const passwordFile = values["password-file"];
+  if (typeof passwordFile === "string") {
+    try {
+      password = readFileSync(passwordFile, "utf8").replace(/\r?\n$/, "");
+    } catch (err) {
+      throw new CliError("EUSAGE", `--password-file ${passwordFile}: ${(err as Error).message}`);
+    }
+  }
   return {
     ...transportOptions(values, env),
     limitRate,
@@ -161,6 +176,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
     version: values.version === true,
     host: positionals[0],
     secret,
+    password,
     yes: values.yes === true,
     progress: values["no-progress"] !== true,
     json: values.json === true,

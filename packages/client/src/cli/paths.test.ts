@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { isInside, joinRemote, parseHostPort, resolveLocal, resolveRemote } from "./paths.js";
+import { isInside, joinRemote, parseHostPort, parseTarget, resolveLocal, resolveRemote } from "./paths.js";
 
 describe("remote paths", () => {
   it("resolves against the remote cwd", () => {
@@ -48,5 +48,18 @@ describe("parseHostPort", () => {
     for (const bad of ["h:0", "h:70000", "h:x", ":21"]) {
       expect(() => parseHostPort(bad, 2121)).toThrow(expect.objectContaining({ code: "EUSAGE" }));
     }
+  });
+});
+
+describe("parseTarget", () => {
+  it("splits user@host:port, the user being what comes before the last @", () => {
+    expect(parseTarget("alice@example.org:2222", 2121)).toEqual({
+      user: "alice",
+      host: "example.org",
+      port: 2222,
+    });
+    expect(parseTarget("alice@[::1]", 2121)).toEqual({ user: "alice", host: "::1", port: 2121 });
+    expect(parseTarget("host", 2121)).toEqual({ user: undefined, host: "host", port: 2121 });
+    expect(() => parseTarget("@host", 2121)).toThrow(expect.objectContaining({ code: "EUSAGE" }));
   });
 });

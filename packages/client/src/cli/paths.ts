@@ -47,6 +47,17 @@ export function isInside(dir: string, target: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
+/** `[user@]host[:port]`: the user is what comes before the last `@` (user names hold none). */
+export function parseTarget(
+  spec: string,
+  defaultPort: number,
+): { user: string | undefined; host: string; port: number } {
+  const at = spec.lastIndexOf("@");
+  const user = at === -1 ? undefined : spec.slice(0, at);
+  if (user === "") throw usage(`missing user name before @ in "${spec}"`);
+  return { user, ...parseHostPort(at === -1 ? spec : spec.slice(at + 1), defaultPort) };
+}
+
 /** `host`, `host:port`, `[v6]` or `[v6]:port`. */
 export function parseHostPort(spec: string, defaultPort: number): { host: string; port: number } {
   let host = spec;

@@ -17,63 +17,118 @@ export interface CliOptions {
 /** How long remote listings are reused for tab completion. */
 export const COMPLETION_CACHE_MS = 5_000;
 
+/** Where `open` connects: `[user@]host[:port]`. */
+export interface Target {
+  host: string;
+  port: number;
+  /** For a server with accounts. */
+  user?: string;
+}
+
+/** Passwords asked for one login before giving up, as ssh does. */
+export const PASSWORD_TRIES = 3;
+
+interface AuthDetails {
+  authRequired?: boolean;
+  accounts?: boolean;
+  missing?: "user" | "password";
+  rejected?: boolean;
+}
+
 /**
  * What one `ferry` process remembers between commands: the connection, both working directories,
- * the secret once known, and a short-lived cache of remote listings for completion.
+ * the secret and passwords once known (in memory only), and a short-lived cache of remote listings
+ * for completion.
  */
 export class CliState {
   session: FerrySession | null = null;
-  target: { host: string; port: number } | null = null;
+  target: Target | null = null;
   remoteCwd = "/";
   /** `--limit-rate` for every session this process opens. */
   limitRate: number | undefined;
+  secret: string | undefined;
+  /** From --password-file or FERRY_PASSWORD: used for every user, never asked for again. */
+  private readonly givenPassword: string | undefined;
+  /** Passwords typed at the prompt that logged in, by user@host:port, for reconnecting. */
+  private readonly passwords = new Map<string, string>();
   private readonly listings = new Map<string, { at: number; entries: Entry[] }>();
 
   constructor(
     public localCwd: string,
-    public secret: string | undefined,
+    credentials: { secret?: string; password?: string } = {},
     /** How servers are trusted (TLS, known_hosts); the library's defaults without it. */
     private readonly trust?: HostTrust,
-  ) {}
+  ) {
+    this.secret = credentials.secret;
+    this.givenPassword = credentials.password;
+  }
 
   get connected(): boolean {
     return this.session !== null && !this.session.closed;
   }
 
   /**
-   * Opens a session, asking for the secret when the server needs one and none is known. The old
+   * Opens a session, asking for what the server needs and is not known: the shared secret (once),
+   * or the user's password (again after a wrong one, up to {@link PASSWORD_TRIES} times). The old
    * session, if any, is closed first.
    */
-  async open(host: string, port: number, prompter: Prompter, timeoutMs?: number): Promise<FerrySession> {
+  async open(target: Target, prompter: Prompter, timeoutMs?: number): Promise<FerrySession> {
     await this.close();
+    const { host, port, user } = target;
+    const key = `${user ?? ""}@${host}:${port}`;
+    let secret = this.secret;
+    let password = this.givenPassword ?? this.passwords.get(key);
+    let prompts = 0;
     const transport = this.trust?.connectOptions(prompter) ?? {};
-    const attempt = (secret: string | undefined) =>
-      connect({
-        host,
-        port,
-        secret,
-        timeoutMs,
-        clientName: "ferry",
-        limitRate: this.limitRate,
-        ...transport,
-      }).catch((err: unknown) => {
-        throw this.trust ? this.trust.explain(err) : err;
-      });
     let session: FerrySession;
-    try {
-      session = await attempt(this.secret);
-    } catch (err) {
-      const authRequired = (err as { code?: string; details?: { authRequired?: boolean } }).details
-        ?.authRequired;
-      if ((err as { code?: string }).code !== "EAUTH" || authRequired !== true || this.secret !== undefined) {
-        throw err;
+    for (;;) {
+      try {
+        session = await connect({
+          host,
+          port,
+          secret,
+          user,
+          password,
+          timeoutMs,
+          clientName: "ferry",
+          limitRate: this.limitRate,
+          ...transport,
+        }).catch((err: unknown) => {
+          throw this.trust ? this.trust.explain(err) : err;
+        });
+        break;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        const details = ((err as { details?: AuthDetails }).details ?? {}) as AuthDetails;
+        if (code !== "EAUTH" || details.authRequired !== true) throw err;
+        if (!details.accounts) {
+          if (secret !== undefined) throw err;
+          secret = await prompter.password(`secret for ${host}:${port}`);
+          continue;
+        }
+        if (details.missing === "user") {
+          throw new CliError("EAUTH", `${host}:${port} has accounts: open USER@${host}:${port}`);
+        }
+        // A password from a file or the environment is not typed again: a script wants the error.
+        if (this.givenPassword !== undefined) throw err;
+        if (prompts >= PASSWORD_TRIES) {
+          throw new CliError("EAUTH", `wrong user or password (${PASSWORD_TRIES} tries)`);
+        }
+        if (!prompter.interactive) {
+          throw new CliError(
+            "EAUTH",
+            `${user}@${host} needs a password; give it with --password-file FILE or FERRY_PASSWORD`,
+          );
+        }
+        const again = details.rejected ? "wrong user or password; " : "";
+        password = await prompter.password(`${again}password for ${user}@${host}`);
+        prompts++;
       }
-      const secret = await prompter.password(`secret for ${host}:${port}`);
-      session = await attempt(secret);
-      this.secret = secret;
     }
+    this.secret = secret;
+    if (password !== undefined && this.givenPassword === undefined) this.passwords.set(key, password);
     this.session = session;
-    this.target = { host, port };
+    this.target = { host, port, user };
     this.remoteCwd = "/";
     this.listings.clear();
     return session;
@@ -84,7 +139,7 @@ export class CliState {
     if (this.session && !this.session.closed) return this.session;
     if (!this.target) throw notConnected();
     const cwd = this.remoteCwd;
-    const session = await this.open(this.target.host, this.target.port, prompter, timeoutMs);
+    const session = await this.open(this.target, prompter, timeoutMs);
     this.remoteCwd = cwd;
     return session;
   }

@@ -5,8 +5,10 @@ import {
   type HelloReply,
   type OkReply,
   PROTOCOL_VERSION,
+  SCRAM_MECHANISM,
 } from "@ferry/protocol";
 import { Connection } from "./connection.js";
+import { scramLogin } from "./scram-login.js";
 import { Session } from "./session.js";
 import { SocketSource } from "./socket-source.js";
 import { openTransport } from "./transport.js";
@@ -18,12 +20,14 @@ export const CLIENT_VERSION = "0.1.0";
 
 /**
  * Opens a session: TCP connect, the TLS handshake and the check of the server's certificate (see
- * TlsOptions), hello, and auth when the server asks for it.
+ * TlsOptions), hello, and the login the server asks for: its shared secret's challenge, or (a server
+ * with accounts) SCRAM-SHA-256 with `user` and `password`, bound to the TLS channel.
  *
  * Rejects with a FerryError: ECONNREFUSED (nothing reachable), ETIMEDOUT, ETLS (the handshake failed;
  * `details.reason === "not-tls"` for a plain-TCP server), EHOSTKEY (the certificate is not trusted;
- * nothing was sent), EVERSION, EBUSY, or EAUTH (`details.authRequired === true` when the server
- * needs a secret and none was given; `details.rejected === true` when the given secret was wrong).
+ * nothing was sent), EVERSION, EBUSY, or EAUTH (`details.authRequired === true` when the server needs
+ * a secret, or a user and password, and none was given; `details.rejected === true` when what was
+ * given was wrong; `details.accounts === true` for a server with accounts).
  */
 export async function connect(options: ConnectOptions): Promise<FerrySession> {
   if (options.limitRate !== undefined && !(options.limitRate >= 1 && Number.isFinite(options.limitRate))) {
@@ -54,8 +58,15 @@ export async function connect(options: ConnectOptions): Promise<FerrySession> {
         `the server speaks protocol version ${hello.version}, not ${PROTOCOL_VERSION}`,
       );
     }
-    if (hello.auth) await authenticate(conn, hello, options.secret);
-    return new Session(conn, { name: hello.server, version: hello.version, auth: hello.auth, tls });
+    if (hello.auth === SCRAM_MECHANISM) await scramLogin(conn, socket, options.user, options.password);
+    else if (hello.auth) await authenticate(conn, hello, options.secret);
+    return new Session(conn, {
+      name: hello.server,
+      version: hello.version,
+      auth: hello.auth !== false,
+      user: hello.auth === SCRAM_MECHANISM ? (options.user as string) : null,
+      tls,
+    });
   } catch (err) {
     const error = err instanceof FerryError ? err : new FerryError("EINTERNAL", String(err));
     conn.fail(error);

@@ -11,6 +11,9 @@ import { KnownHosts } from "./known-hosts.js";
 import type { SocketSource } from "./socket-source.js";
 import type { KnownHostsOptions, TlsInfo, TlsOptions, TrustedBy } from "./types.js";
 
+/** How long a refused TLS connection may take to deliver its close_notify before it is cut. */
+const CLOSE_LINGER_MS = 1_000;
+
 export interface TransportTarget {
   host: string;
   port: number;
@@ -93,7 +96,15 @@ function openTls(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.destroy();
+      if (secured && !socket.destroyed) {
+        // A refused certificate: finish the TLS exchange and say goodbye (close_notify) rather than
+        // drop the connection, so the server logs a client that left, not a broken handshake. No
+        // application byte goes out either way.
+        socket.end();
+        setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+      } else {
+        socket.destroy();
+      }
       reject(err);
     };
     const timer = connectTimer(timeoutMs, () =>

@@ -7,6 +7,10 @@ export interface ConnectOptions {
   port?: number;
   /** The shared secret, when the server requires one. */
   secret?: string;
+  /** For a server with accounts: the user to log in as (letters, digits, `.`, `_`, `-`). */
+  user?: string;
+  /** For a server with accounts: the user's password. Sent to nobody: SCRAM proves it. */
+  password?: string;
   /** Time allowed to connect, and to wait for the server while a request is pending. Default 30 s; 0 = none. */
   timeoutMs?: number;
   /** Sent in hello, e.g. "ferry/0.1.0". */
@@ -131,6 +135,8 @@ export interface ServerInfo {
   name: string;
   version: number;
   auth: boolean;
+  /** The account this session is logged in as; null without accounts. */
+  user: string | null;
   /** The TLS session; null over plain TCP. */
   tls: TlsInfo | null;
 }

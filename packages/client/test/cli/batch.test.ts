@@ -202,7 +202,7 @@ describe("ferry options and connection", () => {
     const w = await world();
     const help = await w.ferry(["--help"]);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^usage: ferry \[options\] \[host\[:port\]\]/);
+    expect(help.stdout).toMatch(/^usage: ferry \[options\] \[\[user@\]host\[:port\]\]/);
     const version = await w.ferry(["--version"]);
     expect(version.stdout).toMatch(/^ferry \d+\.\d+\.\d+\n$/);
     const bad = await w.ferry(["--bogus"]);

@@ -1,6 +1,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type FerryResult, runFerry, spawnFerryd, tempDirForTest } from "@ferry/test-fixtures";
+import {
+  type FerryResult,
+  type RunningFerryd,
+  runFerry,
+  spawnFerryd,
+  tempDirForTest,
+  trustArgs,
+} from "@ferry/test-fixtures";
 
 export interface World {
   /** The folder ferryd serves. */
@@ -8,10 +15,19 @@ export interface World {
   /** The CLI's working directory. */
   local: string;
   port: number;
-  /** Runs the real `ferry` binary against the server, in `local`. */
+  /** The ferryd process (its log is `server.stderr()`). */
+  server: RunningFerryd;
+  /** `SHA256:...` of the server's certificate (null for a --no-tls server). */
+  fingerprint: string | null;
+  /** `--fingerprint FP` (or `--no-tls`): how a test's ferry trusts exactly this server. */
+  trust: string[];
+  /**
+   * Runs the real `ferry` binary against the server, in `local`, trusting its certificate (the pin
+   * goes first; `trust: false` leaves it out, for tests of trust itself).
+   */
   ferry(
     args: string[],
-    opts?: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string },
+    opts?: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; trust?: boolean },
   ): Promise<FerryResult>;
 }
 
@@ -23,12 +39,21 @@ export async function world(serverArgs: string[] = []): Promise<World> {
   await mkdir(root);
   await mkdir(local);
   const server = await spawnFerryd({ root, args: ["--no-fsync", ...serverArgs] });
+  const trust = trustArgs(server);
   return {
     root,
     local,
     port: server.port,
+    server,
+    fingerprint: server.fingerprint,
+    trust,
     ferry: (args, opts = {}) =>
-      runFerry([...args], { cwd: opts.cwd ?? local, input: opts.input, env: opts.env, timeoutMs: 60_000 }),
+      runFerry([...(opts.trust === false ? [] : trust), ...args], {
+        cwd: opts.cwd ?? local,
+        input: opts.input,
+        env: opts.env,
+        timeoutMs: 60_000,
+      }),
   };
 }
 

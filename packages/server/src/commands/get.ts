@@ -33,7 +33,7 @@ export async function prepareGet(
   io: SessionIO,
   reserve: (bytes: number) => Promise<void> = async () => {},
 ): Promise<PreparedGet> {
-  const { sandbox, dirs } = io.server;
+  const { sandbox, dirs } = io.volume;
   const started = performance.now();
   const r = sandbox.resolve(req.path);
   const { fh, real, st } = await openForRead(dirs, r);
@@ -112,7 +112,7 @@ async function sendSmall(
   st: Stats,
   bytes: Buffer,
 ): Promise<number> {
-  const { checksums } = io.server;
+  const { checksums } = io.volume;
   const size = st.size;
   const known = checksums.get(real, st);
   const md5 = known ?? md5Hex(bytes);
@@ -140,7 +140,7 @@ async function sendStreamed(
   real: string,
   st: Stats,
 ): Promise<number> {
-  const { checksums } = io.server;
+  const { checksums } = io.volume;
   const size = st.size;
   const known = checksums.get(real, st);
   const wanted = req.offset ?? 0;

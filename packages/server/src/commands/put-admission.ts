@@ -1,10 +1,10 @@
+import type { Stats } from "node:fs";
 import { lstat } from "node:fs/promises";
 import { FerryError, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { errnoOf, fsError } from "../fs-errors.js";
 import type { DirRef } from "../storage/dir-handles.js";
 import { type Resolved, STAGING_DIR } from "../storage/sandbox.js";
-import { assertWritable } from "./guard.js";
 
 export interface Admitted {
   target: Resolved;
@@ -14,6 +14,8 @@ export interface Admitted {
   dest: string;
   /** Names of the target below the root, links followed ("/"-joined): the checksum cache's key. */
   destReal: string;
+  /** What the name holds now (a put with `overwrite` replaces it), or null. */
+  existing: Stats | null;
 }
 
 /**
@@ -21,10 +23,12 @@ export interface Admitted {
  * owns `dir` and must release it.
  */
 export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted> {
-  assertWritable(io);
-  const { sandbox, options, dirs } = io.server;
+  const { options } = io.server;
+  const { sandbox, dirs } = io.volume;
   const target = sandbox.resolve(req.path);
   if (target.isRoot) throw new FerryError("EISDIR", "the root is a directory");
+  if (target.dirOnly)
+    throw new FerryError("EISDIR", `a path ending in / names a directory: ${JSON.stringify(req.path)}`);
   if (req.size > options.maxFileSize) {
     throw new FerryError(
       "ETOOBIG",
@@ -35,8 +39,6 @@ export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted
       },
     );
   }
-  if (target.dirOnly)
-    throw new FerryError("EISDIR", `a path ending in / names a directory: ${JSON.stringify(req.path)}`);
   let dir: DirRef;
   try {
     dir = await dirs.acquire(target.names.slice(0, -1), req.path, req.parents === true);
@@ -45,7 +47,7 @@ export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted
   }
   try {
     const name = target.names[target.names.length - 1] as string;
-    if (dir.names.length === 0 && name === STAGING_DIR) throw new FerryError("EBADPATH", "reserved name");
+    if (name === STAGING_DIR) throw new FerryError("EBADPATH", "reserved name");
     const dest = dir.at(name);
     const existing = await lstat(dest).catch((err) => {
       if (errnoOf(err) === "ENOENT") return null;
@@ -55,7 +57,7 @@ export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted
       throw new FerryError("EISDIR", `is a directory: ${JSON.stringify(req.path)}`);
     if (existing && !req.overwrite)
       throw new FerryError("EEXIST", `already exists: ${JSON.stringify(req.path)}`);
-    return { target, dir, dest, destReal: [...dir.names, name].join("/") };
+    return { target, dir, dest, destReal: [...dir.names, name].join("/"), existing };
   } catch (err) {
     dir.release();
     throw err;

@@ -13,7 +13,6 @@ import { promisify } from "node:util";
 import { FerryError, type PutRequest, utimesSeconds } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
-import { commitFile } from "../storage/commit.js";
 import type { Reservation } from "../storage/free-space.js";
 import { type UploadTicket, WRITE_NEW } from "../storage/staging.js";
 import { type Admitted, admitPut } from "./put-admission.js";
@@ -64,7 +63,7 @@ export async function receiveSmallPut(
   io: SessionIO,
   onBytes: (n: number) => void,
 ): Promise<ReceivedPut> {
-  const { staging, space } = io.server;
+  const { staging } = io.volume;
   // The target is checked here, before the payload, so a refused put is answered without waiting
   // for its bytes (PROTOCOL.md §4), at the cost of one lstat per file.
   const admitted = await admitPut(req, io);
@@ -74,7 +73,10 @@ export async function receiveSmallPut(
   let got = 0;
   const bytes = Buffer.allocUnsafe(req.size);
   try {
-    reservation = await space.reserve(req.size);
+    reservation = await io.volume.reserve(
+      { size: req.size, staged: 0, replaces: admitted.existing },
+      io.access.quota,
+    );
     ticket = staging.track(rel, req.size);
     const { frame } = await expectData(io, req, 0);
     for await (const chunk of frame.payload) {
@@ -106,7 +108,8 @@ export async function receiveSmallPut(
  * file under the real name.
  */
 export async function stageSmallPut(put: ReceivedPut, io: SessionIO): Promise<StagedPut> {
-  const { staging, options } = io.server;
+  const { options } = io.server;
+  const { staging } = io.volume;
   const file = staging.bareName({ path: put.admitted.target.rel, size: put.req.size });
   // A bare descriptor rather than a FileHandle: fstat and close of our own descriptor touch no disk,
   // inline they cost a few µs, through the thread pool a hand-off each (100 µs and more on these
@@ -133,12 +136,20 @@ export async function stageSmallPut(put: ReceivedPut, io: SessionIO): Promise<St
 
 /**
  * The visible effect: the staged file under its real name (atomic rename, or link when it must not
- * replace anything). Commits of one session run in request order; this returns once the name is in
- * place and does nothing else, so the next commit can follow at once.
+ * replace anything), its reservation committed. Commits of one session run in request order; this
+ * returns once the name is in place and does nothing else, so the next commit can follow at once.
  */
-export async function commitSmallPut(put: ReceivedPut, staged: StagedPut): Promise<"moved" | "linked"> {
+export async function commitSmallPut(
+  put: ReceivedPut,
+  staged: StagedPut,
+  io: SessionIO,
+): Promise<"moved" | "linked"> {
   try {
-    return await commitFile(staged.file, put.admitted.dest, put.req.overwrite === true);
+    return await io.volume.commit(staged.file, put.admitted.dest, {
+      overwrite: put.req.overwrite === true,
+      size: put.req.size,
+      reservation: put.reservation,
+    });
   } catch (err) {
     await unlink(staged.file).catch(() => {});
     throw fsError(err, put.req.path);
@@ -164,5 +175,5 @@ export async function settleSmallPut(
   } catch (err) {
     throw fsError(err, put.req.path);
   }
-  io.server.checksums.set(put.admitted.destReal, staged.st, put.md5);
+  io.volume.checksums.set(put.admitted.destReal, staged.st, put.md5);
 }

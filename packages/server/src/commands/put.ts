@@ -5,7 +5,6 @@ import { FerryError, type Frame, type PutRequest, utimesSeconds } from "@ferry/p
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
 import { CoalescingWriter } from "../storage/coalescing-writer.js";
-import { commitFile } from "../storage/commit.js";
 import type { Reservation } from "../storage/free-space.js";
 import { hashChunk, transferHash } from "../storage/hasher.js";
 import { readRange } from "../storage/read-range.js";
@@ -69,7 +68,8 @@ class Upload {
 
   async run(onBytes: (n: number) => void, onOffset: (offset: number) => void): Promise<void> {
     const { req, io } = this;
-    const { staging, options, space } = io.server;
+    const { options } = io.server;
+    const { staging } = io.volume;
     const claim = req.handshake ? await staging.claim(this.admitted.target.rel, req.size, req.md5) : null;
     const have = claim?.bytes ?? 0;
     this.ticket = staging.track(this.admitted.target.rel, req.size);
@@ -79,7 +79,10 @@ class Upload {
         this.fate = "keep";
         this.fh = await open(claim.file, constants.O_RDWR | constants.O_NOFOLLOW);
       }
-      this.reservation = await space.reserve(req.size - have);
+      this.reservation = await io.volume.reserve(
+        { size: req.size, staged: have, replaces: this.admitted.existing },
+        io.access.quota,
+      );
       if (!claim) {
         const created = await staging.create({
           path: this.admitted.target.rel,
@@ -121,18 +124,22 @@ class Upload {
       await this.closeFile();
       let linked: boolean;
       try {
-        linked = (await commitFile(this.file, this.admitted.dest, req.overwrite === true)) === "linked";
+        const how = await io.volume.commit(this.file, this.admitted.dest, {
+          overwrite: req.overwrite === true,
+          size: req.size,
+          reservation: this.reservation,
+        });
+        linked = how === "linked";
       } catch (err) {
         throw fsError(err, req.path);
       }
       this.fate = "committed";
-      this.reservation?.commit();
       await Promise.all([
         linked ? unlink(this.file).catch(() => {}) : null,
         staging.committed(this.file),
         options.fsync ? this.admitted.dir.sync() : null,
       ]);
-      io.server.checksums.set(this.admitted.destReal, st, actual);
+      io.volume.checksums.set(this.admitted.destReal, st, actual);
       await io.send({ ok: true, id: req.id, type: "done", size: req.size, md5: actual, alg: "md5" });
     } catch (err) {
       if (isConnectionLoss(err)) this.ticket?.lost();
@@ -208,7 +215,7 @@ class Upload {
     this.hash?.close();
     await this.closeFile().catch(() => {});
     if (!this.file || this.fate === "committed") return;
-    const { staging } = this.io.server;
+    const { staging } = this.io.volume;
     const size = await lstat(this.file).then(
       (st) => st.size,
       () => 0,

@@ -5,7 +5,7 @@ import { statName } from "../storage/tree.js";
 
 /** stat reports the name itself: a symlink is a symlink (lstat), never its target. */
 export async function stat(req: StatRequest, io: SessionIO): Promise<void> {
-  const { sandbox, dirs, checksums } = io.server;
+  const { sandbox, dirs, checksums } = io.volume;
   const r = sandbox.resolve(req.path);
   const { st, names } = await statName(dirs, r);
   const name = r.isRoot ? "/" : (r.names[r.names.length - 1] as string);

@@ -23,7 +23,8 @@ export async function computeSum(
   io: SessionIO,
   reserve: (bytes: number) => Promise<void> = async () => {},
 ): Promise<SumReply> {
-  const { sandbox, dirs, checksums, options } = io.server;
+  const { sandbox, dirs, checksums } = io.volume;
+  const { options } = io.server;
   const r = sandbox.resolve(req.path);
   const { fh, real, st } = await openForRead(dirs, r);
   try {

@@ -69,7 +69,9 @@ describe("DirHandles: walking a real tree through handles", () => {
 
   it("does not reach the staging folder, not even through a link to the root", async () => {
     expect(await codeOf(acquire(`self/${STAGING_DIR}`))).toBe("EBADPATH");
-    expect(await codeOf(dirs.parentOf(box.resolve(`self/${STAGING_DIR}`)))).toBe("EBADPATH");
+    // The sandbox refuses the name itself; DirHandles still refuses it when a link leads there.
+    const viaLink = { ...box.resolve("self/x"), names: ["self", STAGING_DIR] };
+    expect(await codeOf(dirs.parentOf(viaLink))).toBe("EBADPATH");
   });
 
   it("answers a loop of links and a file in the middle with their own codes", async () => {

@@ -124,7 +124,7 @@ export class DirHandles {
       try {
         for (; i < target.length; i++) {
           const name = target[i] as string;
-          if (i === 0 && name === STAGING_DIR) throw reserved(client);
+          if (name === STAGING_DIR) throw reserved(client);
           const here = target.slice(0, i + 1);
           const step = await this.step(cur, name, create, client);
           if ("link" in step) {
@@ -149,7 +149,7 @@ export class DirHandles {
     if (r.isRoot) throw new FerryError("EBADPATH", "the root has no parent");
     const dir = await this.acquire(r.names.slice(0, -1), r.client);
     const name = r.names[r.names.length - 1] as string;
-    if (dir.names.length === 0 && name === STAGING_DIR) {
+    if (name === STAGING_DIR) {
       dir.release();
       throw reserved(r.client);
     }

@@ -36,6 +36,9 @@ describe("Sandbox.resolve: hostile paths are EBADPATH before any disk access", (
     ["staging folder", STAGING_DIR],
     ["inside staging folder", `/${STAGING_DIR}/x.part`],
     ["staging via dots", `a/../${STAGING_DIR}/x`],
+    // A user's root may be a folder of another user's: its staging is reserved at any depth.
+    ["a nested staging folder", `a/${STAGING_DIR}`],
+    ["inside a nested staging folder", `a/b/${STAGING_DIR}/x.part`],
   ];
   it.each(hostile)("%s", (_why, p) => {
     expect(code(() => sandbox.resolve(p))).toBe("EBADPATH");
@@ -57,7 +60,6 @@ describe("Sandbox.resolve: ordinary paths", () => {
     ["日本語/ファイル.txt", "日本語/ファイル.txt"],
     ["emoji 🚀 name", "emoji 🚀 name"],
     ["e\u0301 combining", "e\u0301 combining"],
-    [`a/${STAGING_DIR}`, `a/${STAGING_DIR}`],
     ["...", "..."],
     ["..hidden", "..hidden"],
   ];
@@ -102,6 +104,7 @@ describe("Sandbox.followLink: where a link leads, from its text alone", () => {
     [[], STAGING_DIR],
     [["a"], `../${STAGING_DIR}/x`],
     [[], `${ROOT}/${STAGING_DIR}`],
+    [["a"], `b/${STAGING_DIR}`],
   ])("%j + %j is EBADPATH", (dir, target) => {
     expect(code(() => follow(dir, target))).toBe("EBADPATH");
   });

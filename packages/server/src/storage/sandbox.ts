@@ -1,6 +1,10 @@
 import { FerryError, MAX_NAME_BYTES, MAX_PATH_BYTES } from "@ferry/protocol";
 
-/** The hidden folder at the root that holds uploads in progress; clients can never name it. */
+/**
+ * The hidden folder at the root that holds uploads in progress. Clients can never name it, at any
+ * depth: a user's root may lie inside another's (an admin above the users' roots), and the outer
+ * user must not reach the inner one's staging through it.
+ */
 export const STAGING_DIR = ".ferry-staging";
 
 /** A client path after the pure checks: where it points inside the root. */
@@ -60,7 +64,7 @@ export class Sandbox {
         names.push(name);
       }
     }
-    if (names[0] === STAGING_DIR) throw bad(client, "reserved name");
+    if (names.includes(STAGING_DIR)) throw bad(client, "reserved name");
     const rel = names.join("/");
     return {
       client,
@@ -99,7 +103,7 @@ export class Sandbox {
       names.push(name);
     }
     names.push(...rest);
-    if (names[0] === STAGING_DIR) throw bad(client, "reserved name");
+    if (names.includes(STAGING_DIR)) throw bad(client, "reserved name");
     return names;
   }
 }

@@ -77,15 +77,29 @@ export async function makeDir(dirs: DirHandles, r: Resolved, parents: boolean): 
   }
 }
 
+/** Regular files removed (or replaced) by a change, and their bytes: what a quota gets back. */
+export interface Removed {
+  bytes: number;
+  files: number;
+}
+
+function tallyFile(removed: Removed, st: Stats): void {
+  if (!st.isFile()) return;
+  removed.bytes += st.size;
+  removed.files += 1;
+}
+
 /**
  * Removes the name itself: a symlink is unlinked, never followed. `recursive` removes a directory's
  * tree through handles opened without following links, so a directory swapped for a link midway is
- * unlinked as a link, and nothing it points to is touched. Returns whether a plain file was removed.
+ * unlinked as a link, and nothing it points to is touched. Returns whether a plain file was removed;
+ * `removed` is told of every regular file as it goes, so it is right even when a tree fails midway.
  */
 export async function removeName(
   dirs: DirHandles,
   r: Resolved,
   recursive: boolean,
+  removed: Removed = { bytes: 0, files: 0 },
 ): Promise<"file" | "other"> {
   if (r.isRoot) throw new FerryError("EBADPATH", "the root cannot be deleted");
   const { dir, name } = await dirs.parentOf(r);
@@ -94,9 +108,10 @@ export async function removeName(
     if (r.dirOnly && !st.isDirectory()) throw notDir(r);
     if (!st.isDirectory()) {
       await unlink(dir.at(name));
+      tallyFile(removed, st);
       return st.isFile() ? "file" : "other";
     }
-    if (recursive) await removeTree(dir, name, 0);
+    if (recursive) await removeTree(dir, name, 0, removed);
     else await rmdir(dir.at(name));
     return "other";
   } catch (err) {
@@ -106,7 +121,12 @@ export async function removeName(
   }
 }
 
-async function removeTree(parent: Pick<DirRef, "at">, name: string, depth: number): Promise<void> {
+async function removeTree(
+  parent: Pick<DirRef, "at">,
+  name: string,
+  depth: number,
+  removed: Removed,
+): Promise<void> {
   if (depth > MAX_REMOVE_DEPTH)
     throw new FerryError("EINTERNAL", `tree deeper than ${MAX_REMOVE_DEPTH} levels`);
   let fh: Awaited<ReturnType<typeof open>>;
@@ -129,11 +149,14 @@ async function removeTree(parent: Pick<DirRef, "at">, name: string, depth: numbe
           errnoOf(err) === "ENOENT" ? null : Promise.reject(err),
         );
         if (!st) continue;
-        if (st.isDirectory()) await removeTree(self, child, depth + 1);
-        else
-          await unlink(self.at(child)).catch((err) =>
-            errnoOf(err) === "ENOENT" ? undefined : Promise.reject(err),
+        if (st.isDirectory()) await removeTree(self, child, depth + 1, removed);
+        else {
+          const gone = await unlink(self.at(child)).then(
+            () => true,
+            (err) => (errnoOf(err) === "ENOENT" ? false : Promise.reject(err)),
           );
+          if (gone) tallyFile(removed, st);
+        }
       }
     }
   } finally {
@@ -161,13 +184,14 @@ async function readBatch(dirPath: string): Promise<string[]> {
  * Renames the name itself (a symlink moves as a link). Onto itself is a no-op; without `overwrite`
  * an existing target is EEXIST (checked just before: a name created in between is replaced, as
  * Node offers no renameat2(RENAME_NOREPLACE)); the kernel decides the rest (EISDIR, ENOTDIR,
- * ENOTEMPTY, a directory into itself).
+ * ENOTEMPTY, a directory into itself). `replaced` is told of a regular file the rename replaced.
  */
 export async function renameName(
   dirs: DirHandles,
   from: Resolved,
   to: Resolved,
   overwrite: boolean,
+  replaced: Removed = { bytes: 0, files: 0 },
 ): Promise<void> {
   if (from.isRoot || to.isRoot) throw new FerryError("EBADPATH", "the root cannot be renamed or replaced");
   const src = await dirs.parentOf(from);
@@ -179,16 +203,16 @@ export async function renameName(
       });
       if ((from.dirOnly || to.dirOnly) && !st.isDirectory()) throw notDir(from);
       if (src.names.join("/") === dst.names.join("/")) return;
-      if (!overwrite) {
-        const exists = await lstat(dst.dir.at(dst.name)).then(
-          () => true,
-          (err) => (errnoOf(err) === "ENOENT" ? false : Promise.reject(fsError(err, to.client))),
-        );
-        if (exists) throw new FerryError("EEXIST", `already exists: ${JSON.stringify(to.client)}`);
-      }
+      const existing = await lstat(dst.dir.at(dst.name)).catch((err) =>
+        errnoOf(err) === "ENOENT" ? null : Promise.reject(fsError(err, to.client)),
+      );
+      if (existing && !overwrite)
+        throw new FerryError("EEXIST", `already exists: ${JSON.stringify(to.client)}`);
       await rename(src.dir.at(src.name), dst.dir.at(dst.name)).catch((err) => {
         throw fsError(err, to.client);
       });
+      // Two links to one file: rename(2) does nothing, and nothing was replaced.
+      if (existing && !(existing.ino === st.ino && existing.dev === st.dev)) tallyFile(replaced, existing);
     } finally {
       dst.dir.release();
     }

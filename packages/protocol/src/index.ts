@@ -11,7 +11,7 @@ export * from "./limits.js";
 export * from "./messages.js";
 export { mtimeOf, utimesSeconds } from "./mtime.js";
 export { writePaced } from "./rate/paced-write.js";
+export { parseByteRate } from "./rate/rate-text.js";
 export { RATE_BURST_MS, RATE_MIN_BURST, type RateClock, slices, TokenBucket } from "./rate/token-bucket.js";
 export * from "./scram.js";
-export { parseByteSize } from "./size-text.js";
 export * as validate from "./validate.js";

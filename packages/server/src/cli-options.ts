@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parseByteSize } from "@ferry/protocol";
+import { parseByteRate } from "@ferry/protocol";
 import { createStreamLogger, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
 import { DEFAULTS, type ServerOptions, type TlsServerOptions } from "./options.js";
 import { parseSize } from "./sizes.js";
@@ -344,7 +344,7 @@ function integer(
 }
 
 function rate(name: string, raw: string): number {
-  const v = parseByteSize(raw);
+  const v = parseByteRate(raw);
   if (v === null)
     throw new UsageError(`--${name} must be a rate like 500K or 10M (bytes/s), not ${JSON.stringify(raw)}`);
   return v;

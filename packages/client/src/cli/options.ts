@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { normalizeFingerprint, parseByteSize } from "../lib/index.js";
+import { normalizeFingerprint, parseByteRate } from "../lib/index.js";
 import { CliError, usage } from "./errors.js";
 import { parseHostPort, parsePort } from "./paths.js";
 
@@ -155,7 +155,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
   const rateText = values["limit-rate"];
   let limitRate: number | undefined;
   if (typeof rateText === "string") {
-    limitRate = parseByteSize(rateText) ?? undefined;
+    limitRate = parseByteRate(rateText) ?? undefined;
     if (limitRate === undefined)
       throw usage(`--limit-rate ${rateText}: not a rate (bytes per second, e.g. 500K, 10M)`);
   }

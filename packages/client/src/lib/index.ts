@@ -9,7 +9,7 @@
  */
 
 export type { Entry, EntryType } from "@ferry/protocol";
-export { DEFAULT_PORT, fingerprintHex, normalizeFingerprint, parseByteSize } from "@ferry/protocol";
+export { DEFAULT_PORT, fingerprintHex, normalizeFingerprint, parseByteRate } from "@ferry/protocol";
 export { CLIENT_NAME, CLIENT_VERSION, connect, DEFAULT_TIMEOUT_MS } from "./client.js";
 export {
   ERROR_CODES,

@@ -7,11 +7,11 @@ const UNITS: Readonly<Record<string, number>> = {
 };
 
 /**
- * A size or rate as people type it: `1048576`, `500K`, `10M`, `1.5G`, `10MiB`, `10M/s` (binary
- * units, as curl's --limit-rate and ferryd's --max-file-size read them). Null when it is not one,
- * or not a whole number of bytes of at least 1.
+ * A rate as people type it, in bytes per second: `1048576`, `500K`, `10M`, `1.5G`, `10MiB`, `10M/s`
+ * (binary units, as curl's --limit-rate reads them). Null when it is not one, or not at least one
+ * byte per second. (A size, where 0 is fine and `/s` is not, is ferryd's parseSize.)
  */
-export function parseByteSize(text: string): number | null {
+export function parseByteRate(text: string): number | null {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?(?:\/s)?$/i.exec(text.trim());
   const unit = m ? UNITS[(m[2] ?? "").toUpperCase()] : undefined;
   if (!m || unit === undefined) return null;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseByteSize } from "./size-text.js";
+import { parseByteRate } from "./rate-text.js";
 
-describe("parseByteSize", () => {
+describe("parseByteRate", () => {
   it.each([
     ["1048576", 1048576],
     ["500K", 500 * 1024],
@@ -12,10 +12,10 @@ describe("parseByteSize", () => {
     ["1.5G", 1.5 * 1024 ** 3],
     [" 2T ", 2 * 1024 ** 4],
   ])("reads %j as %d bytes", (text, bytes) => {
-    expect(parseByteSize(text)).toBe(bytes);
+    expect(parseByteRate(text)).toBe(bytes);
   });
 
   it.each(["", "fast", "-1", "0", "10X", "1e6", "M", "0.1"])("refuses %j", (text) => {
-    expect(parseByteSize(text)).toBeNull();
+    expect(parseByteRate(text)).toBeNull();
   });
 });

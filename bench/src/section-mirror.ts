@@ -42,7 +42,7 @@ export async function runMirror(ctx: BenchContext): Promise<void> {
     await mkdir(root);
     const server = await startFerryd({
       root,
-      args: ["--no-tls", "--no-fsync"],
+      args: ["--no-fsync"],
       nodeArgs: ctx.nodeArgs("ferryd-mirror"),
     });
     try {

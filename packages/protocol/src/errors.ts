@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   ECONNLOST: "the connection was lost; reconnect and retry (transfers resume where they stopped)",
   ECONNREFUSED: "could not connect to the server; check the host and port and that ferryd is running",
   EABORTED: "the transfer was aborted; run it again to resume",
+  EMAXDELETE: "refused: the mirror would delete more than --max-delete allows; nothing was changed",
   EINTERNAL: "internal server error",
 } as const;
 

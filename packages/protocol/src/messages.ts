@@ -101,12 +101,15 @@ const requestShapes = {
     overwrite: optional(boolean),
     parents: optional(boolean),
     handshake: optional(boolean),
+    /** Milliseconds since the epoch: the mtime the server gives the file at commit. */
+    mtime: optional(integer(0)),
   }),
   get: refine(
     object({ cmd: literal("get"), id, path, offset: optional(size), prefixMd5: optional(md5Hex), alg }),
     prefixHashWithOffset,
   ),
   list: object({ cmd: literal("list"), id, path }),
+  sum: object({ cmd: literal("sum"), id, path, alg }),
   stat: object({ cmd: literal("stat"), id, path }),
   mkdir: object({ cmd: literal("mkdir"), id, path, parents: optional(boolean) }),
   delete: object({ cmd: literal("delete"), id, path, recursive: optional(boolean) }),
@@ -125,6 +128,7 @@ export type AuthRequest = MessageOf<"auth">;
 export type PutRequest = MessageOf<"put">;
 export type GetRequest = MessageOf<"get">;
 export type ListRequest = MessageOf<"list">;
+export type SumRequest = MessageOf<"sum">;
 export type StatRequest = MessageOf<"stat">;
 export type MkdirRequest = MessageOf<"mkdir">;
 export type DeleteRequest = MessageOf<"delete">;
@@ -141,6 +145,7 @@ export type Request =
   | PutRequest
   | GetRequest
   | ListRequest
+  | SumRequest
   | StatRequest
   | MkdirRequest
   | DeleteRequest
@@ -282,6 +287,16 @@ const replyShapes = {
   }),
   /** Answer to stat. */
   entry: object({ ok: literal(true), id, type: literal("entry"), entry }),
+  /** Answer to sum: the hash of the whole file, and the size and mtime of the version hashed. */
+  sum: object({
+    ok: literal(true),
+    id,
+    type: literal("sum"),
+    size,
+    mtime: integer(0),
+    md5: md5Hex,
+    alg,
+  }),
 };
 
 export type ReplyType = keyof typeof replyShapes;
@@ -294,6 +309,7 @@ export type DoneReply = ReplyOf<"done">;
 export type FileReply = ReplyOf<"file">;
 export type EntriesReply = ReplyOf<"entries">;
 export type EntryReply = ReplyOf<"entry">;
+export type SumReply = ReplyOf<"sum">;
 /** `id` is null when the server could not read the request's id (a malformed or oversized header). */
 export interface ErrorReply {
   ok: false;
@@ -309,7 +325,8 @@ export type SuccessReply =
   | DoneReply
   | FileReply
   | EntriesReply
-  | EntryReply;
+  | EntryReply
+  | SumReply;
 export type Reply = SuccessReply | ErrorReply;
 export type ServerFrame = Reply | DataFrame | EndFrame;
 

@@ -140,6 +140,7 @@ describe("PROTOCOL.md", () => {
       "put",
       "get",
       "list",
+      "sum",
       "stat",
       "mkdir",
       "delete",
@@ -150,7 +151,7 @@ describe("PROTOCOL.md", () => {
     ]) {
       expect(cmds).toContain(cmd);
     }
-    for (const type of ["hello", "scram", "ready", "done", "file", "entries", "entry"]) {
+    for (const type of ["hello", "scram", "ready", "done", "file", "entries", "entry", "sum"]) {
       expect(types).toContain(type);
     }
     expect(examples.some((e) => e.ok === false)).toBe(true);
@@ -285,7 +286,7 @@ describe("PROTOCOL.md", () => {
   });
 
   it("lists every error code that travels on the wire", () => {
-    const local = ["ECONNLOST", "ECONNREFUSED", "EABORTED", "EHOSTKEY"];
+    const local = ["ECONNLOST", "ECONNREFUSED", "EABORTED", "EHOSTKEY", "EMAXDELETE"];
     for (const code of Object.keys(ERROR_CODES)) {
       if (local.includes(code)) expect(doc).toContain(`\`${code}\``);
       else expect(doc).toMatch(new RegExp(`\\| \`${code}\` +\\|`));

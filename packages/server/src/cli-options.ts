@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { parseByteRate } from "@ferry/protocol";
 import { createStreamLogger, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
 import { DEFAULTS, type ServerOptions, type TlsServerOptions } from "./options.js";
 import { parseSize } from "./sizes.js";
@@ -76,6 +77,12 @@ const SPEC = {
     env: "FERRY_MAX_FILE_SIZE",
     arg: "BYTES",
     help: "largest upload accepted, e.g. 500M, 10G (default: no limit)",
+  },
+  "max-rate": {
+    type: "string",
+    env: "FERRY_MAX_RATE",
+    arg: "RATE",
+    help: "bytes per second per connection, each direction, e.g. 10M, 500K (default: no limit)",
   },
   "max-list-memory": {
     type: "string",
@@ -268,6 +275,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
   };
   const staleHours = number("stale-partial-hours", str("stale-partial-hours"), 0);
   const maxFileSize = str("max-file-size");
+  const maxRate = str("max-rate");
   const maxListMemory = str("max-list-memory");
   return {
     kind: "run",
@@ -284,6 +292,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
       headerTimeoutMs: seconds("header-timeout"),
       maxHeaderBytes: integer("max-header", str("max-header"), 1024, 16 * 1024 * 1024),
       maxFileSize: maxFileSize === undefined ? undefined : bytes("max-file-size", maxFileSize),
+      maxRate: maxRate === undefined ? undefined : rate("max-rate", maxRate),
       maxListMemory: maxListMemory === undefined ? undefined : bytes("max-list-memory", maxListMemory),
       maxListEntries: integer("max-list-entries", str("max-list-entries"), 1),
       readOnly: bool("read-only"),
@@ -331,6 +340,13 @@ function integer(
   if (!/^\d+$/.test(raw) || v < min || v > max) {
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(raw)}`);
   }
+  return v;
+}
+
+function rate(name: string, raw: string): number {
+  const v = parseByteRate(raw);
+  if (v === null)
+    throw new UsageError(`--${name} must be a rate like 500K or 10M (bytes/s), not ${JSON.stringify(raw)}`);
   return v;
 }
 

@@ -34,6 +34,12 @@ export interface ServerOptions {
   /** Largest file a put may declare. Default: no limit (2^53−1). */
   maxFileSize?: number;
   /**
+   * Bytes per second each connection may move in each direction (its uploads, and separately its
+   * downloads and replies). Default: no limit (0). Memory stays bounded: a limited connection waits
+   * before it writes and before it takes in what it read, so the socket's backpressure does the rest.
+   */
+  maxRate?: number;
+  /**
    * Bytes that all listings in progress may hold for names, together (a sorted listing holds every
    * name of its directory before its first entry goes out). A listing that would go over gets EBUSY,
    * or ETOOBIG if it could not fit alone. Default 64 MiB.
@@ -124,6 +130,7 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     headerTimeoutMs: o.headerTimeoutMs ?? DEFAULTS.headerTimeoutMs,
     maxHeaderBytes: o.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes,
     maxFileSize: o.maxFileSize ?? MAX_SIZE,
+    maxRate: o.maxRate ?? 0,
     maxListMemory: o.maxListMemory ?? DEFAULTS.maxListMemory,
     maxListEntries: o.maxListEntries ?? DEFAULTS.maxListEntries,
     readOnly: o.readOnly ?? false,

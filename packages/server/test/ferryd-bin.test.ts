@@ -224,6 +224,7 @@ describe("the ferryd binary", () => {
       "--max-file-size",
       "--max-list-memory",
       "--max-list-entries",
+      "--max-rate",
       "--read-only",
       "--no-fsync",
       "--grace",

@@ -99,6 +99,7 @@ async function run(opts: ParsedOptions): Promise<number> {
     io,
   );
   const state = new CliState(process.cwd(), { secret: opts.secret, password: opts.password }, trust);
+  state.limitRate = opts.limitRate;
   const runner = new Runner({
     state,
     options: { yes: opts.yes, progress: opts.progress, json: opts.json, port: opts.port },

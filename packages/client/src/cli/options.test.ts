@@ -76,4 +76,15 @@ describe("parseOptions", () => {
       expect(() => parseOptions(argv, {})).toThrow(expect.objectContaining({ code: "EUSAGE" }));
     }
   });
+
+  it("reads --limit-rate as bytes per second, and refuses one that is not a rate", () => {
+    expect(parseOptions(["--limit-rate", "500K", "h"], {}).limitRate).toBe(500 * 1024);
+    expect(parseOptions(["--limit-rate", "10M"], {}).limitRate).toBe(10 * 1024 * 1024);
+    expect(parseOptions([], {}).limitRate).toBeUndefined();
+    for (const bad of ["fast", "0", "10X"]) {
+      expect(() => parseOptions(["--limit-rate", bad], {})).toThrow(
+        expect.objectContaining({ code: "EUSAGE" }),
+      );
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { normalizeFingerprint } from "../lib/index.js";
+import { normalizeFingerprint, parseByteRate } from "../lib/index.js";
 import { CliError, usage } from "./errors.js";
 import { parseHostPort, parsePort } from "./paths.js";
 
@@ -25,6 +25,7 @@ options:
   --known-hosts FILE   trusted servers (default ~/.ferry/known_hosts, or FERRY_KNOWN_HOSTS)
   --forget-host HOST[:PORT]  remove HOST's entries from known_hosts and exit
   --no-tls             plain TCP, for a server started with ferryd --no-tls
+  --limit-rate RATE    at most RATE bytes per second each way for the session, e.g. 500K, 10M
   -c "CMD; CMD"        run these commands and exit
   -b FILE              run the commands in FILE (one per line, # comments) and exit
   -y, --yes            answer yes to overwrite and delete questions
@@ -62,6 +63,8 @@ export interface ParsedOptions {
   knownHostsFile: string;
   /** `--forget-host`: what to remove from known_hosts (then exit). */
   forgetHost: { host: string; port: number } | undefined;
+  /** `--limit-rate`: bytes per second, each direction. */
+  limitRate: number | undefined;
 }
 
 /** `FERRY_KNOWN_HOSTS`, or `~/.ferry/known_hosts`. */
@@ -81,6 +84,7 @@ const VALUE_OPTIONS: Record<string, string> = {
   "--ca": "--ca",
   "--known-hosts": "--known-hosts",
   "--forget-host": "--forget-host",
+  "--limit-rate": "--limit-rate",
 };
 
 /**
@@ -122,6 +126,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
         "known-hosts": { type: "string" },
         "forget-host": { type: "string" },
         "no-tls": { type: "boolean" },
+        "limit-rate": { type: "string" },
         command: { type: "string", short: "c" },
         batch: { type: "string", short: "b" },
         yes: { type: "boolean", short: "y" },
@@ -147,6 +152,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
       throw new CliError("EUSAGE", `--secret-file ${secretFile}: ${(err as Error).message}`);
     }
   }
+  const rateText = values["limit-rate"];
+  let limitRate: number | undefined;
+  if (typeof rateText === "string") {
+    limitRate = parseByteRate(rateText) ?? undefined;
+    if (limitRate === undefined)
+      throw usage(`--limit-rate ${rateText}: not a rate (bytes per second, e.g. 500K, 10M)`);
+  }
   let password = env.FERRY_PASSWORD || undefined;
   const passwordFile = values["password-file"];
   if (typeof passwordFile === "string") {
@@ -158,6 +170,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
   }
   return {
     ...transportOptions(values, env),
+    limitRate,
     port,
     help: values.help === true,
     version: values.version === true,

@@ -44,6 +44,8 @@ export class CliState {
   session: FerrySession | null = null;
   target: Target | null = null;
   remoteCwd = "/";
+  /** `--limit-rate` for every session this process opens. */
+  limitRate: number | undefined;
   secret: string | undefined;
   /** From --password-file or FERRY_PASSWORD: used for every user, never asked for again. */
   private readonly givenPassword: string | undefined;
@@ -89,6 +91,7 @@ export class CliState {
           password,
           timeoutMs,
           clientName: "ferry",
+          limitRate: this.limitRate,
           ...transport,
         }).catch((err: unknown) => {
           throw this.trust ? this.trust.explain(err) : err;

@@ -30,6 +30,9 @@ export const CLIENT_VERSION = "0.1.0";
  * given was wrong; `details.accounts === true` for a server with accounts).
  */
 export async function connect(options: ConnectOptions): Promise<FerrySession> {
+  if (options.limitRate !== undefined && !(options.limitRate >= 1 && Number.isFinite(options.limitRate))) {
+    throw new RangeError(`limitRate must be a number of bytes per second ≥ 1, not ${options.limitRate}`);
+  }
   const port = options.port ?? DEFAULT_PORT;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const source = new SocketSource();
@@ -38,7 +41,7 @@ export async function connect(options: ConnectOptions): Promise<FerrySession> {
     options.tls ?? {},
     options.knownHosts,
   );
-  const conn = new Connection(socket, source, timeoutMs);
+  const conn = new Connection(socket, source, timeoutMs, options.limitRate);
   try {
     const hello = await conn.call<HelloReply>(
       (id) => ({

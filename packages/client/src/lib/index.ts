@@ -9,7 +9,7 @@
  */
 
 export type { Entry, EntryType } from "@ferry/protocol";
-export { DEFAULT_PORT, fingerprintHex, normalizeFingerprint } from "@ferry/protocol";
+export { DEFAULT_PORT, fingerprintHex, normalizeFingerprint, parseByteRate } from "@ferry/protocol";
 export { CLIENT_NAME, CLIENT_VERSION, connect, DEFAULT_TIMEOUT_MS } from "./client.js";
 export {
   ERROR_CODES,
@@ -18,6 +18,7 @@ export {
   isFerryError,
 } from "./errors.js";
 export { hostKey, type KnownHost, KnownHosts } from "./known-hosts.js";
+export * from "./mirror/index.js";
 export { PROGRESS_INTERVAL_MS, type Progress, type ProgressCallback } from "./progress.js";
 export { isSafeRemoteName, printable, resolveLocalTarget } from "./safe-names.js";
 export { IN_MEMORY_GET_MAX, PART_SUFFIX } from "./transfer/download.js";
@@ -27,6 +28,7 @@ export type {
   FerrySession,
   KnownHostsOptions,
   ServerInfo,
+  SumResult,
   TlsInfo,
   TlsOptions,
   TransferOptions,
@@ -34,3 +36,4 @@ export type {
   TrustedBy,
   UnknownHost,
 } from "./types.js";
+export { inWindow } from "./window.js";

@@ -22,6 +22,12 @@ export interface ConnectOptions {
   tls?: false | TlsOptions;
   /** Trust on first use: certificates remembered per host:port, as ssh does. See TlsOptions. */
   knownHosts?: KnownHostsOptions;
+  /**
+   * Bytes per second for the whole session, each direction on its own (uploads, and downloads with
+   * replies). Default: no limit. Memory stays bounded: the session waits before it writes and before
+   * it takes in what it read, and the socket's backpressure holds the rest back.
+   */
+  limitRate?: number;
 }
 
 /**
@@ -92,6 +98,11 @@ export interface TransferOptions {
   signal?: AbortSignal;
   /** Called at most about every 100 ms, once when data starts and once at the end. */
   onProgress?: ProgressCallback;
+  /**
+   * Keep the source's modification time (sftp's -p): a put asks the server to give the file the
+   * local file's mtime; a get gives the local file the server's. Default false.
+   */
+  preserve?: boolean;
 }
 
 export interface TransferResult {
@@ -107,6 +118,17 @@ export interface TransferResult {
   resumedFrom: number;
   /** Seconds from the first data byte to the verified end. */
   seconds: number;
+  /** The source's modification time (ms since the epoch): the local file's for a put, the server's for a get. */
+  mtime: number;
+}
+
+/** What `sum` answers: the md5 of a remote file and the size and mtime of the version hashed. */
+export interface SumResult {
+  path: string;
+  size: number;
+  /** Milliseconds since the epoch. */
+  mtime: number;
+  md5: string;
 }
 
 export interface ServerInfo {
@@ -129,6 +151,11 @@ export interface FerrySession {
   put(localPath: string, remotePath: string, opts?: TransferOptions): Promise<TransferResult>;
   get(remotePath: string, localPath: string, opts?: TransferOptions): Promise<TransferResult>;
   list(path: string): Promise<Entry[]>;
+  /**
+   * The md5 of a remote file, without downloading it: the server answers from its cache or hashes
+   * the file (ECHANGED if it changed meanwhile). Pipelined like every call.
+   */
+  sum(path: string): Promise<SumResult>;
   /**
    * The entries of a listing as they arrive, for very large directories. Iterate it once (breaking
    * out early is fine). Names are as the server sent them: check them with isSafeRemoteName /

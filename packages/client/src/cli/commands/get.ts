@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { printable } from "../../lib/index.js";
+import { takeFlags } from "../args.js";
 import { CliError, usage } from "../errors.js";
 import { remoteBasename, resolveLocal, resolveRemote } from "../paths.js";
 import type { ConflictPolicy } from "../prompts.js";
@@ -33,14 +34,15 @@ export async function decideLocal(
 
 export const get: CommandSpec = {
   name: "get",
-  usage: "get REMOTE [LOCAL]",
+  usage: "get [-p] REMOTE [LOCAL]",
   summary: "download one file (into LOCAL if it is a directory)",
   details:
-    "Writes NAME.part and renames it only after the md5 matched; an interrupted download resumes from the .part file.",
+    "Writes NAME.part and renames it only after the md5 matched; an interrupted download resumes from the .part file. -p keeps the server's mtime.",
   args: ["remote", "local"],
   async run(ctx, args) {
-    const [src, dst] = args;
-    if (!src || args.length > 2) throw usage(this.usage);
+    const { flags, rest } = takeFlags(args, "p");
+    const [src, dst] = rest;
+    if (!src || rest.length > 2) throw usage(this.usage);
     const session = await ctx.session();
     const remote = resolveRemote(ctx.state.remoteCwd, src.text);
     const entry = await session.stat(remote);
@@ -51,7 +53,8 @@ export const get: CommandSpec = {
     const st = await statOrNull(local);
     if (st?.isDirectory() || (dst?.text.endsWith("/") && !st)) local = path.join(local, name);
     const decision = await decideLocal(ctx.conflicts(), local, entry.size, showLocal(ctx, local));
-    await runJobs(ctx, [{ op: "get", local, remote, size: entry.size, ...decision }], false);
+    const preserve = flags.has("p");
+    await runJobs(ctx, [{ op: "get", local, remote, size: entry.size, ...decision, preserve }], false);
     return undefined;
   },
 };

@@ -4,6 +4,7 @@ import { helpCommand } from "./help.js";
 import { lls } from "./lls.js";
 import { ls } from "./ls.js";
 import { mget } from "./mget.js";
+import { mirror } from "./mirror.js";
 import { mkdir } from "./mkdir.js";
 import { mput } from "./mput.js";
 import { close, open } from "./open.js";
@@ -13,6 +14,7 @@ import { rename } from "./rename.js";
 import { rm, rmdir } from "./rm.js";
 import { shell } from "./shell.js";
 import { stat } from "./stat.js";
+import { sum } from "./sum.js";
 import type { CommandSpec } from "./types.js";
 
 const base: CommandSpec[] = [
@@ -22,6 +24,7 @@ const base: CommandSpec[] = [
   get,
   mput,
   mget,
+  mirror,
   ls,
   cd,
   pwd,
@@ -33,6 +36,7 @@ const base: CommandSpec[] = [
   rmdir,
   rename,
   stat,
+  sum,
 ];
 
 export const COMMANDS: readonly CommandSpec[] = [

@@ -68,13 +68,13 @@ async function walkRemote(
 
 export const mget: CommandSpec = {
   name: "mget",
-  usage: "mget [-r] PATTERN...",
+  usage: "mget [-r] [-p] PATTERN...",
   summary: "download remote files matching globs into the local directory (-r: whole trees)",
   details:
     "Every name from the server is checked before anything is written; targets always stay inside the local directory.",
   args: ["remote"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "r");
+    const { flags, rest } = takeFlags(args, "rp");
     if (rest.length === 0) throw usage(this.usage);
     const recursive = flags.has("r");
     const session = await ctx.session();
@@ -109,8 +109,12 @@ export const mget: CommandSpec = {
     for (const d of localDirs) await fs.mkdir(d, { recursive: true });
 
     const conflicts = ctx.conflicts();
-    await decideAndRun(ctx, "get", files, (f) =>
-      decideLocal(conflicts, f.local, f.size, showLocal(ctx, f.local)),
+    await decideAndRun(
+      ctx,
+      "get",
+      files,
+      (f) => decideLocal(conflicts, f.local, f.size, showLocal(ctx, f.local)),
+      { preserve: flags.has("p") },
     );
     return undefined;
   },

@@ -38,13 +38,13 @@ async function walkLocal(ctx: Context, dir: string, remoteDir: string, dirs: str
 
 export const mput: CommandSpec = {
   name: "mput",
-  usage: "mput [-r] PATTERN...",
+  usage: "mput [-r] [-p] PATTERN...",
   summary: "upload files matching local globs into the remote directory (-r: whole trees)",
   details:
     "Transfers are pipelined on the one connection. Asks once per existing remote file: overwrite, skip, overwrite all, skip all (--yes: overwrite all).",
   args: ["local"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "r");
+    const { flags, rest } = takeFlags(args, "rp");
     if (rest.length === 0) throw usage(this.usage);
     const recursive = flags.has("r");
     const session = await ctx.session();
@@ -82,11 +82,17 @@ export const mput: CommandSpec = {
     });
 
     const conflicts = ctx.conflicts();
-    await decideAndRun(ctx, "put", files, async (f) => {
-      if (!existing.get(remoteDirname(f.remote))?.has(path.posix.basename(f.remote))) return undefined;
-      const choice = await conflicts.decide(printable(f.remote), false, "use --yes or rm it first");
-      return choice === "skip" ? { skip: "exists" } : { overwrite: true };
-    });
+    await decideAndRun(
+      ctx,
+      "put",
+      files,
+      async (f) => {
+        if (!existing.get(remoteDirname(f.remote))?.has(path.posix.basename(f.remote))) return undefined;
+        const choice = await conflicts.decide(printable(f.remote), false, "use --yes or rm it first");
+        return choice === "skip" ? { skip: "exists" } : { overwrite: true };
+      },
+      { preserve: flags.has("p") },
+    );
     return undefined;
   },
 };

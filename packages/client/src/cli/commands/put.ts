@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { printable } from "../../lib/index.js";
+import { takeFlags } from "../args.js";
 import { CliError, localFileError, usage } from "../errors.js";
 import { joinRemote, resolveLocal, resolveRemote } from "../paths.js";
 import { runJobs } from "../transfer/jobs.js";
@@ -9,14 +10,15 @@ import type { CommandSpec } from "./types.js";
 
 export const put: CommandSpec = {
   name: "put",
-  usage: "put LOCAL [REMOTE]",
+  usage: "put [-p] LOCAL [REMOTE]",
   summary: "upload one file (into REMOTE if it is a directory)",
   details:
-    "Resumes an interrupted upload of the same file. Asks before replacing a remote file (--yes: replace).",
+    "Resumes an interrupted upload of the same file. Asks before replacing a remote file (--yes: replace). -p keeps the file's mtime.",
   args: ["local", "remote"],
   async run(ctx, args) {
-    const [src, dst] = args;
-    if (!src || args.length > 2) throw usage(this.usage);
+    const { flags, rest } = takeFlags(args, "p");
+    const [src, dst] = rest;
+    if (!src || rest.length > 2) throw usage(this.usage);
     const local = resolveLocal(ctx.state.localCwd, src.text);
     const st = await fs.stat(local).catch((err: NodeJS.ErrnoException) => {
       throw localFileError(err, printable(local));
@@ -38,7 +40,8 @@ export const put: CommandSpec = {
       if (choice === "skip") skip = "exists";
       else overwrite = true;
     }
-    await runJobs(ctx, [{ op: "put", local, remote, size: st.size, overwrite, skip }], false);
+    const preserve = flags.has("p");
+    await runJobs(ctx, [{ op: "put", local, remote, size: st.size, overwrite, skip, preserve }], false);
     return undefined;
   },
 };

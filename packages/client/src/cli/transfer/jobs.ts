@@ -17,6 +17,8 @@ export interface Job {
   skip?: string;
   /** A reason the job cannot run (shown as its failure). */
   error?: unknown;
+  /** Keep the source's mtime (-p). */
+  preserve?: boolean;
 }
 
 /** How a local path is shown: relative to the local cwd when inside it. */
@@ -57,10 +59,11 @@ export async function decideAndRun(
   op: Job["op"],
   files: ReadonlyArray<Omit<Job, "op" | "overwrite">>,
   decide: (file: Omit<Job, "op" | "overwrite">) => Promise<Decision>,
+  common: Pick<Job, "preserve"> = {},
 ): Promise<void> {
   const jobs: Job[] = [];
   for (const f of files) {
-    const job: Job = { op, ...f, overwrite: false };
+    const job: Job = { op, ...common, ...f, overwrite: false };
     if (!f.error) {
       try {
         Object.assign(job, await decide(f));
@@ -104,7 +107,12 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
       const file = reporter.file(label(ctx, job));
       try {
         if (job.error) throw job.error;
-        const opts = { overwrite: job.overwrite, signal: ctx.signal, onProgress: file.onProgress };
+        const opts = {
+          overwrite: job.overwrite,
+          preserve: job.preserve === true,
+          signal: ctx.signal,
+          onProgress: file.onProgress,
+        };
         const result =
           job.op === "put"
             ? await session.put(job.local, job.remote, opts)

@@ -1,0 +1,128 @@
+import { createHash, type Hash } from "node:crypto";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { FerryError } from "@ferry/protocol";
+import { MultipartUpload, metadataOf } from "./multipart-upload.js";
+import { s3Error, s3ErrorName } from "./s3-errors.js";
+import type { S3Place } from "./s3-place.js";
+
+export interface S3UploadTarget {
+  /** The normalized served path (names joined by "/"): with the size, what identifies a partial. */
+  path: string;
+  /** The path as the client sent it, for messages. */
+  clientPath: string;
+  key: string;
+  size: number;
+  /** The client's md5, when the put gave it up front. */
+  md5?: string;
+  mtime?: number;
+}
+
+/**
+ * One put on its way into the store. The caller writes the payload, compares `digest()` with the
+ * client's md5, then either commits (the object appears whole under its key, with the md5 in its
+ * metadata) or aborts (nothing appears, nothing is kept); `suspend` keeps what can be resumed when
+ * the connection is lost.
+ */
+export interface S3Upload {
+  /** Bytes the store already holds from an interrupted put of the same path and size. */
+  readonly offset: number;
+  /** md5 of those bytes (when offset > 0). */
+  readonly prefixMd5: string | undefined;
+  /** The client starts over from byte 0 instead of continuing. */
+  restart(): Promise<void>;
+  write(chunk: Buffer): Promise<void>;
+  /** md5 of every byte (the held prefix included); call once the last byte is written. */
+  digest(): Promise<string>;
+  /** Makes the object visible. EEXIST if `overwrite` is false and the key appeared meanwhile. */
+  commit(options: { overwrite: boolean }): Promise<void>;
+  abort(): Promise<void>;
+  suspend(): Promise<void>;
+}
+
+/**
+ * An upload for `target`: a file of up to one part size is buffered whole (its memory taken from
+ * the place's budget) and stored with one PutObject; a bigger one becomes a multipart upload, which
+ * with `resume` continues the interrupted upload of the same path and size, if any.
+ */
+export async function beginS3Upload(place: S3Place, target: S3UploadTarget, resume: boolean): Promise<S3Upload> {
+  if (target.size <= place.partSize) return SmallUpload.begin(place, target);
+  return MultipartUpload.begin(place, target, resume);
+}
+
+/** A file that fits in one part: buffered, hashed, and stored with one PutObject on commit. */
+class SmallUpload implements S3Upload {
+  readonly offset = 0;
+  readonly prefixMd5 = undefined;
+  private filled = 0;
+  private hash: Hash = createHash("md5");
+  private md5: string | null = null;
+  private held = true;
+
+  private constructor(
+    private readonly place: S3Place,
+    private readonly target: S3UploadTarget,
+    private readonly buf: Buffer,
+  ) {}
+
+  static async begin(place: S3Place, target: S3UploadTarget): Promise<SmallUpload> {
+    await place.uploadMemory.take(target.size);
+    return new SmallUpload(place, target, Buffer.allocUnsafe(target.size));
+  }
+
+  async restart(): Promise<void> {
+    this.filled = 0;
+    this.hash = createHash("md5");
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.filled + chunk.length > this.buf.length)
+      throw new FerryError("ESIZE", `more than ${this.buf.length} bytes for ${JSON.stringify(this.target.clientPath)}`);
+    chunk.copy(this.buf, this.filled);
+    this.hash.update(chunk);
+    this.filled += chunk.length;
+  }
+
+  async digest(): Promise<string> {
+    this.md5 ??= this.hash.digest("hex");
+    return this.md5;
+  }
+
+  async commit(options: { overwrite: boolean }): Promise<void> {
+    const { place, target } = this;
+    const md5 = await this.digest();
+    try {
+      await place.client.send(
+        new PutObjectCommand({
+          Bucket: place.bucket,
+          Key: target.key,
+          Body: this.buf.subarray(0, this.filled),
+          ContentLength: this.filled,
+          // The store checks the bytes once more on its side (BadDigest → ECHECKSUM).
+          ContentMD5: Buffer.from(md5, "hex").toString("base64"),
+          Metadata: metadataOf(md5, target.mtime ?? null),
+          ...(options.overwrite ? {} : { IfNoneMatch: "*" }),
+        }),
+      );
+    } catch (err) {
+      if (s3ErrorName(err) === "PreconditionFailed")
+        throw new FerryError("EEXIST", `already exists: ${JSON.stringify(target.clientPath)}`, {}, { cause: err });
+      throw s3Error(err, target.clientPath);
+    } finally {
+      this.end();
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.end();
+  }
+
+  async suspend(): Promise<void> {
+    this.end();
+  }
+
+  private end(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.place.uploadMemory.give(this.buf.length);
+  }
+}

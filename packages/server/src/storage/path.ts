@@ -49,3 +49,14 @@ export function resolvePath(client: string): StoragePath {
   if (names.includes(STAGING_DIR)) throw badPath(client, "reserved name");
   return { client, names, rel: names.join("/"), isRoot: names.length === 0, dirOnly };
 }
+
+/**
+ * What a put may name, from the path's shape alone: not the root, not a path ending in `/` (EISDIR).
+ * Checked first of all of put's checks (PROTOCOL.md §4), so before the server's size limit too.
+ */
+export function assertFileTarget(p: StoragePath): void {
+  if (p.isRoot) throw new FerryError("EISDIR", "the root is a directory");
+  if (p.dirOnly) {
+    throw new FerryError("EISDIR", `a path ending in / names a directory: ${JSON.stringify(p.client)}`);
+  }
+}

@@ -1,6 +1,6 @@
 import { FerryError, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../../context.js";
-import { resolvePath } from "../../storage/path.js";
+import { assertFileTarget, resolvePath } from "../../storage/path.js";
 import type { Upload } from "../../storage/storage.js";
 
 /**
@@ -10,6 +10,7 @@ import type { Upload } from "../../storage/storage.js";
  */
 export async function beginPut(req: PutRequest, io: SessionIO): Promise<Upload> {
   const path = resolvePath(req.path);
+  assertFileTarget(path);
   const { maxFileSize } = io.server.options;
   if (req.size > maxFileSize) {
     throw new FerryError("ETOOBIG", `${req.size} bytes is over the server's limit of ${maxFileSize}`, {

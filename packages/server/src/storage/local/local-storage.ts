@@ -4,6 +4,7 @@ import { FerryError } from "@ferry/protocol";
 import { errnoOf, fsError } from "../../fs-errors.js";
 import { transferHash } from "../hasher.js";
 import type { ListBudget } from "../list-budget.js";
+import { assertFileTarget } from "../path.js";
 import type {
   FileSum,
   QuotaLimits,
@@ -329,10 +330,7 @@ export class LocalStorage implements Storage, UploadPlace {
   /** The put's target, checked before a byte of payload; its directory is held until released. */
   private async admit(spec: UploadSpec): Promise<UploadTarget> {
     const p = spec.path;
-    if (p.isRoot) throw new FerryError("EISDIR", "the root is a directory");
-    if (p.dirOnly) {
-      throw new FerryError("EISDIR", `a path ending in / names a directory: ${JSON.stringify(p.client)}`);
-    }
+    assertFileTarget(p);
     let dir: DirRef;
     try {
       dir = await this.dirs.acquire(p.names.slice(0, -1), p.client, spec.parents);

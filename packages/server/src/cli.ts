@@ -3,6 +3,7 @@ import { FerryError, fingerprintHex } from "@ferry/protocol";
 import { runUserCommand, UserUsageError } from "./accounts/user-cli.js";
 import { parseCli, UsageError } from "./cli-options.js";
 import { startServer } from "./server.js";
+import { localPathOf } from "./storage/open.js";
 import { resolveIdentity } from "./tls/identity.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
@@ -49,7 +50,8 @@ async function main(): Promise<number> {
   if (parsed.kind === "fingerprint") {
     // Creates the certificate if this state directory has none yet, so it can be pinned before the
     // first start; the root (when given and present) is checked as a start would.
-    const root = parsed.root === undefined ? null : await realpath(parsed.root).catch(() => null);
+    const local = parsed.root === undefined ? null : localPathOf(parsed.root);
+    const root = local === null ? null : await realpath(local).catch(() => null);
     const identity = await resolveIdentity(parsed.tls, root).catch((err: unknown) => {
       process.stderr.write(`ferryd: error: ${err instanceof FerryError ? err.message : String(err)}\n`);
       return null;

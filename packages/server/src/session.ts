@@ -1,4 +1,3 @@
-import type { FileHandle } from "node:fs/promises";
 import type { Socket } from "node:net";
 import {
   type ClientFrame,
@@ -16,13 +15,13 @@ import {
   writePaced,
 } from "@ferry/protocol";
 import { dispatch, refusal } from "./commands/index.js";
-import { isSmallPut } from "./commands/put-small.js";
+import { isSmallPut } from "./commands/put/small.js";
 import type { Access, ServerContext, SessionIO, TransferRecord } from "./context.js";
 import { Login } from "./login.js";
 import { Pipeline } from "./pipeline.js";
+import { sendChunks } from "./send-chunks.js";
 import { SocketSource } from "./socket-source.js";
-import { sendFileRange } from "./storage/send-file.js";
-import type { Volume } from "./storage/volume.js";
+import type { LentChunk, Storage } from "./storage/storage.js";
 
 /** How long a closing connection waits for the peer to read the last frame before it is cut. */
 const LINGER_MS = 1_000;
@@ -39,7 +38,7 @@ export class Session implements SessionIO {
   private state: "login" | "ready" = "login";
   private readonly login: Login;
   /** Where the login put this session; null until it is ready. */
-  private confined: { volume: Volume; access: Access } | null = null;
+  private confined: { storage: Storage; access: Access } | null = null;
   private pushedBack: Frame | null = null;
   /** The payload of the last frame read, which its command may have left unread. */
   private openPayload: AsyncIterator<Buffer> | null = null;
@@ -214,7 +213,7 @@ export class Session implements SessionIO {
       return step.reason;
     }
     if (step.kind === "ready") {
-      this.confined = { volume: step.volume, access: step.access };
+      this.confined = { storage: step.storage, access: step.access };
       this.state = "ready";
     }
     await this.send(step.reply);
@@ -223,9 +222,9 @@ export class Session implements SessionIO {
 
   // ---- SessionIO ----
 
-  get volume(): Volume {
+  get storage(): Storage {
     if (!this.confined) throw new FerryError("EAUTH", "authenticate first");
-    return this.confined.volume;
+    return this.confined.storage;
   }
 
   get access(): Access {
@@ -293,16 +292,14 @@ export class Session implements SessionIO {
     if (!more) await drained(socket);
   }
 
-  async sendFile(
+  async sendData(
     header: { cmd: "data"; id: number; offset: number; size: number },
-    fh: FileHandle,
-    start: number,
-    end: number,
+    chunks: AsyncIterable<LentChunk>,
     onChunk?: (chunk: Buffer) => void | Promise<void>,
   ): Promise<void> {
     await this.send(header);
     this.midFrame = true;
-    await sendFileRange(this.socket, fh, start, end, onChunk, this.sendLimit);
+    await sendChunks(this.socket, chunks, onChunk, this.sendLimit);
     this.midFrame = false;
   }
 

@@ -8,7 +8,8 @@ import {
   SCRAM_MIN_ITERATIONS,
 } from "@ferry/protocol";
 import { parseSize } from "../sizes.js";
-import { humanBytes, type QuotaLimits } from "../storage/usage.js";
+import { humanBytes } from "../storage/local/usage.js";
+import type { QuotaLimits } from "../storage/storage.js";
 import { newPassword, type PasswordSources } from "./password-input.js";
 import { type Account, newDecoyKey, readUsersFile, type UsersFile, writeUsersFile } from "./users-file.js";
 

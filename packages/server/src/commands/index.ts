@@ -4,7 +4,7 @@ import { del } from "./delete.js";
 import { get } from "./get.js";
 import { list } from "./list.js";
 import { mkdir } from "./mkdir.js";
-import { put } from "./put.js";
+import { put } from "./put/index.js";
 import { rename } from "./rename.js";
 import { stat } from "./stat.js";
 import { sum } from "./sum.js";

@@ -13,7 +13,7 @@ import {
 } from "node:fs/promises";
 import path from "node:path";
 import { FerryError } from "@ferry/protocol";
-import { errnoOf } from "../fs-errors.js";
+import { errnoOf } from "../../fs-errors.js";
 import { STAGING_DIR } from "./sandbox.js";
 
 /** What a resumable partial was meant to become; stored beside it. */

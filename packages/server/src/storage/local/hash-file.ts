@@ -1,7 +1,10 @@
 import type { FileHandle } from "node:fs/promises";
 import { FerryError, type RunningHash } from "@ferry/protocol";
-import { hashChunk } from "./hasher.js";
-import { READ_CHUNK } from "./read-range.js";
+import { hashChunk } from "../hasher.js";
+
+export const HASH_BLOCK = 1024 * 1024;
+/** What hashing one file holds in memory at most (its two buffers). */
+export const HASH_BUFFER_BYTES = 2 * HASH_BLOCK;
 
 /**
  * Feeds bytes [0, size) of an open file into `hash` in 1 MiB reads through two buffers used in turn
@@ -11,7 +14,7 @@ import { READ_CHUNK } from "./read-range.js";
  */
 export async function hashFile(fh: FileHandle, size: number, hash: RunningHash): Promise<void> {
   if (size === 0) return;
-  const block = Math.min(READ_CHUNK, size);
+  const block = Math.min(HASH_BLOCK, size);
   const buffers = [Buffer.allocUnsafe(block), Buffer.allocUnsafe(block)] as const;
   let turn = 0;
   const readAt = async (at: number): Promise<Buffer> => {

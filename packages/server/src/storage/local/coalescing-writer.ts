@@ -1,6 +1,6 @@
 import type { FileHandle } from "node:fs/promises";
 import type { RunningHash } from "@ferry/protocol";
-import { hashChunk } from "./hasher.js";
+import { hashChunk } from "../hasher.js";
 
 export const WRITE_CHUNK = 1024 * 1024;
 

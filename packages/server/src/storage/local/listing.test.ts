@@ -3,7 +3,7 @@ import { lstat, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { ListBudget } from "./list-budget.js";
+import { ListBudget } from "../list-budget.js";
 import { type SortedListingOptions, type StatedName, sortedListing } from "./listing.js";
 import { NameArena, SORT_SCRATCH_PER_NAME } from "./name-arena.js";
 import { STAGING_DIR } from "./sandbox.js";

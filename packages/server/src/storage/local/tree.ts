@@ -2,7 +2,7 @@ import type { Stats } from "node:fs";
 import { constants } from "node:fs";
 import { lstat, mkdir, open, opendir, rename, rmdir, unlink } from "node:fs/promises";
 import { FerryError } from "@ferry/protocol";
-import { errnoOf, fsError } from "../fs-errors.js";
+import { errnoOf, fsError } from "../../fs-errors.js";
 import type { DirHandles, DirRef } from "./dir-handles.js";
 import type { Resolved } from "./sandbox.js";
 

@@ -2,7 +2,7 @@ import type { Stats } from "node:fs";
 import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { FerryError } from "@ferry/protocol";
-import { errnoOf, fsError } from "../fs-errors.js";
+import { errnoOf, fsError } from "../../fs-errors.js";
 import type { DirHandles } from "./dir-handles.js";
 import type { Resolved } from "./sandbox.js";
 

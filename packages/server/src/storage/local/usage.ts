@@ -1,7 +1,8 @@
 import { constants } from "node:fs";
 import { type FileHandle, lstat, open, opendir } from "node:fs/promises";
 import { FerryError } from "@ferry/protocol";
-import { errnoOf } from "../fs-errors.js";
+import { errnoOf } from "../../fs-errors.js";
+import type { QuotaLimits } from "../storage.js";
 import type { Reservation } from "./free-space.js";
 import { STAGING_DIR } from "./sandbox.js";
 
@@ -9,12 +10,6 @@ import { STAGING_DIR } from "./sandbox.js";
 export interface Amount {
   bytes: number;
   files: number;
-}
-
-/** A user's limits; an absent one is unlimited. */
-export interface QuotaLimits {
-  readonly bytes?: number;
-  readonly files?: number;
 }
 
 /** Entries the first count of a root may visit; a bigger tree cannot have a quota. */

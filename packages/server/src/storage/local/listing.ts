@@ -1,8 +1,8 @@
 import type { Stats } from "node:fs";
 import { opendir } from "node:fs/promises";
 import { FerryError, MAX_NAME_BYTES } from "@ferry/protocol";
-import { errnoOf } from "../fs-errors.js";
-import type { ListBudget, ListShare } from "./list-budget.js";
+import { errnoOf } from "../../fs-errors.js";
+import type { ListBudget, ListShare } from "../list-budget.js";
 import { NameArena, SORT_SCRATCH_PER_NAME } from "./name-arena.js";
 import { STAGING_DIR } from "./sandbox.js";
 

@@ -7,7 +7,7 @@ import {
   type PutRequest,
   parseClientFrame,
 } from "@ferry/protocol";
-import type { SessionIO } from "../context.js";
+import type { SessionIO } from "../../context.js";
 
 /** Errors that mean the client went away (or was cut off): what arrived is kept for a resume. */
 export function isConnectionLoss(err: unknown): boolean {

@@ -2,7 +2,7 @@ import type { Stats } from "node:fs";
 import { constants, existsSync } from "node:fs";
 import { type FileHandle, lstat, mkdir, open, readlink } from "node:fs/promises";
 import { FerryError } from "@ferry/protocol";
-import { errnoOf, fsError } from "../fs-errors.js";
+import { errnoOf, fsError } from "../../fs-errors.js";
 import { MAX_LINK_HOPS, type Resolved, type Sandbox, STAGING_DIR } from "./sandbox.js";
 
 /** How long an open directory is reused before it is looked up again by name. */

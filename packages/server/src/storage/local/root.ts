@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { access, mkdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { FerryError } from "@ferry/protocol";
-import { errnoOf } from "../fs-errors.js";
+import { errnoOf } from "../../fs-errors.js";
 
 /**
  * Makes the served root usable: created if missing, and then it must be a directory we can read

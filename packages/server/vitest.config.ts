@@ -7,5 +7,7 @@ export default defineConfig({
     outputFile: { json: "test-results.json" },
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Decides where the S3 tests' object store is (an RGW started on first use, or FERRY_TEST_S3_*).
+    globalSetup: ["../../test-fixtures/dist/s3-global-setup.js"],
   },
 });

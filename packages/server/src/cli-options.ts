@@ -17,7 +17,31 @@ const SPEC = {
     type: "string",
     env: "FERRY_STORAGE",
     arg: "SPEC",
-    help: "what to serve instead of --root: a directory (PATH or file:PATH); default the --root directory",
+    help: "what to serve instead of --root: a directory (PATH or file:PATH) or s3://BUCKET[/PREFIX]",
+  },
+  "s3-endpoint": {
+    type: "string",
+    env: "FERRY_S3_ENDPOINT",
+    arg: "URL",
+    help: "with s3://: the store's URL, e.g. http://127.0.0.1:7480 (default AWS); keys from AWS_* env",
+  },
+  "s3-region": {
+    type: "string",
+    env: "FERRY_S3_REGION",
+    arg: "R",
+    help: "with s3://: the region (default AWS_REGION, else us-east-1)",
+  },
+  "s3-part-size": {
+    type: "string",
+    env: "FERRY_S3_PART_SIZE",
+    arg: "BYTES",
+    help: "with s3://: bytes per multipart part, at least 5M (default 8M)",
+  },
+  "s3-parts-in-flight": {
+    type: "string",
+    env: "FERRY_S3_PARTS_IN_FLIGHT",
+    arg: "N",
+    help: "with s3://: parts of one upload sent at once (default 2); memory per upload: part size × (N + 1)",
   },
   users: {
     type: "string",
@@ -289,6 +313,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
   const maxFileSize = str("max-file-size");
   const maxRate = str("max-rate");
   const maxListMemory = str("max-list-memory");
+  const s3PartSize = str("s3-part-size");
+  const s3 = {
+    endpoint: str("s3-endpoint"),
+    region: str("s3-region"),
+    partSize: s3PartSize === undefined ? undefined : bytes("s3-part-size", s3PartSize),
+    partsInFlight: integer("s3-parts-in-flight", str("s3-parts-in-flight"), 1, 64),
+  };
+  if (s3.partSize !== undefined && s3.partSize < 5 * 1024 * 1024)
+    throw new UsageError("--s3-part-size must be at least 5M (S3's smallest part)");
   return {
     kind: "run",
     options: {
@@ -317,6 +350,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
       logger: createStreamLogger({ level: logLevel, format: logFormat }),
       logLevel,
       logFormat,
+      s3: Object.fromEntries(Object.entries(s3).filter(([, v]) => v !== undefined)),
     },
   };
 }

@@ -83,6 +83,22 @@ export interface ServerOptions {
   insecurePlain?: boolean;
   /** Default: silent. */
   logger?: Logger;
+  /** How to reach an `s3://` storage and how its uploads use memory (see storage/s3/s3-config.ts). */
+  s3?: S3Options;
+}
+
+/** The S3 backend's settings; credentials are never among them (the AWS SDK's default chain). */
+export interface S3Options {
+  /** e.g. http://127.0.0.1:7480 for an S3-compatible store; default AWS for the region. */
+  endpoint?: string;
+  /** Default AWS_REGION, else us-east-1. */
+  region?: string;
+  /** Bytes per multipart part (≥ 5 MiB), and the largest file stored with one PutObject. Default 8 MiB. */
+  partSize?: number;
+  /** Parts of one upload on their way at once. Default 2. */
+  partsInFlight?: number;
+  /** Part buffers of all uploads together. Default 256 MiB. */
+  uploadMemory?: number;
 }
 
 export type ResolvedOptions = Required<Omit<ServerOptions, "secret" | "root" | "storage" | "users">> & {
@@ -148,6 +164,7 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     tls: o.tls ?? {},
     insecurePlain: o.insecurePlain ?? false,
     logger: o.logger ?? silentLogger,
+    s3: o.s3 ?? {},
   };
 }
 

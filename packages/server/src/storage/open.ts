@@ -1,12 +1,18 @@
 import path from "node:path";
 import { FerryError } from "@ferry/protocol";
+import type { S3Options } from "../options.js";
 import { ListBudget } from "./list-budget.js";
 import { type LocalConfig, LocalStorage } from "./local/local-storage.js";
+import { parseS3Url } from "./s3/s3-config.js";
+import { S3Storage } from "./s3/s3-storage.js";
 import type { Storage } from "./storage.js";
 import { WriteBudget } from "./write-budget.js";
 
 /** What every storage of one server is opened with (budgets and limits shared by all of them). */
-export type StorageConfig = LocalConfig;
+export interface StorageConfig extends LocalConfig {
+  /** How to reach `s3://` storages. */
+  readonly s3?: S3Options;
+}
 
 /** A server's storage config from its options: fresh budgets, shared by every storage it opens. */
 export function storageConfigOf(o: {
@@ -15,6 +21,7 @@ export function storageConfigOf(o: {
   readonly stalePartialMs: number;
   readonly maxListMemory: number;
   readonly maxListEntries: number;
+  readonly s3?: S3Options;
 }): StorageConfig {
   return {
     fsync: o.fsync,
@@ -23,6 +30,7 @@ export function storageConfigOf(o: {
     listBudget: new ListBudget(o.maxListMemory),
     maxListEntries: o.maxListEntries,
     writeBudget: new WriteBudget(),
+    ...(o.s3 ? { s3: o.s3 } : {}),
   };
 }
 
@@ -63,8 +71,15 @@ export async function openStorage(spec: string, writable: boolean, config: Stora
   switch (kind.kind) {
     case "local":
       return LocalStorage.open(kind.path, writable, config);
-    case "s3":
-      throw new FerryError("EINTERNAL", `the S3 backend is not built into this ferryd: ${spec}`);
+    case "s3": {
+      let place: { bucket: string; prefix: string };
+      try {
+        place = parseS3Url(spec);
+      } catch (err) {
+        throw new FerryError("EINTERNAL", (err as Error).message, {}, { cause: err });
+      }
+      return S3Storage.open({ ...config.s3, ...place }, writable, config.stalePartialMs);
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { STAGING_DIR } from "../sandbox.js";
+import { STAGING_DIR } from "../path.js";
 
 /**
  * How served paths map to object keys. A file `a/b.txt` is the object `PREFIX/a/b.txt`; a directory

@@ -181,12 +181,16 @@ export class MultipartUpload implements S3Upload {
     return this.finalMd5;
   }
 
+  async stage(): Promise<void> {
+    if (this.filled > 0) await this.ship();
+    await this.settleInFlight();
+    this.throwIfFailed();
+  }
+
   async commit(options: { overwrite: boolean }): Promise<void> {
     const { place, target } = this;
     try {
-      if (this.filled > 0) await this.ship();
-      await this.settleInFlight();
-      this.throwIfFailed();
+      await this.stage();
       if (!options.overwrite && (await headFile(place, target.key)))
         throw new FerryError("EEXIST", `already exists: ${JSON.stringify(target.clientPath)}`);
       const parts = [...Array(this.nextPart).keys()].map((i) => ({

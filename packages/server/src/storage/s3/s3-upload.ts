@@ -33,6 +33,8 @@ export interface S3Upload {
   write(chunk: Buffer): Promise<void>;
   /** md5 of every byte (the held prefix included); call once the last byte is written. */
   digest(): Promise<string>;
+  /** Every part is in the store (still invisible); after the caller compared the md5. */
+  stage(): Promise<void>;
   /** Makes the object visible. EEXIST if `overwrite` is false and the key appeared meanwhile. */
   commit(options: { overwrite: boolean }): Promise<void>;
   abort(): Promise<void>;
@@ -49,10 +51,15 @@ export async function beginS3Upload(place: S3Place, target: S3UploadTarget, resu
   return MultipartUpload.begin(place, target, resume);
 }
 
-/** A file that fits in one part: buffered, hashed, and stored with one PutObject on commit. */
+/**
+ * A file that fits in one part: held in memory (its size taken from the place's budget first),
+ * hashed, and stored with one PutObject on commit. The chunks are kept as handed over (the caller
+ * does not change them), so a small put's one whole-file write costs no copy.
+ */
 class SmallUpload implements S3Upload {
   readonly offset = 0;
   readonly prefixMd5 = undefined;
+  private chunks: Buffer[] = [];
   private filled = 0;
   private hash: Hash = createHash("md5");
   private md5: string | null = null;
@@ -61,23 +68,24 @@ class SmallUpload implements S3Upload {
   private constructor(
     private readonly place: S3Place,
     private readonly target: S3UploadTarget,
-    private readonly buf: Buffer,
   ) {}
 
   static async begin(place: S3Place, target: S3UploadTarget): Promise<SmallUpload> {
     await place.uploadMemory.take(target.size);
-    return new SmallUpload(place, target, Buffer.allocUnsafe(target.size));
+    return new SmallUpload(place, target);
   }
 
   async restart(): Promise<void> {
+    this.chunks = [];
     this.filled = 0;
     this.hash = createHash("md5");
+    this.md5 = null;
   }
 
   async write(chunk: Buffer): Promise<void> {
-    if (this.filled + chunk.length > this.buf.length)
-      throw new FerryError("ESIZE", `more than ${this.buf.length} bytes for ${JSON.stringify(this.target.clientPath)}`);
-    chunk.copy(this.buf, this.filled);
+    if (this.filled + chunk.length > this.target.size)
+      throw new FerryError("ESIZE", `more than ${this.target.size} bytes for ${JSON.stringify(this.target.clientPath)}`);
+    this.chunks.push(chunk);
     this.hash.update(chunk);
     this.filled += chunk.length;
   }
@@ -87,16 +95,19 @@ class SmallUpload implements S3Upload {
     return this.md5;
   }
 
+  async stage(): Promise<void> {}
+
   async commit(options: { overwrite: boolean }): Promise<void> {
     const { place, target } = this;
     const md5 = await this.digest();
+    const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
     try {
       await place.client.send(
         new PutObjectCommand({
           Bucket: place.bucket,
           Key: target.key,
-          Body: this.buf.subarray(0, this.filled),
-          ContentLength: this.filled,
+          Body: body,
+          ContentLength: body.length,
           // The store checks the bytes once more on its side (BadDigest → ECHECKSUM).
           ContentMD5: Buffer.from(md5, "hex").toString("base64"),
           Metadata: metadataOf(md5, target.mtime ?? null),
@@ -123,6 +134,7 @@ class SmallUpload implements S3Upload {
   private end(): void {
     if (!this.held) return;
     this.held = false;
-    this.place.uploadMemory.give(this.buf.length);
+    this.chunks = [];
+    this.place.uploadMemory.give(this.target.size);
   }
 }

@@ -1,0 +1,224 @@
+import { HeadBucketCommand } from "@aws-sdk/client-s3";
+import { FerryError } from "@ferry/protocol";
+import { assertFileTarget } from "../path.js";
+import type {
+  FileSum,
+  ReadHandle,
+  ReserveMemory,
+  Storage,
+  StorageEntry,
+  StoragePath,
+  Upload,
+  UploadSpec,
+} from "../storage.js";
+import { Md5Memo } from "./md5-memo.js";
+import { S3ReadHandle } from "./s3-read-handle.js";
+import { deleteS3 } from "./s3-delete.js";
+import { ensureDir, mkdirS3 } from "./s3-dirs.js";
+import { s3Error } from "./s3-errors.js";
+import { listPages } from "./s3-listing.js";
+import { S3Place } from "./s3-place.js";
+import { renameS3 } from "./s3-rename.js";
+import { type S3Node, statNames } from "./s3-stat.js";
+import { S3StorageUpload } from "./s3-storage-upload.js";
+import { beginS3Upload } from "./s3-upload.js";
+import { abortStaleUploads } from "./stale-uploads.js";
+import type { S3Settings } from "./s3-config.js";
+
+/** How often a writable S3 storage aborts stale multipart uploads, besides when it opens. */
+export const SWEEP_EVERY_MS = 3600_000;
+
+const q = JSON.stringify;
+
+/**
+ * A bucket prefix as the S3 backend of {@link Storage}. Files are objects, directories key prefixes
+ * (an empty one a marker object); see S3Keys. What differs from a local root (README, "ferryd on
+ * S3"): a directory rename is not atomic, there are no links, no free-space check and no quotas,
+ * and any number of ferryd processes may serve one bucket at once.
+ */
+export class S3Storage implements Storage {
+  readonly location: string;
+  private readonly memo = new Md5Memo();
+  private writable: Promise<void> | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  private constructor(
+    private readonly place: S3Place,
+    private readonly stalePartialMs: number,
+  ) {
+    this.location = `s3://${place.bucket}/${place.keys.prefix}`;
+  }
+
+  static async open(
+    settings: S3Settings & { uploadMemory?: number },
+    writable: boolean,
+    stalePartialMs: number,
+  ): Promise<S3Storage> {
+    const storage = new S3Storage(S3Place.open(settings), stalePartialMs);
+    try {
+      await storage.place.client.send(new HeadBucketCommand({ Bucket: settings.bucket }));
+      if (writable) await storage.makeWritable();
+    } catch (err) {
+      storage.place.close();
+      throw s3Error(err, storage.location, "cannot open the bucket");
+    }
+    return storage;
+  }
+
+  /** Aborts stale uploads now and then every {@link SWEEP_EVERY_MS}. */
+  makeWritable(): Promise<void> {
+    this.writable ??= (async () => {
+      await this.sweep(this.stalePartialMs);
+      this.sweeper = setInterval(() => void this.sweep(this.stalePartialMs).catch(() => {}), SWEEP_EVERY_MS);
+      this.sweeper.unref();
+    })().catch((err) => {
+      this.writable = null;
+      throw s3Error(err, this.location, "cannot write to the bucket");
+    });
+    return this.writable;
+  }
+
+  async stat(p: StoragePath): Promise<StorageEntry> {
+    const node = await this.node(p);
+    const name = p.isRoot ? "/" : (p.names[p.names.length - 1] as string);
+    return this.entryOf(name, node);
+  }
+
+  async *list(p: StoragePath): AsyncGenerator<readonly StorageEntry[]> {
+    const node = await this.node(p);
+    if (node.kind === "file") {
+      yield [this.entryOf(p.names[p.names.length - 1] as string, node)];
+      return;
+    }
+    try {
+      yield* listPages(this.place, node.prefix);
+    } catch (err) {
+      throw s3Error(err, p.client);
+    }
+  }
+
+  async openRead(p: StoragePath): Promise<ReadHandle> {
+    return this.openFile(p);
+  }
+
+  async sum(p: StoragePath, _reserve?: ReserveMemory): Promise<FileSum> {
+    const handle = await this.openFile(p);
+    let md5 = handle.md5;
+    if (md5 === undefined) {
+      try {
+        md5 = await handle.hashAll();
+      } catch (err) {
+        throw s3Error(err, p.client);
+      }
+      handle.remember(md5);
+    }
+    return { size: handle.size, mtime: handle.mtime, md5 };
+  }
+
+  /**
+   * Admission (the parent must be a directory, made with `parents`; a directory under the name is
+   * EISDIR, an existing file without `overwrite` EEXIST, both asked at once), then the upload.
+   * There is no free-space check (a bucket has no size to check against) and no quota.
+   */
+  async beginUpload(spec: UploadSpec): Promise<Upload> {
+    const p = spec.path;
+    assertFileTarget(p);
+    if (spec.quota && (spec.quota.bytes !== undefined || spec.quota.files !== undefined))
+      throw new FerryError("EQUOTA", `quotas are not supported on the S3 backend: ${q(p.client)}`);
+    try {
+      const [, existing] = await Promise.all([
+        ensureDir(this.place, p.names.slice(0, -1), spec.parents, p.client),
+        statNames(this.place, p.names),
+      ]);
+      if (existing?.kind === "dir") throw new FerryError("EISDIR", `is a directory: ${q(p.client)}`);
+      if (existing && !spec.overwrite) throw new FerryError("EEXIST", `already exists: ${q(p.client)}`);
+      const upload = await beginS3Upload(
+        this.place,
+        {
+          path: p.rel,
+          clientPath: p.client,
+          key: this.place.keys.file(p.names),
+          size: spec.size,
+          ...(spec.md5 !== undefined ? { md5: spec.md5 } : {}),
+          ...(spec.mtime !== undefined ? { mtime: spec.mtime } : {}),
+        },
+        spec.resume,
+      );
+      return new S3StorageUpload(upload, spec.size, spec.overwrite, p.client);
+    } catch (err) {
+      throw s3Error(err, p.client);
+    }
+  }
+
+  async mkdir(p: StoragePath, parents: boolean): Promise<void> {
+    if (p.isRoot) {
+      if (parents) return;
+      throw new FerryError("EEXIST", "the root exists");
+    }
+    try {
+      await mkdirS3(this.place, p.names, parents, p.client);
+    } catch (err) {
+      throw s3Error(err, p.client);
+    }
+  }
+
+  async delete(p: StoragePath, recursive: boolean): Promise<void> {
+    try {
+      await deleteS3(this.place, p.names, { recursive, dirOnly: p.dirOnly }, p.client);
+    } catch (err) {
+      throw s3Error(err, p.client);
+    }
+  }
+
+  async rename(from: StoragePath, to: StoragePath, overwrite: boolean): Promise<void> {
+    try {
+      await renameS3(this.place, {
+        from: from.names,
+        to: to.names,
+        fromClient: from.client,
+        toClient: to.client,
+        fromDirOnly: from.dirOnly,
+        overwrite,
+      });
+    } catch (err) {
+      throw s3Error(err, from.client);
+    }
+  }
+
+  async sweep(maxAgeMs: number): Promise<void> {
+    await abortStaleUploads(this.place, maxAgeMs);
+  }
+
+  /** No quotas on S3, so nothing is counted. */
+  async recount(): Promise<void> {}
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.place.close();
+  }
+
+  /** What `p` names: ENOENT when nothing, ENOTDIR for a file named with a trailing "/". */
+  private async node(p: StoragePath): Promise<S3Node> {
+    let node: S3Node | null;
+    try {
+      node = await statNames(this.place, p.names);
+    } catch (err) {
+      throw s3Error(err, p.client);
+    }
+    if (!node) throw new FerryError("ENOENT", `no such file or directory: ${q(p.client)}`);
+    if (node.kind === "file" && p.dirOnly) throw new FerryError("ENOTDIR", `not a directory: ${q(p.client)}`);
+    return node;
+  }
+
+  private async openFile(p: StoragePath): Promise<S3ReadHandle> {
+    const node = await this.node(p);
+    if (node.kind === "dir") throw new FerryError("EISDIR", `is a directory: ${q(p.client)}`);
+    return new S3ReadHandle(this.place, node, this.memo);
+  }
+
+  private entryOf(name: string, node: S3Node): StorageEntry {
+    if (node.kind === "dir") return { name, type: "dir", size: 0, mtime: 0 };
+    const md5 = node.md5 ?? this.memo.get(node.key, node.etag);
+    return { name, type: "file", size: node.size, mtime: node.mtime, ...(md5 ? { md5 } : {}) };
+  }
+}

@@ -9,5 +9,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 240_000,
     hookTimeout: 240_000,
+    // Decides where the S3 tests' object store is (an RGW started on first use, or FERRY_TEST_S3_*).
+    globalSetup: ["../test-fixtures/dist/s3-global-setup.js"],
   },
 });

@@ -22,7 +22,12 @@ export interface Ferryd {
 }
 
 export interface FerrydOptions {
-  root: string;
+  /** The directory to serve, or with `storage` none. */
+  root?: string;
+  /** `--storage SPEC` instead of `--root` (the S3 section: `s3://bucket`, with its --s3-* in args). */
+  storage?: string;
+  /** More environment (the S3 section's AWS_* keys). */
+  env?: Record<string, string>;
   args?: string[];
   /** Node flags for the server process, e.g. --cpu-prof. */
   nodeArgs?: string[];
@@ -61,8 +66,7 @@ export async function startFerryd(options: FerrydOptions): Promise<Ferryd> {
     [
       ...(options.nodeArgs ?? []),
       FERRYD_BIN,
-      "--root",
-      options.root,
+      ...(options.storage !== undefined ? ["--storage", options.storage] : ["--root", options.root ?? "."]),
       "--host",
       "127.0.0.1",
       "--port",
@@ -72,7 +76,7 @@ export async function startFerryd(options: FerrydOptions): Promise<Ferryd> {
     ],
     {
       stdio: ["ignore", "pipe", "pipe"],
-      env: cleanEnv(options.secret ? { FERRY_SECRET: options.secret } : {}),
+      env: cleanEnv({ ...options.env, ...(options.secret ? { FERRY_SECRET: options.secret } : {}) }),
     },
   );
   let stderr = "";

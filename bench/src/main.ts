@@ -13,6 +13,7 @@ import { runConcurrency } from "./section-concurrency.js";
 import { runList } from "./section-list.js";
 import { runMemoryScaling } from "./section-memory.js";
 import { runMirror } from "./section-mirror.js";
+import { runS3 } from "./section-s3.js";
 import { runSmallFiles } from "./section-small.js";
 import { runTls } from "./section-tls.js";
 import { sizeLabel } from "./stats.js";
@@ -46,6 +47,7 @@ async function main(): Promise<number> {
     ["list", runList],
     ["tls", runTls],
     ["mirror", runMirror],
+    ["s3", runS3],
   ];
   for (const [name, run] of sections) {
     if (!opts.sections.has(name as never)) continue;

@@ -9,6 +9,7 @@ export const SECTIONS = [
   "list",
   "tls",
   "mirror",
+  "s3",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -27,9 +28,14 @@ export interface BenchOptions {
   smallSize: number;
   clients: number;
   clientPutSize: number;
+  /** `--storage s3`: the S3 section alone (ferryd on a Ceph RGW the bench starts). */
+  storage: "local" | "s3";
 }
 
-export const USAGE = `usage: pnpm bench [--quick] [--runs N] [--only ${SECTIONS.join(",")}] [--window N] [--cpu-prof]`;
+export const USAGE = `usage: pnpm bench [--quick] [--runs N] [--only ${SECTIONS.join(",")}] [--window N] [--cpu-prof] [--storage local|s3]`;
+
+/** Sections a plain `pnpm bench` runs: all but s3, which needs Ceph and runs with --storage s3. */
+const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== "s3");
 
 /** Parses the bench's own flags; unknown flags are an error so typos do not silently run the full bench. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -37,7 +43,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const opts: BenchOptions = {
     quick,
     runs: quick ? 1 : 3,
-    sections: new Set(SECTIONS),
+    sections: new Set(DEFAULT_SECTIONS),
     cpuProf: false,
     window: 128,
     bigSize: quick ? 64 * MiB : GiB,
@@ -46,7 +52,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     smallSize: 4 * 1024,
     clients: quick ? 50 : 300,
     clientPutSize: 10 * MiB,
+    storage: "local",
   };
+  let only = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = () => {
@@ -64,9 +72,15 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         if (!(SECTIONS as readonly string[]).includes(n)) throw new Error(`unknown section ${n}\n${USAGE}`);
       }
       opts.sections = new Set(names as Section[]);
+      only = true;
+    } else if (arg === "--storage") {
+      const v = value();
+      if (v !== "local" && v !== "s3") throw new Error(`--storage must be local or s3\n${USAGE}`);
+      opts.storage = v;
     } else if (arg === "--") {
     } else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
+  if (opts.storage === "s3" && !only) opts.sections = new Set(["s3"]);
   return opts;
 }
 

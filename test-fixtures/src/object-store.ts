@@ -174,6 +174,16 @@ export function testS3Client(e: S3Endpoint): S3Client {
   });
 }
 
+/** Creates `bucket` at the endpoint (for the bench, which has no SDK of its own). */
+export async function createBucket(e: S3Endpoint, bucket: string): Promise<void> {
+  const client = testS3Client(e);
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    client.destroy();
+  }
+}
+
 /** Where one test keeps its objects: a fresh bucket (RGW) or a fresh prefix in the given bucket. */
 export interface S3TestPlace {
   endpoint: S3Endpoint;

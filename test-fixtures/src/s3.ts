@@ -4,6 +4,7 @@
  */
 export {
   CEPH_RGW_SCRIPT,
+  createBucket,
   createS3Place,
   emptyS3Prefix,
   freeRgwPort,

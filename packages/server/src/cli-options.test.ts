@@ -41,3 +41,25 @@ describe("ferryd --storage", () => {
     expect(() => parse(["--storage", "/a", "--users", "/u.json"])).toThrow(UsageError);
   });
 });
+
+describe("ferryd --storage s3://", () => {
+  it("takes the store's endpoint, region and part sizes as flags or FERRY_S3_*, never keys", () => {
+    const parsed = parseCli(
+      ["--storage", "s3://bucket/pre", "--s3-endpoint", "http://127.0.0.1:7480", "--s3-part-size", "16M"],
+      { FERRY_S3_REGION: "eu-west-1", FERRY_S3_PARTS_IN_FLIGHT: "3" },
+    );
+    if (parsed.kind !== "run") throw new Error(parsed.kind);
+    expect(parsed.options.root).toBe("s3://bucket/pre");
+    expect(parsed.options.s3).toEqual({
+      endpoint: "http://127.0.0.1:7480",
+      region: "eu-west-1",
+      partSize: 16 * 1024 * 1024,
+      partsInFlight: 3,
+    });
+    expect(() => parseCli(["--storage", "s3://b", "--s3-access-key", "AKIA"], {})).toThrow(UsageError);
+  });
+
+  it("refuses a part size below S3's 5 MiB", () => {
+    expect(() => parseCli(["--storage", "s3://b", "--s3-part-size", "4M"], {})).toThrow(/at least 5M/);
+  });
+});

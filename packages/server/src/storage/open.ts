@@ -3,8 +3,6 @@ import { FerryError } from "@ferry/protocol";
 import type { S3Options } from "../options.js";
 import { ListBudget } from "./list-budget.js";
 import { type LocalConfig, LocalStorage } from "./local/local-storage.js";
-import { parseS3Url } from "./s3/s3-config.js";
-import { S3Storage } from "./s3/s3-storage.js";
 import type { Storage } from "./storage.js";
 import { WriteBudget } from "./write-budget.js";
 
@@ -72,6 +70,11 @@ export async function openStorage(spec: string, writable: boolean, config: Stora
     case "local":
       return LocalStorage.open(kind.path, writable, config);
     case "s3": {
+      // Loaded on first use: a ferryd serving a directory never loads the AWS SDK.
+      const [{ parseS3Url }, { S3Storage }] = await Promise.all([
+        import("./s3/s3-config.js"),
+        import("./s3/s3-storage.js"),
+      ]);
       let place: { bucket: string; prefix: string };
       try {
         place = parseS3Url(spec);

@@ -1,7 +1,7 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { FerryError } from "@ferry/protocol";
 import type { S3Place } from "./s3-place.js";
-import { prefixExists, statNames } from "./s3-stat.js";
+import { prefixExists, probeNames } from "./s3-stat.js";
 
 const quote = (p: string) => JSON.stringify(p);
 
@@ -24,16 +24,19 @@ export async function ensureDir(
   create: boolean,
   clientPath: string,
 ): Promise<void> {
-  // The deepest of names and its ancestors that exists; usually names itself, one stat.
+  if (names.length === 0 || place.knownDirs.has(place.keys.dir(names))) return;
+  // The deepest of names and its ancestors that exists; usually names itself, one probe.
   let depth = names.length;
   for (; depth > 0; depth--) {
-    const node = await statNames(place, names.slice(0, depth));
-    if (node?.kind === "file") throw new FerryError("ENOTDIR", `not a directory: ${quote(clientPath)}`);
-    if (node?.kind === "dir") break;
+    const kind = await probeNames(place, names.slice(0, depth));
+    if (kind === "file") throw new FerryError("ENOTDIR", `not a directory: ${quote(clientPath)}`);
+    if (kind === "dir") break;
   }
-  if (depth === names.length) return;
-  if (!create) throw new FerryError("ENOENT", `no such file or directory: ${quote(clientPath)}`);
-  await putDirMarker(place, names);
+  if (depth < names.length) {
+    if (!create) throw new FerryError("ENOENT", `no such file or directory: ${quote(clientPath)}`);
+    await putDirMarker(place, names);
+  }
+  place.knownDirs.add(place.keys.dir(names));
 }
 
 /**
@@ -52,9 +55,9 @@ export async function mkdirS3(
   parents: boolean,
   clientPath: string,
 ): Promise<void> {
-  const node = await statNames(place, names);
-  if (node) {
-    if (node.kind === "dir" && parents) return;
+  const kind = await probeNames(place, names);
+  if (kind) {
+    if (kind === "dir" && parents) return;
     throw new FerryError("EEXIST", `already exists: ${quote(clientPath)}`);
   }
   await ensureDir(place, names.slice(0, -1), parents, clientPath);

@@ -2,6 +2,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { ByteBudget } from "./byte-budget.js";
 import { createS3Client, DEFAULT_PART_SIZE, DEFAULT_PARTS_IN_FLIGHT, type S3Settings, S3_MIN_PART } from "./s3-config.js";
 import { S3Keys } from "./keys.js";
+import { KnownDirs } from "./known-dirs.js";
 import { UploadClaims } from "./upload-claims.js";
 
 /**
@@ -20,6 +21,8 @@ export class S3Place {
   readonly uploadMemory: ByteBudget;
   /** The interrupted uploads this server is taking over, one put each. */
   readonly claims = new UploadClaims();
+  /** Directories seen a moment ago (see KnownDirs). */
+  readonly knownDirs = new KnownDirs();
 
   constructor(
     readonly client: S3Client,

@@ -64,13 +64,35 @@ export async function prefixExists(place: S3Place, prefix: string): Promise<bool
 
 /**
  * What `names` is in the store: a file (an object of that key), a directory (a key prefix that
- * exists, marker or not), or null. Both questions go out at once; where a file and a prefix of the
- * same name both exist (written behind ferryd's back) the file wins, as a put would see it.
+ * exists, marker or not), or null. HeadObject first, since most paths asked about are files; only
+ * when there is no object is the prefix asked about. Where a file and a prefix of the same name
+ * both exist (written behind ferryd's back) the file wins, as a put would see it.
  */
 export async function statNames(place: S3Place, names: readonly string[]): Promise<S3Node | null> {
   const { keys } = place;
   if (names.length === 0) return { kind: "dir", prefix: keys.dir(names) };
-  const [file, dir] = await Promise.all([headFile(place, keys.file(names)), prefixExists(place, keys.dir(names))]);
+  const file = await headFile(place, keys.file(names));
   if (file) return file;
-  return dir ? { kind: "dir", prefix: keys.dir(names) } : null;
+  return (await prefixExists(place, keys.dir(names))) ? { kind: "dir", prefix: keys.dir(names) } : null;
+}
+
+/** Keys one probe lists: enough to get past the siblings that sort between `name` and `name/`. */
+const PROBE_KEYS = 1000;
+
+/**
+ * Whether `names` is a file, a directory or nothing, with one ListObjectsV2 (no metadata): the keys
+ * from `name` on, where `name` itself and the prefix `name/` both appear unless more than a page
+ * of siblings (`name.bak`, `name-2`: bytes below "/") sort between them; then the prefix is asked
+ * about on its own. For admission, where only existence matters.
+ */
+export async function probeNames(place: S3Place, names: readonly string[]): Promise<"file" | "dir" | null> {
+  if (names.length === 0) return "dir";
+  const key = place.keys.file(names);
+  const out = await place.client.send(
+    new ListObjectsV2Command({ Bucket: place.bucket, Prefix: key, Delimiter: "/", MaxKeys: PROBE_KEYS }),
+  );
+  if ((out.Contents ?? []).some((o) => o.Key === key)) return "file";
+  if ((out.CommonPrefixes ?? []).some((p) => p.Prefix === `${key}/`)) return "dir";
+  if (!out.IsTruncated) return null;
+  return (await prefixExists(place, `${key}/`)) ? "dir" : null;
 }

@@ -19,7 +19,7 @@ import { s3Error } from "./s3-errors.js";
 import { listPages } from "./s3-listing.js";
 import { S3Place } from "./s3-place.js";
 import { renameS3 } from "./s3-rename.js";
-import { type S3Node, statNames } from "./s3-stat.js";
+import { probeNames, type S3Node, statNames } from "./s3-stat.js";
 import { S3StorageUpload } from "./s3-storage-upload.js";
 import { beginS3Upload } from "./s3-upload.js";
 import { abortStaleUploads } from "./stale-uploads.js";
@@ -128,9 +128,9 @@ export class S3Storage implements Storage {
     try {
       const [, existing] = await Promise.all([
         ensureDir(this.place, p.names.slice(0, -1), spec.parents, p.client),
-        statNames(this.place, p.names),
+        probeNames(this.place, p.names),
       ]);
-      if (existing?.kind === "dir") throw new FerryError("EISDIR", `is a directory: ${q(p.client)}`);
+      if (existing === "dir") throw new FerryError("EISDIR", `is a directory: ${q(p.client)}`);
       if (existing && !spec.overwrite) throw new FerryError("EEXIST", `already exists: ${q(p.client)}`);
       const upload = await beginS3Upload(
         this.place,
@@ -163,14 +163,18 @@ export class S3Storage implements Storage {
   }
 
   async delete(p: StoragePath, recursive: boolean): Promise<void> {
+    this.place.knownDirs.forget();
     try {
       await deleteS3(this.place, p.names, { recursive, dirOnly: p.dirOnly }, p.client);
     } catch (err) {
       throw s3Error(err, p.client);
+    } finally {
+      this.place.knownDirs.forget(); // a put meanwhile may have seen a directory this removed
     }
   }
 
   async rename(from: StoragePath, to: StoragePath, overwrite: boolean): Promise<void> {
+    this.place.knownDirs.forget();
     try {
       await renameS3(this.place, {
         from: from.names,
@@ -182,6 +186,8 @@ export class S3Storage implements Storage {
       });
     } catch (err) {
       throw s3Error(err, from.client);
+    } finally {
+      this.place.knownDirs.forget();
     }
   }
 

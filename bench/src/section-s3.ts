@@ -24,7 +24,6 @@ const GROWTH_LIMIT = 1.2;
  * small files over one pipelined session. Plain TCP, as the other sections.
  */
 export async function runS3(ctx: BenchContext): Promise<void> {
-  const { opts } = ctx;
   await withTempDir("s3", async (dir) => {
     const rgwDir = join(dir, "rgw");
     ctx.log("s3: starting a Ceph RGW (memstore)");
@@ -48,8 +47,18 @@ export async function runS3(ctx: BenchContext): Promise<void> {
         const server = await serve();
         try {
           await pretouchMemory();
-          const outcome: ClientOutcome = await runClientChild({ op, host: server.host, port: server.port, tls: false, local, remote });
-          if (!outcome.ok) throw new Error(`s3 ${op} failed: ${outcome.code ?? ""} ${outcome.error ?? ""}\n${server.stderr()}`);
+          const outcome: ClientOutcome = await runClientChild({
+            op,
+            host: server.host,
+            port: server.port,
+            tls: false,
+            local,
+            remote,
+          });
+          if (!outcome.ok)
+            throw new Error(
+              `s3 ${op} failed: ${outcome.code ?? ""} ${outcome.error ?? ""}\n${server.stderr()}`,
+            );
           return { outcome, serverPeakMb: server.peakMb() };
         } finally {
           await server.stop();
@@ -94,16 +103,27 @@ async function bigFile(ctx: BenchContext, dir: string, transfer: Transfer): Prom
   const smallMd5 = await ensureDataFile(smallFile, opts.memSmallSize, 2);
   ctx.log(`s3: put of ${sizeLabel(opts.memSmallSize)}, for memory against file size`);
   const s = await transfer("put", smallFile, "small.bin");
-  if (s.outcome.md5 !== smallMd5) throw new Error(`s3 small put reported ${s.outcome.md5}, expected ${smallMd5}`);
+  if (s.outcome.md5 !== smallMd5)
+    throw new Error(`s3 small put reported ${s.outcome.md5}, expected ${smallMd5}`);
   for (const [name, times] of [
     ["put", put],
     ["get", get],
   ] as const) {
-    ctx.rows.push({ section, name: `${name} (verified) throughput`, value: mbps(size, median(times)), unit: "MB/s" });
+    ctx.rows.push({
+      section,
+      name: `${name} (verified) throughput`,
+      value: mbps(size, median(times)),
+      unit: "MB/s",
+    });
     ctx.rows.push({ section, name: `${name}: server peak RSS`, value: median(peaks[name]), unit: "MB" });
   }
   const bigPeak = median(peaks.put);
-  ctx.rows.push({ section, name: `server peak RSS, ${sizeLabel(opts.memSmallSize)} put`, value: s.serverPeakMb, unit: "MB" });
+  ctx.rows.push({
+    section,
+    name: `server peak RSS, ${sizeLabel(opts.memSmallSize)} put`,
+    value: s.serverPeakMb,
+    unit: "MB",
+  });
   ctx.rows.push(
     judged(
       {
@@ -117,10 +137,20 @@ async function bigFile(ctx: BenchContext, dir: string, transfer: Transfer): Prom
       "≤ 1.2",
     ),
   );
-  ctx.raw.s3big = { put, get, peaks, smallPeak: s.serverPeakMb, clientPeakKb: s.outcome.peakKb && kbToMb(s.outcome.peakKb) };
+  ctx.raw.s3big = {
+    put,
+    get,
+    peaks,
+    smallPeak: s.serverPeakMb,
+    clientPeakKb: s.outcome.peakKb && kbToMb(s.outcome.peakKb),
+  };
 }
 
-async function smallFiles(ctx: BenchContext, dir: string, serve: () => ReturnType<typeof startFerryd>): Promise<void> {
+async function smallFiles(
+  ctx: BenchContext,
+  dir: string,
+  serve: () => ReturnType<typeof startFerryd>,
+): Promise<void> {
   const { opts } = ctx;
   const connect = await loadConnect();
   const local = join(DATA_DIR, `small-${opts.smallCount}x${opts.smallSize}`);
@@ -131,7 +161,12 @@ async function smallFiles(ctx: BenchContext, dir: string, serve: () => ReturnTyp
   await mkdir(back);
   const server = await serve();
   try {
-    const session = await connect({ host: server.host, port: server.port, tls: false, clientName: "ferry-bench" });
+    const session = await connect({
+      host: server.host,
+      port: server.port,
+      tls: false,
+      clientName: "ferry-bench",
+    });
     try {
       await session.mkdir("s");
       ctx.log(`s3 small files: put ${names.length}, window ${opts.window}`);
@@ -139,7 +174,8 @@ async function smallFiles(ctx: BenchContext, dir: string, serve: () => ReturnTyp
         inWindow(names.length, opts.window, async (i) => {
           const name = names[i] as string;
           const r = await session.put(join(local, name), `s/${name}`);
-          if (r.md5 !== sums.get(name)) throw new Error(`put ${name}: md5 ${r.md5}, expected ${sums.get(name)}`);
+          if (r.md5 !== sums.get(name))
+            throw new Error(`put ${name}: md5 ${r.md5}, expected ${sums.get(name)}`);
         }),
       );
       ctx.log(`s3 small files: get ${names.length}, window ${opts.window}`);
@@ -147,7 +183,8 @@ async function smallFiles(ctx: BenchContext, dir: string, serve: () => ReturnTyp
         inWindow(names.length, opts.window, async (i) => {
           const name = names[i] as string;
           const r = await session.get(`s/${name}`, join(back, name));
-          if (r.md5 !== sums.get(name)) throw new Error(`get ${name}: md5 ${r.md5}, expected ${sums.get(name)}`);
+          if (r.md5 !== sums.get(name))
+            throw new Error(`get ${name}: md5 ${r.md5}, expected ${sums.get(name)}`);
         }),
       );
       ctx.rows.push({ section, name: "put", value: names.length / put.seconds, unit: "files/s" });

@@ -43,7 +43,9 @@ describe.skipIf(skip !== null)(`ferry against ferryd on S3${skip ? ` (skipped: $
     const src = join(dir, "big.bin");
     await writePseudoRandomFile(src, "s3-e2e", 20 * 1024 * 1024 + 123);
     const want = await md5File(src);
-    const up = await ferryC(server, "mkdir data; put big.bin data/big.bin; sum data/big.bin; ls data", { cwd: dir });
+    const up = await ferryC(server, "mkdir data; put big.bin data/big.bin; sum data/big.bin; ls data", {
+      cwd: dir,
+    });
     expect(up.code, describeRun(up)).toBe(0);
     expect(up.stdout).toContain(want);
     await mkdir(join(dir, "down"));

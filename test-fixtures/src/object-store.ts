@@ -80,18 +80,27 @@ export async function planS3(env: NodeJS.ProcessEnv, dir: string): Promise<S3Pla
   else if (external) {
     const { FERRY_TEST_S3_BUCKET: bucket, AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret } = env;
     if (!bucket || !id || !secret)
-      throw new Error("FERRY_TEST_S3_ENDPOINT needs FERRY_TEST_S3_BUCKET, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
-    const endpoint = { endpoint: external, region: env.AWS_REGION ?? "us-east-1", accessKeyId: id, secretAccessKey: secret };
+      throw new Error(
+        "FERRY_TEST_S3_ENDPOINT needs FERRY_TEST_S3_BUCKET, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+      );
+    const endpoint = {
+      endpoint: external,
+      region: env.AWS_REGION ?? "us-east-1",
+      accessKeyId: id,
+      secretAccessKey: secret,
+    };
     plan = { mode: "external", endpoint, bucket };
   } else if (onPath("radosgw") && existsSync(CEPH_RGW_SCRIPT)) {
     plan = { mode: "rgw", dir, port: await freeRgwPort() };
   } else {
     plan = {
       mode: "none",
-      reason: "no object store: radosgw is not installed (scripts/ceph-rgw.sh install) and FERRY_TEST_S3_ENDPOINT is not set",
+      reason:
+        "no object store: radosgw is not installed (scripts/ceph-rgw.sh install) and FERRY_TEST_S3_ENDPOINT is not set",
     };
   }
-  if (plan.mode === "none" && want === "require") throw new Error(`FERRY_TEST_S3=require, but ${plan.reason}`);
+  if (plan.mode === "none" && want === "require")
+    throw new Error(`FERRY_TEST_S3=require, but ${plan.reason}`);
   return plan;
 }
 
@@ -118,10 +127,18 @@ async function runScript(args: string[], log: string): Promise<string> {
 /** Starts (or finds running) the RGW of `dir` on `port`; resolves with its endpoint and keys. */
 export async function startRgw(dir: string, port: number): Promise<S3Endpoint> {
   await mkdir(dir, { recursive: true });
-  const out = await runScript(["start", path.join(dir, "cluster"), String(port)], path.join(dir, "script.log"));
+  const out = await runScript(
+    ["start", path.join(dir, "cluster"), String(port)],
+    path.join(dir, "script.log"),
+  );
   const m = /endpoint=(\S+) access_key=(\S+) secret_key=(\S+)/.exec(out);
   if (!m) throw new Error(`ceph-rgw.sh start printed no endpoint line; see ${dir}/script.log`);
-  return { endpoint: m[1] as string, region: "us-east-1", accessKeyId: m[2] as string, secretAccessKey: m[3] as string };
+  return {
+    endpoint: m[1] as string,
+    region: "us-east-1",
+    accessKeyId: m[2] as string,
+    secretAccessKey: m[3] as string,
+  };
 }
 
 export async function stopRgw(dir: string): Promise<void> {
@@ -232,13 +249,17 @@ export async function emptyS3Prefix(client: S3Client, bucket: string, prefix: st
     const out = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
     const uploads = out.Uploads ?? [];
     for (const u of uploads)
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+      await client.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }),
+      );
     if (!out.IsTruncated || uploads.length === 0) break;
   }
   for (;;) {
     const out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
     const objects = (out.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
     if (objects.length === 0) return;
-    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
+    await client.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
+    );
   }
 }

@@ -17,4 +17,4 @@ export {
   stopRgw,
   testS3Client,
 } from "./object-store.js";
-export { s3Plan, s3PlaceForTest, s3SkipReason } from "./s3-test.js";
+export { s3PlaceForTest, s3Plan, s3SkipReason } from "./s3-test.js";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { encodeFrame } from "@ferry/protocol";
 import { type RunningFerryd, spawnFerryd } from "@ferry/test-fixtures";
-import { s3PlaceForTest, s3SkipReason, type S3TestPlace } from "@ferry/test-fixtures/s3";
+import { type S3TestPlace, s3PlaceForTest, s3SkipReason } from "@ferry/test-fixtures/s3";
 import { describe, expect, it } from "vitest";
 import { startServer } from "../src/index.js";
 import { S3_TEST_PART_SIZE } from "./backends.js";
@@ -15,15 +15,18 @@ import { until } from "./helpers/wait.js";
  * and two ferryd processes serving one bucket. The verbs themselves run in storage-contract.test.ts.
  */
 const skip = await s3SkipReason();
-const MiB = 1024 * 1024;
 
 async function uploadsIn(place: S3TestPlace): Promise<number> {
-  const out = await place.client.send(new ListMultipartUploadsCommand({ Bucket: place.bucket, Prefix: place.prefix }));
+  const out = await place.client.send(
+    new ListMultipartUploadsCommand({ Bucket: place.bucket, Prefix: place.prefix }),
+  );
   return out.Uploads?.length ?? 0;
 }
 
 async function keysIn(place: S3TestPlace): Promise<string[]> {
-  const out = await place.client.send(new ListObjectsV2Command({ Bucket: place.bucket, Prefix: place.prefix }));
+  const out = await place.client.send(
+    new ListObjectsV2Command({ Bucket: place.bucket, Prefix: place.prefix }),
+  );
   return (out.Contents ?? []).map((o) => (o.Key as string).slice(place.prefix.length));
 }
 
@@ -69,7 +72,9 @@ describe.skipIf(skip !== null)(`the S3 backend${skip ? ` (skipped: ${skip})` : "
       c.sendData(r.id as number, 0, data);
       c.send({ cmd: "end", id: r.id, md5: md5(data) });
       expect(await c.reply()).toMatchObject({ ok: true, type: "done", md5: md5(data) });
-      const head = await place.client.send(new GetObjectCommand({ Bucket: place.bucket, Key: `${place.prefix}big.bin` }));
+      const head = await place.client.send(
+        new GetObjectCommand({ Bucket: place.bucket, Key: `${place.prefix}big.bin` }),
+      );
       expect(head.Metadata?.["ferry-md5"]).toBe(md5(data));
       await head.Body?.transformToByteArray();
       expect(await c.list("/")).toMatchObject([{ name: "big.bin", size: data.length, md5: md5(data) }]);
@@ -108,10 +113,20 @@ describe.skipIf(skip !== null)(`the S3 backend${skip ? ` (skipped: ${skip})` : "
     const data = randomBytes(2 * S3_TEST_PART_SIZE + 3);
     try {
       const c = await RawClient.ready(first.port);
-      const r = await c.request({ cmd: "put", path: "cut.bin", size: data.length, md5: md5(data), handshake: true });
+      const r = await c.request({
+        cmd: "put",
+        path: "cut.bin",
+        size: data.length,
+        md5: md5(data),
+        handshake: true,
+      });
       c.socket.write(encodeFrame({ cmd: "data", id: r.id as number, offset: 0, size: data.length }));
       c.socket.write(data.subarray(0, S3_TEST_PART_SIZE + 100));
-      await until(async () => ((await keysIn(place)).some((k) => k.startsWith(".ferry-staging/")) ? true : undefined), "the upload's state", 1000);
+      await until(
+        async () => ((await keysIn(place)).some((k) => k.startsWith(".ferry-staging/")) ? true : undefined),
+        "the upload's state",
+        1000,
+      );
       c.close();
     } finally {
       await first.close();
@@ -122,7 +137,13 @@ describe.skipIf(skip !== null)(`the S3 backend${skip ? ` (skipped: ${skip})` : "
       expect(await uploadsIn(place)).toBe(0);
       expect(await keysIn(place)).toEqual([]);
       const c = await RawClient.ready(second.port);
-      const r = await c.request({ cmd: "put", path: "cut.bin", size: data.length, md5: md5(data), handshake: true });
+      const r = await c.request({
+        cmd: "put",
+        path: "cut.bin",
+        size: data.length,
+        md5: md5(data),
+        handshake: true,
+      });
       expect(r).toMatchObject({ ok: true, type: "ready", offset: 0 });
       c.close();
     } finally {
@@ -137,7 +158,10 @@ describe.skipIf(skip !== null)(`the S3 backend${skip ? ` (skipped: ${skip})` : "
 
     const small = randomBytes(300_000);
     const ca = await ready(a);
-    expect(await ca.put("dir/small.bin", small, { parents: true })).toMatchObject({ ok: true, md5: md5(small) });
+    expect(await ca.put("dir/small.bin", small, { parents: true })).toMatchObject({
+      ok: true,
+      md5: md5(small),
+    });
     const cb = await ready(b);
     const got = await cb.get("dir/small.bin");
     expect(got.reply).toMatchObject({ ok: true, md5: md5(small) });
@@ -151,12 +175,22 @@ describe.skipIf(skip !== null)(`the S3 backend${skip ? ` (skipped: ${skip})` : "
     expect(r).toMatchObject({ ok: true, offset: 0 });
     ca.socket.write(encodeFrame({ cmd: "data", id: r.id as number, offset: 0, size: big.length }));
     ca.socket.write(big.subarray(0, 3 * S3_TEST_PART_SIZE));
-    const stateKey = (await until(async () => (await keysIn(place)).find((k) => k.startsWith(".ferry-staging/")), "state", 1000)) as string;
-    await until(async () => {
-      const out = await place.client.send(new GetObjectCommand({ Bucket: place.bucket, Key: place.prefix + stateKey }));
-      const state = JSON.parse((await out.Body?.transformToString()) ?? "{}") as { parts: unknown[] };
-      return state.parts.length >= 2 ? true : undefined;
-    }, "two parts in the state", 1000);
+    const stateKey = (await until(
+      async () => (await keysIn(place)).find((k) => k.startsWith(".ferry-staging/")),
+      "state",
+      1000,
+    )) as string;
+    await until(
+      async () => {
+        const out = await place.client.send(
+          new GetObjectCommand({ Bucket: place.bucket, Key: place.prefix + stateKey }),
+        );
+        const state = JSON.parse((await out.Body?.transformToString()) ?? "{}") as { parts: unknown[] };
+        return state.parts.length >= 2 ? true : undefined;
+      },
+      "two parts in the state",
+      1000,
+    );
     await a.stop("SIGKILL");
     ca.close();
 
@@ -178,12 +212,18 @@ describe.skipIf(skip !== null)(`the S3 backend${skip ? ` (skipped: ${skip})` : "
     // through the other server.
     a = await ferrydOn(place);
     const servers = [a, b];
-    const files = Array.from({ length: 20 }, (_, i) => randomBytes(i % 5 === 0 ? S3_TEST_PART_SIZE + 999 : 20_000 + i * 997));
+    const files = Array.from({ length: 20 }, (_, i) =>
+      randomBytes(i % 5 === 0 ? S3_TEST_PART_SIZE + 999 : 20_000 + i * 997),
+    );
     const clients = await Promise.all(files.map((_, i) => ready(servers[i % 2] as RunningFerryd)));
-    const puts = await Promise.all(clients.map((c, i) => c.put(`many/f${i}.bin`, files[i] as Buffer, { parents: true })));
-    puts.forEach((reply, i) => expect(reply, `put ${i}`).toMatchObject({ ok: true, md5: md5(files[i] as Buffer) }));
+    const puts = await Promise.all(
+      clients.map((c, i) => c.put(`many/f${i}.bin`, files[i] as Buffer, { parents: true })),
+    );
+    for (const [i, reply] of puts.entries())
+      expect(reply, `put ${i}`).toMatchObject({ ok: true, md5: md5(files[i] as Buffer) });
     const gets = await Promise.all(clients.map((c, i) => c.get(`many/f${(i + 1) % 20}.bin`)));
-    gets.forEach((g, i) => expect(g.data.equals(files[(i + 1) % 20] as Buffer), `get ${i}`).toBe(true));
+    for (const [i, g] of gets.entries())
+      expect(g.data.equals(files[(i + 1) % 20] as Buffer), `get ${i}`).toBe(true);
     const listed = (await clients[0]?.list("many")) as Header[];
     expect(listed).toHaveLength(20);
     for (const c of clients) c.close();

@@ -41,6 +41,8 @@ describe("openStorage(spec): the one place that knows the backends", () => {
 describe("openStorage(s3://…)", () => {
   it("refuses a bucket name S3 would refuse, before any request", async () => {
     await expect(openStorage("s3://No_Such/x", false, config())).rejects.toMatchObject({ code: "EINTERNAL" });
-    await expect(openStorage("s3://bucket/a/../b", false, config())).rejects.toMatchObject({ code: "EINTERNAL" });
+    await expect(openStorage("s3://bucket/a/../b", false, config())).rejects.toMatchObject({
+      code: "EINTERNAL",
+    });
   });
 });

@@ -9,12 +9,18 @@ import {
 } from "@aws-sdk/client-s3";
 import { FerryError } from "@ferry/protocol";
 import { ResumableMd5 } from "./resumable-md5.js";
-import { S3_MAX_COPY, partSizeFor } from "./s3-config.js";
+import { partSizeFor, S3_MAX_COPY } from "./s3-config.js";
 import { isS3NotFound, s3Error, s3ErrorName } from "./s3-errors.js";
 import type { S3Place } from "./s3-place.js";
 import { headFile, META_MD5, META_MTIME } from "./s3-stat.js";
 import type { S3Upload, S3UploadTarget } from "./s3-upload.js";
-import { deleteUploadState, readUploadState, type UploadState, uploadId, writeUploadState } from "./upload-state.js";
+import {
+  deleteUploadState,
+  readUploadState,
+  type UploadState,
+  uploadId,
+  writeUploadState,
+} from "./upload-state.js";
 
 interface DonePart {
   etag: string;
@@ -122,12 +128,15 @@ export class MultipartUpload implements S3Upload {
     id: string,
   ): Promise<{ state: UploadState; hash: ResumableMd5 } | null> {
     const state = await readUploadState(place, id);
-    if (!state || state.path !== target.path || state.size !== target.size || state.key !== target.key) return null;
+    if (!state || state.path !== target.path || state.size !== target.size || state.key !== target.key)
+      return null;
     const md5Clash = state.md5 !== null && target.md5 !== undefined && state.md5 !== target.md5;
     const hash = state.parts.length === 0 ? await ResumableMd5.fresh() : await ResumableMd5.load(state.hash);
     if (md5Clash || !hash || !(await partsStillThere(place, state))) {
       await place.client
-        .send(new AbortMultipartUploadCommand({ Bucket: place.bucket, Key: state.key, UploadId: state.uploadId }))
+        .send(
+          new AbortMultipartUploadCommand({ Bucket: place.bucket, Key: state.key, UploadId: state.uploadId }),
+        )
         .catch(() => {});
       await deleteUploadState(place, id).catch(() => {});
       return null;
@@ -210,7 +219,12 @@ export class MultipartUpload implements S3Upload {
     } catch (err) {
       if (isS3NotFound(err) || s3ErrorName(err) === "InvalidPart") {
         await this.abort();
-        throw new FerryError("EBUSY", `another put of ${JSON.stringify(target.clientPath)} took over this upload`, {}, { cause: err });
+        throw new FerryError(
+          "EBUSY",
+          `another put of ${JSON.stringify(target.clientPath)} took over this upload`,
+          {},
+          { cause: err },
+        );
       }
       throw s3Error(err, target.clientPath);
     } finally {
@@ -223,7 +237,13 @@ export class MultipartUpload implements S3Upload {
       this.dropBuffer();
       await this.settleInFlight();
       await this.place.client
-        .send(new AbortMultipartUploadCommand({ Bucket: this.place.bucket, Key: this.target.key, UploadId: this.state.uploadId }))
+        .send(
+          new AbortMultipartUploadCommand({
+            Bucket: this.place.bucket,
+            Key: this.target.key,
+            UploadId: this.state.uploadId,
+          }),
+        )
         .catch((err) => {
           if (!isS3NotFound(err)) throw err;
         });
@@ -296,16 +316,26 @@ export class MultipartUpload implements S3Upload {
     if (current && current.owner !== this.owner) {
       if (current.uploadId === this.state.uploadId && current.updated >= this.startedAt) {
         this.superseded = true;
-        this.failed ??= new FerryError("EBUSY", `another put of ${JSON.stringify(this.target.clientPath)} took over this upload`);
+        this.failed ??= new FerryError(
+          "EBUSY",
+          `another put of ${JSON.stringify(this.target.clientPath)} took over this upload`,
+        );
         return;
       }
       // Another upload of the same path and size wrote after this one began: it keeps the state.
-      if (current.uploadId !== this.state.uploadId && current.updated > this.startedAt && this.persisted === 0) {
+      if (
+        current.uploadId !== this.state.uploadId &&
+        current.updated > this.startedAt &&
+        this.persisted === 0
+      ) {
         this.superseded = true;
         return;
       }
     }
-    const parts = [...Array(upTo).keys()].map((i) => ({ n: i + 1, etag: (this.done.get(i + 1) as DonePart).etag }));
+    const parts = [...Array(upTo).keys()].map((i) => ({
+      n: i + 1,
+      etag: (this.done.get(i + 1) as DonePart).etag,
+    }));
     this.state = {
       ...this.state,
       parts,
@@ -384,7 +414,12 @@ async function partsStillThere(place: S3Place, state: UploadState): Promise<bool
   try {
     do {
       const out = await place.client.send(
-        new ListPartsCommand({ Bucket: place.bucket, Key: state.key, UploadId: state.uploadId, PartNumberMarker: marker }),
+        new ListPartsCommand({
+          Bucket: place.bucket,
+          Key: state.key,
+          UploadId: state.uploadId,
+          PartNumberMarker: marker,
+        }),
       );
       for (const p of out.Parts ?? []) {
         const etag = want.get(p.PartNumber ?? 0);

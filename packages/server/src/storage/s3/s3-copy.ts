@@ -24,7 +24,15 @@ export async function copyObject(place: S3Place, file: S3File, toKey: string): P
   const source = copySource(bucket, file.key);
   const pin = file.etag ? { CopySourceIfMatch: file.etag } : {};
   if (file.size <= S3_MAX_COPY) {
-    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: toKey, CopySource: source, MetadataDirective: "COPY", ...pin }));
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: toKey,
+        CopySource: source,
+        MetadataDirective: "COPY",
+        ...pin,
+      }),
+    );
     return;
   }
   const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: file.key }));
@@ -49,10 +57,17 @@ export async function copyObject(place: S3Place, file: S3File, toKey: string): P
       parts.push({ PartNumber: n, ETag: out.CopyPartResult?.ETag ?? "" });
     }
     await client.send(
-      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: toKey, UploadId, MultipartUpload: { Parts: parts } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: toKey,
+        UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
     );
   } catch (err) {
-    await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: toKey, UploadId })).catch(() => {});
+    await client
+      .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: toKey, UploadId }))
+      .catch(() => {});
     throw err;
   }
 }

@@ -12,7 +12,10 @@ export async function hasChildren(place: S3Place, prefix: string): Promise<boole
   const out = await place.client.send(
     new ListObjectsV2Command({ Bucket: place.bucket, Prefix: prefix, MaxKeys: 2, Delimiter: "/" }),
   );
-  const keys = [...(out.Contents ?? []).map((o) => o.Key), ...(out.CommonPrefixes ?? []).map((p) => p.Prefix)];
+  const keys = [
+    ...(out.Contents ?? []).map((o) => o.Key),
+    ...(out.CommonPrefixes ?? []).map((p) => p.Prefix),
+  ];
   return keys.some((k) => k !== undefined && k !== prefix);
 }
 
@@ -30,7 +33,8 @@ export async function deletePrefix(place: S3Place, prefix: string): Promise<numb
       new DeleteObjectsCommand({ Bucket: place.bucket, Delete: { Objects: objects, Quiet: true } }),
     );
     const failed = res.Errors?.[0];
-    if (failed) throw new FerryError("EINTERNAL", `the object store refused a delete (${failed.Code ?? "error"})`);
+    if (failed)
+      throw new FerryError("EINTERNAL", `the object store refused a delete (${failed.Code ?? "error"})`);
     removed += objects.length;
   }
 }

@@ -47,6 +47,7 @@ export function s3Error(err: unknown, clientPath: string, what = "object store")
   const name = s3ErrorName(err);
   const status = s3Status(err);
   const code = (name && CODE_OF_S3[name]) || (status && CODE_OF_STATUS[status]) || "EINTERNAL";
-  const why = name ?? (err as NodeJS.ErrnoException | undefined)?.code ?? (err as Error | undefined)?.name ?? "error";
+  const why =
+    name ?? (err as NodeJS.ErrnoException | undefined)?.code ?? (err as Error | undefined)?.name ?? "error";
   return new FerryError(code, `${what} (${why}): ${JSON.stringify(clientPath)}`, {}, { cause: err });
 }

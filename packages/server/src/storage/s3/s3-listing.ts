@@ -1,7 +1,7 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { type Entry, MAX_NAME_BYTES } from "@ferry/protocol";
-import { headFile } from "./s3-stat.js";
 import type { S3Place } from "./s3-place.js";
+import { headFile } from "./s3-stat.js";
 
 /** Keys per ListObjectsV2 page (S3's own maximum): one page is all a listing holds at a time. */
 export const LIST_PAGE_KEYS = 1000;
@@ -52,7 +52,13 @@ export async function* listPages(place: S3Place, dirPrefix: string): AsyncGenera
         const file = await headFile(place, key);
         if (!file) continue; // deleted since the page was listed
         const name = place.keys.nameIn(dirPrefix, key);
-        entries.push({ name, type: "file", size: file.size, mtime: file.mtime, ...(file.md5 ? { md5: file.md5 } : {}) });
+        entries.push({
+          name,
+          type: "file",
+          size: file.size,
+          mtime: file.mtime,
+          ...(file.md5 ? { md5: file.md5 } : {}),
+        });
       }
     };
     await Promise.all(Array.from({ length: Math.min(LIST_HEAD_CONCURRENCY, files.length) }, head));

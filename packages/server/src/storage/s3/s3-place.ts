@@ -1,8 +1,14 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { ByteBudget } from "./byte-budget.js";
-import { createS3Client, DEFAULT_PART_SIZE, DEFAULT_PARTS_IN_FLIGHT, type S3Settings, S3_MIN_PART } from "./s3-config.js";
 import { S3Keys } from "./keys.js";
 import { KnownDirs } from "./known-dirs.js";
+import {
+  createS3Client,
+  DEFAULT_PART_SIZE,
+  DEFAULT_PARTS_IN_FLIGHT,
+  S3_MIN_PART,
+  type S3Settings,
+} from "./s3-config.js";
 import { UploadClaims } from "./upload-claims.js";
 
 /**
@@ -34,7 +40,10 @@ export class S3Place {
     this.partSize = Math.max(S3_MIN_PART, options.partSize ?? DEFAULT_PART_SIZE);
     this.partsInFlight = Math.max(1, options.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT);
     // Never less than one upload's worth, or a single upload could wait forever.
-    const memory = Math.max(options.uploadMemory ?? DEFAULT_UPLOAD_MEMORY, this.partSize * (this.partsInFlight + 1));
+    const memory = Math.max(
+      options.uploadMemory ?? DEFAULT_UPLOAD_MEMORY,
+      this.partSize * (this.partsInFlight + 1),
+    );
     this.uploadMemory = new ByteBudget(memory);
   }
 

@@ -37,7 +37,8 @@ export class S3ReadHandle implements ReadHandle {
   }
 
   async *read(start: number, end: number): AsyncGenerator<LentChunk> {
-    for await (const bytes of readObjectRange(this.place, this.file, start, end)) yield { bytes, release: NO_RELEASE };
+    for await (const bytes of readObjectRange(this.place, this.file, start, end))
+      yield { bytes, release: NO_RELEASE };
   }
 
   /** Every read was pinned to {@link version} by If-Match, so what was read is that version. */

@@ -1,8 +1,8 @@
 import type { Readable } from "node:stream";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { FerryError } from "@ferry/protocol";
-import type { S3File } from "./s3-stat.js";
 import type { S3Place } from "./s3-place.js";
+import type { S3File } from "./s3-stat.js";
 
 /**
  * Yields bytes [start, end) of `file` with one ranged GetObject, pinned to the version that was

@@ -28,10 +28,12 @@ export interface RenamePaths {
  */
 export async function renameS3(place: S3Place, p: RenamePaths): Promise<void> {
   const q = JSON.stringify;
-  if (p.from.length === 0 || p.to.length === 0) throw new FerryError("EBADPATH", "the root cannot be renamed");
+  if (p.from.length === 0 || p.to.length === 0)
+    throw new FerryError("EBADPATH", "the root cannot be renamed");
   const src = await statNames(place, p.from);
   if (!src) throw new FerryError("ENOENT", `no such file or directory: ${q(p.fromClient)}`);
-  if (src.kind === "file" && p.fromDirOnly) throw new FerryError("ENOTDIR", `not a directory: ${q(p.fromClient)}`);
+  if (src.kind === "file" && p.fromDirOnly)
+    throw new FerryError("ENOTDIR", `not a directory: ${q(p.fromClient)}`);
   const same = p.from.length === p.to.length && p.from.every((n, i) => n === p.to[i]);
   if (same) return;
   if (src.kind === "dir" && p.to.length > p.from.length && p.from.every((n, i) => n === p.to[i]))
@@ -48,7 +50,8 @@ export async function renameS3(place: S3Place, p: RenamePaths): Promise<void> {
     if (dst && !p.overwrite) throw new FerryError("EEXIST", `already exists: ${q(p.toClient)}`);
     if (dst?.kind === "file") throw new FerryError("ENOTDIR", `not a directory: ${q(p.toClient)}`);
     if (dst?.kind === "dir") {
-      if (await hasChildren(place, dst.prefix)) throw new FerryError("ENOTEMPTY", `directory not empty: ${q(p.toClient)}`);
+      if (await hasChildren(place, dst.prefix))
+        throw new FerryError("ENOTEMPTY", `directory not empty: ${q(p.toClient)}`);
       await deletePrefix(place, dst.prefix);
     }
     await moveTree(place, src.prefix, place.keys.dir(p.to));
@@ -60,7 +63,9 @@ export async function renameS3(place: S3Place, p: RenamePaths): Promise<void> {
 async function moveTree(place: S3Place, fromPrefix: string, toPrefix: string): Promise<void> {
   for (;;) {
     // Always the first page: the keys of the page before are gone from under fromPrefix.
-    const out = await place.client.send(new ListObjectsV2Command({ Bucket: place.bucket, Prefix: fromPrefix, MaxKeys: PAGE }));
+    const out = await place.client.send(
+      new ListObjectsV2Command({ Bucket: place.bucket, Prefix: fromPrefix, MaxKeys: PAGE }),
+    );
     const objects = out.Contents ?? [];
     if (objects.length === 0) return;
     let next = 0;
@@ -74,7 +79,10 @@ async function moveTree(place: S3Place, fromPrefix: string, toPrefix: string): P
     };
     await Promise.all(Array.from({ length: Math.min(RENAME_CONCURRENCY, objects.length) }, worker));
     const keys = objects.flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-    const res = await place.client.send(new DeleteObjectsCommand({ Bucket: place.bucket, Delete: { Objects: keys, Quiet: true } }));
-    if (res.Errors?.length) throw new FerryError("EINTERNAL", "the object store refused a delete while renaming");
+    const res = await place.client.send(
+      new DeleteObjectsCommand({ Bucket: place.bucket, Delete: { Objects: keys, Quiet: true } }),
+    );
+    if (res.Errors?.length)
+      throw new FerryError("EINTERNAL", "the object store refused a delete while renaming");
   }
 }

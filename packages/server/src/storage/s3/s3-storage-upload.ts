@@ -38,14 +38,20 @@ export class S3StorageUpload implements Upload {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.written + chunk.length > this.size)
-      throw new FerryError("ESIZE", `more than the declared ${this.size} bytes: ${JSON.stringify(this.clientPath)}`);
+      throw new FerryError(
+        "ESIZE",
+        `more than the declared ${this.size} bytes: ${JSON.stringify(this.clientPath)}`,
+      );
     this.written += chunk.length;
     await this.upload.write(chunk);
   }
 
   async digest(): Promise<string> {
     if (this.written !== this.size)
-      throw new FerryError("ESIZE", `${this.written} of ${this.size} bytes arrived: ${JSON.stringify(this.clientPath)}`);
+      throw new FerryError(
+        "ESIZE",
+        `${this.written} of ${this.size} bytes arrived: ${JSON.stringify(this.clientPath)}`,
+      );
     return this.upload.digest();
   }
 

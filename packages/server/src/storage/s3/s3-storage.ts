@@ -12,18 +12,18 @@ import type {
   UploadSpec,
 } from "../storage.js";
 import { Md5Memo } from "./md5-memo.js";
-import { S3ReadHandle } from "./s3-read-handle.js";
+import type { S3Settings } from "./s3-config.js";
 import { deleteS3 } from "./s3-delete.js";
 import { ensureDir, mkdirS3 } from "./s3-dirs.js";
 import { s3Error } from "./s3-errors.js";
 import { listPages } from "./s3-listing.js";
 import { S3Place } from "./s3-place.js";
+import { S3ReadHandle } from "./s3-read-handle.js";
 import { renameS3 } from "./s3-rename.js";
 import { probeNames, type S3Node, statNames } from "./s3-stat.js";
 import { S3StorageUpload } from "./s3-storage-upload.js";
 import { beginS3Upload } from "./s3-upload.js";
 import { abortStaleUploads } from "./stale-uploads.js";
-import type { S3Settings } from "./s3-config.js";
 
 /** How often a writable S3 storage aborts stale multipart uploads, besides when it opens. */
 export const SWEEP_EVERY_MS = 3600_000;

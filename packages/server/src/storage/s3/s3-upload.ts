@@ -46,7 +46,11 @@ export interface S3Upload {
  * the place's budget) and stored with one PutObject; a bigger one becomes a multipart upload, which
  * with `resume` continues the interrupted upload of the same path and size, if any.
  */
-export async function beginS3Upload(place: S3Place, target: S3UploadTarget, resume: boolean): Promise<S3Upload> {
+export async function beginS3Upload(
+  place: S3Place,
+  target: S3UploadTarget,
+  resume: boolean,
+): Promise<S3Upload> {
   if (target.size <= place.partSize) return SmallUpload.begin(place, target);
   return MultipartUpload.begin(place, target, resume);
 }
@@ -84,7 +88,10 @@ class SmallUpload implements S3Upload {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.filled + chunk.length > this.target.size)
-      throw new FerryError("ESIZE", `more than ${this.target.size} bytes for ${JSON.stringify(this.target.clientPath)}`);
+      throw new FerryError(
+        "ESIZE",
+        `more than ${this.target.size} bytes for ${JSON.stringify(this.target.clientPath)}`,
+      );
     this.chunks.push(chunk);
     this.hash.update(chunk);
     this.filled += chunk.length;
@@ -116,7 +123,12 @@ class SmallUpload implements S3Upload {
       );
     } catch (err) {
       if (s3ErrorName(err) === "PreconditionFailed")
-        throw new FerryError("EEXIST", `already exists: ${JSON.stringify(target.clientPath)}`, {}, { cause: err });
+        throw new FerryError(
+          "EEXIST",
+          `already exists: ${JSON.stringify(target.clientPath)}`,
+          {},
+          { cause: err },
+        );
       throw s3Error(err, target.clientPath);
     } finally {
       this.end();

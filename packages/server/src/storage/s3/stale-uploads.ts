@@ -1,4 +1,9 @@
-import { AbortMultipartUploadCommand, DeleteObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+} from "@aws-sdk/client-s3";
 import type { S3Place } from "./s3-place.js";
 
 /**
@@ -15,11 +20,18 @@ export async function abortStaleUploads(place: S3Place, staleMs: number, now = D
   let idMarker: string | undefined;
   do {
     const out = await client.send(
-      new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: keys.prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }),
+      new ListMultipartUploadsCommand({
+        Bucket: bucket,
+        Prefix: keys.prefix,
+        KeyMarker: keyMarker,
+        UploadIdMarker: idMarker,
+      }),
     );
     for (const u of out.Uploads ?? []) {
       if (!u.Key || !u.UploadId || (u.Initiated?.getTime() ?? now) > before) continue;
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId })).catch(() => {});
+      await client
+        .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }))
+        .catch(() => {});
       aborted++;
     }
     keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
@@ -27,7 +39,9 @@ export async function abortStaleUploads(place: S3Place, staleMs: number, now = D
   } while (keyMarker);
   let token: string | undefined;
   do {
-    const out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: keys.uploadStates, ContinuationToken: token }));
+    const out = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: keys.uploadStates, ContinuationToken: token }),
+    );
     for (const o of out.Contents ?? []) {
       if (o.Key && (o.LastModified?.getTime() ?? now) <= before)
         await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: o.Key })).catch(() => {});

@@ -42,7 +42,9 @@ export function uploadId(path: string, size: number): string {
 
 export async function readUploadState(place: S3Place, id: string): Promise<UploadState | null> {
   try {
-    const out = await place.client.send(new GetObjectCommand({ Bucket: place.bucket, Key: place.keys.uploadState(id) }));
+    const out = await place.client.send(
+      new GetObjectCommand({ Bucket: place.bucket, Key: place.keys.uploadState(id) }),
+    );
     if ((out.ContentLength ?? 0) > MAX_STATE_BYTES) return null;
     const text = await out.Body?.transformToString("utf8");
     const state = JSON.parse(text ?? "null") as UploadState | null;

@@ -56,9 +56,10 @@ export async function beginS3Upload(
 }
 
 /**
- * A file that fits in one part: held in memory (its size taken from the place's budget first),
- * hashed, and stored with one PutObject on commit. The chunks are kept as handed over (the caller
- * does not change them), so a small put's one whole-file write costs no copy.
+ * A file that fits in one part: held in memory (its size taken from the place's budget at the first
+ * byte, so a client that stalls before its payload holds none), hashed, and stored with one
+ * PutObject on commit. The chunks are kept as handed over (the caller does not change them), so a
+ * small put's one whole-file write costs no copy.
  */
 class SmallUpload implements S3Upload {
   readonly offset = 0;
@@ -67,7 +68,8 @@ class SmallUpload implements S3Upload {
   private filled = 0;
   private hash: Hash = createHash("md5");
   private md5: string | null = null;
-  private held = true;
+  private held = false;
+  private ended = false;
 
   private constructor(
     private readonly place: S3Place,
@@ -75,7 +77,6 @@ class SmallUpload implements S3Upload {
   ) {}
 
   static async begin(place: S3Place, target: S3UploadTarget): Promise<SmallUpload> {
-    await place.uploadMemory.take(target.size);
     return new SmallUpload(place, target);
   }
 
@@ -144,9 +145,10 @@ class SmallUpload implements S3Upload {
   }
 
   private end(): void {
+    this.ended = true;
+    this.chunks = [];
     if (!this.held) return;
     this.held = false;
-    this.chunks = [];
     this.place.uploadMemory.give(this.target.size);
   }
 }

@@ -71,7 +71,12 @@ export class LocalReadHandle implements ReadHandle {
   }
 
   async assertUnchanged(): Promise<void> {
-    const now = this.size <= INLINE_CHECK_MAX ? fstatSync(this.fh.fd) : await this.fh.stat();
+    let now: Stats;
+    try {
+      now = this.size <= INLINE_CHECK_MAX ? fstatSync(this.fh.fd) : await this.fh.stat();
+    } catch (err) {
+      throw fsError(err, this.client);
+    }
     if (!sameFileVersion(this.st, now)) {
       throw new FerryError(
         "ECHANGED",

@@ -110,6 +110,8 @@ export async function startPrivateSshd(dir: string): Promise<PrivateSshd> {
     `UserKnownHostsFile=${join(dir, "known_hosts")}`,
     "-o",
     "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "IdentitiesOnly=yes",
   ];
   const options = [...common, "-P", String(port)];
   let batches = 0;

@@ -9,4 +9,5 @@ export * from "./hash.js";
 export * from "./limits.js";
 export * from "./messages.js";
 export * from "./scram.js";
+export { humanSize } from "./units.js";
 export * as validate from "./validate.js";

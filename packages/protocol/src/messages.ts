@@ -101,6 +101,7 @@ const requestShapes = {
     overwrite: optional(boolean),
     parents: optional(boolean),
     handshake: optional(boolean),
+    resumeTarget: optional(boolean),
   }),
   get: refine(
     object({ cmd: literal("get"), id, path, offset: optional(size), prefixMd5: optional(md5Hex), alg }),
@@ -111,6 +112,7 @@ const requestShapes = {
   mkdir: object({ cmd: literal("mkdir"), id, path, parents: optional(boolean) }),
   delete: object({ cmd: literal("delete"), id, path, recursive: optional(boolean) }),
   rename: object({ cmd: literal("rename"), id, from: path, to: path, overwrite: optional(boolean) }),
+  df: object({ cmd: literal("df"), id }),
   bye: object({ cmd: literal("bye"), id }),
   data: object({ cmd: literal("data"), id, offset: size, size }),
   end: object({ cmd: literal("end"), id, md5: md5Hex, alg }),
@@ -129,6 +131,7 @@ export type StatRequest = MessageOf<"stat">;
 export type MkdirRequest = MessageOf<"mkdir">;
 export type DeleteRequest = MessageOf<"delete">;
 export type RenameRequest = MessageOf<"rename">;
+export type DfRequest = MessageOf<"df">;
 export type ByeRequest = MessageOf<"bye">;
 /** Precedes exactly `size` payload bytes: the file's bytes from `offset` on. */
 export type DataFrame = MessageOf<"data">;
@@ -145,6 +148,7 @@ export type Request =
   | MkdirRequest
   | DeleteRequest
   | RenameRequest
+  | DfRequest
   | ByeRequest;
 /** Anything a client may send. */
 export type ClientFrame = Request | DataFrame | EndFrame;
@@ -282,6 +286,21 @@ const replyShapes = {
   }),
   /** Answer to stat. */
   entry: object({ ok: literal(true), id, type: literal("entry"), entry }),
+  /**
+   * Answer to df: the served disk's `free` and `total` bytes; the quota fields only where the
+   * server keeps a quota for the user (`quotaBytes`/`quotaFiles` the limits, `used*` what is used).
+   */
+  df: object({
+    ok: literal(true),
+    id,
+    type: literal("df"),
+    free: size,
+    total: size,
+    quotaBytes: optional(size),
+    usedBytes: optional(size),
+    quotaFiles: optional(size),
+    usedFiles: optional(size),
+  }),
 };
 
 export type ReplyType = keyof typeof replyShapes;
@@ -294,6 +313,7 @@ export type DoneReply = ReplyOf<"done">;
 export type FileReply = ReplyOf<"file">;
 export type EntriesReply = ReplyOf<"entries">;
 export type EntryReply = ReplyOf<"entry">;
+export type DfReply = ReplyOf<"df">;
 /** `id` is null when the server could not read the request's id (a malformed or oversized header). */
 export interface ErrorReply {
   ok: false;
@@ -309,7 +329,8 @@ export type SuccessReply =
   | DoneReply
   | FileReply
   | EntriesReply
-  | EntryReply;
+  | EntryReply
+  | DfReply;
 export type Reply = SuccessReply | ErrorReply;
 export type ServerFrame = Reply | DataFrame | EndFrame;
 

@@ -143,13 +143,14 @@ describe("PROTOCOL.md", () => {
       "mkdir",
       "delete",
       "rename",
+      "df",
       "bye",
       "data",
       "end",
     ]) {
       expect(cmds).toContain(cmd);
     }
-    for (const type of ["hello", "scram", "ready", "done", "file", "entries", "entry"]) {
+    for (const type of ["hello", "scram", "ready", "done", "file", "entries", "entry", "df"]) {
       expect(types).toContain(type);
     }
     expect(examples.some((e) => e.ok === false)).toBe(true);
@@ -277,7 +278,7 @@ describe("PROTOCOL.md", () => {
   });
 
   it("lists every error code that travels on the wire", () => {
-    const local = ["ECONNLOST", "ECONNREFUSED", "EABORTED"];
+    const local = ["ECONNLOST", "ECONNREFUSED", "ENOTFOUND", "EABORTED"];
     for (const code of Object.keys(ERROR_CODES)) {
       if (local.includes(code)) expect(doc).toContain(`\`${code}\``);
       else expect(doc).toMatch(new RegExp(`\\| \`${code}\` +\\|`));

@@ -4,6 +4,9 @@ import { parseCli, UsageError } from "./cli-options.js";
 import { startServer } from "./server.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
+/** Signals this close together are one request to stop (see `stop` below); a later one is "now". */
+const SAME_SIGNAL_MS = 1_000;
+
 /** `ferryd user ...`: edits the users file and exits. */
 async function userCommand(argv: string[]): Promise<number> {
   try {
@@ -53,14 +56,17 @@ async function main(): Promise<number> {
   const host = server.host.includes(":") ? `[${server.host}]` : server.host;
   process.stdout.write(`listening on ${host}:${server.port}\n`);
   return new Promise<number>((resolve) => {
-    let stopping = false;
+    let firstAt: number | null = null;
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      if (firstAt !== null) {
+        // One Ctrl-C under `pnpm exec ferryd` arrives twice: from the terminal (to the whole process
+        // group) and forwarded by pnpm. A second signal that close to the first is the same keypress.
+        if (Date.now() - firstAt < SAME_SIGNAL_MS) return;
         process.stderr.write(`ferryd: ${signal} again, exiting now\n`);
         resolve(130);
         return;
       }
-      stopping = true;
+      firstAt = Date.now();
       parsed.options.logger?.log("info", "shutting down", { signal });
       server.close().then(
         () => resolve(0),

@@ -121,15 +121,10 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   });
 
   server.listen({ host: opts.host, port: opts.port });
-  await Promise.race([
-    once(server, "listening"),
-    once(server, "error").then(([err]) => {
-      throw new FerryError(
-        "EINTERNAL",
-        `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`,
-      );
-    }),
-  ]);
+  // once() rejects with the "error" event's error: the only road a failed listen takes.
+  await once(server, "listening").catch((err: unknown) => {
+    throw listenError(err, opts.host, opts.port);
+  });
   const address = server.address() as net.AddressInfo;
   const auth = accounts ? "scram-sha-256" : opts.secret !== undefined ? "secret" : "none";
   log("info", "listening", {
@@ -137,6 +132,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     port: address.port,
     ...(defaultVolume ? { root: defaultVolume.root } : { users: opts.users, accounts: accounts?.size }),
     auth,
+    mode: opts.readOnly ? "read-only" : "read-write",
   });
 
   const sweep = opts.readOnly
@@ -247,4 +243,19 @@ function refuse(socket: net.Socket, err: FerryError): void {
   // connection before the client has read why.
   socket.resume();
   setTimeout(() => socket.destroy(), REFUSE_LINGER_MS).unref();
+}
+
+/** A failed listen in words that say what to do, instead of Node's `listen EADDRINUSE: ...`. */
+function listenError(err: unknown, host: string, port: number): FerryError {
+  const errno = (err as NodeJS.ErrnoException | null)?.code;
+  const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const reason =
+    errno === "EADDRINUSE"
+      ? `${where} is already in use (another ferryd?); stop it or choose another --port`
+      : errno === "EADDRNOTAVAIL"
+        ? `${host} is not an address of this machine; check --host`
+        : errno === "EACCES"
+          ? `port ${port} needs privileges; choose a port above 1023 with --port`
+          : `cannot listen on ${where}: ${errno ?? (err as Error)?.message ?? String(err)}`;
+  return new FerryError("EINTERNAL", reason, { errno }, { cause: err });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batchLines, quoteWord, splitArgs, splitCommands, splitLine, takeFlags } from "./args.js";
+import { batchLines, parseWords, quoteWord, splitArgs, splitCommands, splitLine, takeFlags } from "./args.js";
 import { CliError } from "./errors.js";
 
 const texts = (line: string): string[] => splitArgs(line).map((t) => t.text);
@@ -80,14 +80,38 @@ describe("batchLines", () => {
 });
 
 describe("takeFlags", () => {
-  it("takes leading single-letter flags, combined or not, up to --", () => {
-    const { flags, rest } = takeFlags(splitArgs("-r -h dir -x"), "rh");
+  it("takes single-letter flags, combined or not, anywhere up to --", () => {
+    const { flags, rest } = takeFlags(splitArgs("-r dir -h"), "rh");
     expect([...flags].sort()).toEqual(["h", "r"]);
-    expect(rest.map((t) => t.text)).toEqual(["dir", "-x"]);
-    expect(takeFlags(splitArgs("-rh -- -odd"), "rh").rest.map((t) => t.text)).toEqual(["-odd"]);
+    expect(rest.map((t) => t.text)).toEqual(["dir"]);
+    expect(takeFlags(splitArgs("-rh -- -odd -r"), "rh").rest.map((t) => t.text)).toEqual(["-odd", "-r"]);
+    // A lone dash is a word (cd -), not an option.
+    expect(takeFlags(splitArgs("-"), "").rest.map((t) => t.text)).toEqual(["-"]);
   });
 
-  it("rejects unknown flags", () => {
-    expect(() => takeFlags(splitArgs("-z a"), "r")).toThrow(/unknown option -z/);
+  it("never takes an option for a path: an unknown one is EUSAGE naming it", () => {
+    expect(() => takeFlags(splitArgs("-z a"), "r")).toThrow(/^unknown option -z$/);
+    // Before this, a flag after a path was sent as a path name.
+    expect(() => takeFlags(splitArgs("dir -x"), "r")).toThrow(/^unknown option -x$/);
+    expect(() => takeFlags(splitArgs("a --bogus"), "r")).toThrow(/^unknown option --bogus$/);
+    expect(() => takeFlags(splitArgs("-5"), "r")).toThrow(/^unknown option -5$/);
+    try {
+      takeFlags(splitArgs("-q"), "r");
+    } catch (err) {
+      expect((err as { code?: string }).code).toBe("EUSAGE");
+    }
+  });
+});
+
+describe("parseWords", () => {
+  it("reads long flags and options with values, repeatable, in both spellings", () => {
+    const spec = { flags: "n", long: ["delete"], values: ["exclude", "o"] };
+    const p = parseWords(splitArgs("src --delete --exclude '*.o' -n --exclude=tmp dst -o out"), spec);
+    expect([...p.flags].sort()).toEqual(["delete", "n"]);
+    expect(p.values.get("exclude")).toEqual(["*.o", "tmp"]);
+    expect(p.values.get("o")).toEqual(["out"]);
+    expect(p.rest.map((t) => t.text)).toEqual(["src", "dst"]);
+    expect(() => parseWords(splitArgs("--exclude"), spec)).toThrow(/needs a value/);
+    expect(() => parseWords(splitArgs("--delete=yes"), spec)).toThrow(/^unknown option --delete$/);
   });
 });

@@ -4,7 +4,7 @@ import readline from "node:readline";
 import type { ReadStream, WriteStream } from "node:tty";
 import { batchLines, quoteWord, splitCommands } from "./args.js";
 import { completionSources } from "./completion.js";
-import { CliError, describeError } from "./errors.js";
+import { CliError, describeError, localFileError } from "./errors.js";
 import { historyFile } from "./history.js";
 import { processIo } from "./io.js";
 import { HELP, type ParsedOptions, parseOptions } from "./options.js";
@@ -93,6 +93,18 @@ async function run(opts: ParsedOptions): Promise<number> {
   const keys = interactive ? new CommandKeys(process.stdin as ReadStream) : null;
   const prompter = onTerminal ? new InquirerPrompter(keys ?? undefined) : new NoPrompter();
   const state = new CliState(process.cwd(), { secret: opts.secret, password: opts.password });
+  state.progress = opts.progress;
+  // The batch file is read before anything else: a missing one fails at once, not after connecting.
+  let batch: string[] | undefined;
+  if (opts.batch !== undefined) {
+    try {
+      batch = batchLines(readFileSync(opts.batch, "utf8"));
+    } catch (err) {
+      const error = localFileError(err as NodeJS.ErrnoException, opts.batch, "batch file");
+      io.err(`ferry: ${describeError(error)}`);
+      return EXIT_USAGE;
+    }
+  }
   const runner = new Runner({
     state,
     options: { yes: opts.yes, progress: opts.progress, json: opts.json, port: opts.port },
@@ -108,16 +120,7 @@ async function run(opts: ParsedOptions): Promise<number> {
       if (!opened.ok) return EXIT_FAILURE;
     }
     if (opts.command !== undefined) return await runLines(splitCommands(opts.command), runner);
-    if (opts.batch !== undefined) {
-      let content: string;
-      try {
-        content = readFileSync(opts.batch, "utf8");
-      } catch (err) {
-        io.err(`ferry: -b ${opts.batch}: ${describeError(err)}`);
-        return EXIT_USAGE;
-      }
-      return await runLines(batchLines(content), runner);
-    }
+    if (batch !== undefined) return await runLines(batch, runner);
     if (!interactive || !keys) return await runLines(stdinLines(), runner);
     await repl({
       input: process.stdin as ReadStream,

@@ -61,6 +61,8 @@ function readOne(opts: ReplOptions, history: string[]): Promise<Read> {
 /** The `ftp>` loop. Resolves when the user quits (quit, Ctrl-D, Ctrl-C on an empty line). */
 export async function repl(opts: ReplOptions): Promise<void> {
   const history = loadHistory(opts.historyFile);
+  // `history` shows the saved lines too, oldest first; the runner adds each line as it runs.
+  for (const line of [...history].reverse()) opts.runner.remember(line);
   for (;;) {
     const read = await readOne(opts, history);
     if (read.kind === "eof") {

@@ -8,6 +8,7 @@ import {
   PROTOCOL_VERSION,
   SCRAM_MECHANISM,
 } from "@ferry/protocol";
+import { connectError } from "./connect-error.js";
 import { Connection } from "./connection.js";
 import { scramLogin } from "./scram-login.js";
 import { Session } from "./session.js";
@@ -100,17 +101,7 @@ function openSocket(host: string, port: number, timeoutMs: number, source: Socke
     socket.once("error", (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       socket.destroy();
-      reject(
-        new FerryError(
-          "ECONNREFUSED",
-          `cannot connect to ${host}:${port} (${err.code ?? err.message}); check the host and port, and that ferryd is running there`,
-          {
-            host,
-            port,
-            sysCode: err.code,
-          },
-        ),
-      );
+      reject(connectError(host, port, err));
     });
   });
 }

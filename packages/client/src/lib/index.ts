@@ -17,12 +17,18 @@ export {
   FerryError,
   isFerryError,
 } from "./errors.js";
-export { PROGRESS_INTERVAL_MS, type Progress, type ProgressCallback } from "./progress.js";
+export {
+  PROGRESS_INTERVAL_MS,
+  type Progress,
+  type ProgressCallback,
+  type ProgressPhase,
+} from "./progress.js";
 export { isSafeRemoteName, printable, resolveLocalTarget } from "./safe-names.js";
 export { IN_MEMORY_GET_MAX, PART_SUFFIX } from "./transfer/download.js";
 export { STREAMED_PUT_MAX } from "./transfer/upload.js";
 export type {
   ConnectOptions,
+  DiskUsage,
   FerrySession,
   ServerInfo,
   TransferOptions,

@@ -1,7 +1,7 @@
 import type { Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import type { RunningHash } from "@ferry/protocol";
-import { encodeFrame, FerryError, type GetRequest } from "@ferry/protocol";
+import { encodeFrame, FerryError, type GetRequest, toFerryError } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
 import { assertUnchanged, assertUnchangedInline } from "../storage/file-version.js";
@@ -57,13 +57,28 @@ export async function prepareGet(
 /** Sends a prepared get (reply, data, trailer when needed) and closes its file. */
 export async function sendGet(p: PreparedGet, io: SessionIO): Promise<void> {
   const { req, fh, real, st, bytes } = p;
+  // Bytes handed to the socket so far: what a get cut off (the client's Ctrl-C) reports in its log line.
+  const sent = { offset: req.offset ?? 0, bytes: 0 };
+  const log = (result: string) =>
+    io.transfer({
+      cmd: "get",
+      path: req.path,
+      bytes: sent.bytes,
+      size: st.size,
+      offset: sent.offset,
+      seconds: (performance.now() - p.started) / 1000,
+      result,
+    });
   try {
     const offset = bytes
       ? await sendSmall(req, io, fh, real, st, bytes)
-      : await sendStreamed(req, io, fh, real, st);
-    const seconds = (performance.now() - p.started) / 1000;
-    const size = st.size;
-    io.transfer({ cmd: "get", path: req.path, bytes: size - offset, size, offset, seconds, result: "ok" });
+      : await sendStreamed(req, io, fh, real, st, sent);
+    sent.offset = offset;
+    sent.bytes = st.size - offset;
+    log("ok");
+  } catch (err) {
+    log(toFerryError(err).code);
+    throw err;
   } finally {
     // A small file was read whole: its close need not hold up the next reply.
     if (bytes) void fh.close().catch(() => {});
@@ -133,6 +148,7 @@ async function sendStreamed(
   fh: FileHandle,
   real: string,
   st: Stats,
+  sent: { offset: number; bytes: number },
 ): Promise<number> {
   const { checksums } = io.volume;
   const size = st.size;
@@ -156,14 +172,12 @@ async function sendStreamed(
       hash = null;
     }
     await io.send(fileReply(req, st, offset, known));
+    sent.offset = offset;
     const h = hash;
-    await io.sendFile(
-      { cmd: "data", id: req.id, offset, size: size - offset },
-      fh,
-      offset,
-      size,
-      h ? (chunk) => hashChunk(h, chunk) : undefined,
-    );
+    await io.sendFile({ cmd: "data", id: req.id, offset, size: size - offset }, fh, offset, size, (chunk) => {
+      sent.bytes += chunk.length;
+      return h ? hashChunk(h, chunk) : undefined;
+    });
     if (h) {
       const md5 = await h.digest();
       hash = null;

@@ -1,6 +1,6 @@
 import type { Stats } from "node:fs";
 import { lstat } from "node:fs/promises";
-import { FerryError, type PutRequest } from "@ferry/protocol";
+import { FerryError, humanSize, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { errnoOf, fsError } from "../fs-errors.js";
 import type { DirRef } from "../storage/dir-handles.js";
@@ -32,7 +32,7 @@ export async function admitPut(req: PutRequest, io: SessionIO): Promise<Admitted
   if (req.size > options.maxFileSize) {
     throw new FerryError(
       "ETOOBIG",
-      `${req.size} bytes is over the server's limit of ${options.maxFileSize}`,
+      `${humanSize(req.size)} is over the server's limit of ${humanSize(options.maxFileSize)} per file`,
       {
         size: req.size,
         max: options.maxFileSize,

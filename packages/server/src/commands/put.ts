@@ -70,7 +70,8 @@ class Upload {
     const { req, io } = this;
     const { options } = io.server;
     const { staging } = io.volume;
-    const claim = req.handshake ? await staging.claim(this.admitted.target.rel, req.size, req.md5) : null;
+    let claim = req.handshake ? await staging.claim(this.admitted.target.rel, req.size, req.md5) : null;
+    if (!claim && req.handshake && req.resumeTarget && req.overwrite) claim = await this.targetAsPartial();
     const have = claim?.bytes ?? 0;
     this.ticket = staging.track(this.admitted.target.rel, req.size);
     try {
@@ -146,6 +147,37 @@ class Upload {
         this.ticket?.done();
         this.reservation?.release(); // every road that did not commit: failed, refused, kept, cut off
       });
+    }
+  }
+
+  /**
+   * `resumeTarget`: a shorter regular file under the target name becomes a staging copy offered like
+   * a partial (PROTOCOL.md §6), so the target stays whole until the commit. Null when there is none.
+   */
+  private async targetAsPartial(): Promise<{ file: string; bytes: number } | null> {
+    const { staging } = this.io.volume;
+    const src = await open(this.admitted.dest, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null);
+    if (!src) return null;
+    let copy: { file: string; fh: FileHandle } | null = null;
+    try {
+      const st = await src.stat();
+      if (!st.isFile() || st.size === 0 || st.size >= this.req.size) return null;
+      copy = await staging.create({ path: this.admitted.target.rel, size: this.req.size, md5: this.req.md5 });
+      let at = 0;
+      for await (const chunk of readRange(src, 0, st.size)) {
+        await copy.fh.write(chunk, 0, chunk.length, at);
+        at += chunk.length;
+      }
+      await copy.fh.close();
+      return { file: copy.file, bytes: at };
+    } catch (err) {
+      if (copy) {
+        await copy.fh.close().catch(() => {});
+        await staging.discard(copy.file);
+      }
+      throw fsError(err, this.req.path);
+    } finally {
+      await src.close().catch(() => {});
     }
   }
 

@@ -91,6 +91,12 @@ export class Session implements SessionIO {
       }
     } finally {
       await this.pipeline.drain();
+      // A pipelined transfer cut off by the peer (a get the client stopped reading) ends the loop as
+      // a plain end of input; it is the same hang-up.
+      if (detail === undefined && this.broken?.code === "ECONNLOST" && !this.closing) {
+        reason = "client went away";
+        detail = this.broken.message;
+      }
       this.finish(reason, detail);
     }
   }

@@ -14,17 +14,24 @@ export interface Pty {
   /** Waits for the process to exit; its exit code. */
   exit(timeoutS?: number): Promise<number | null>;
   transcript(): Promise<string>;
+  /** What the terminal shows, scrollback included: rows the terminal wrapped are joined into one line. */
+  screen(): Promise<{ rows: string[]; lines: string[] }>;
 }
 
 /**
  * The real `ferry` in a real pseudo-terminal (python3's pty module: node-pty's native build is not
  * reliable here). Killed when the test ends.
  */
-export function ferryInPty(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Pty {
+export function ferryInPty(
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; columns?: number; rows?: number },
+): Pty {
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: "xterm-256color" };
   // A secret in the developer's shell must not answer the prompt we want to see.
   delete env.FERRY_SECRET;
   Object.assign(env, opts.env);
+  env.FERRY_PTY_COLUMNS = String(opts.columns ?? 140);
+  env.FERRY_PTY_ROWS = String(opts.rows ?? 40);
   const proc = spawn("python3", [DRIVER, process.execPath, FERRY_BIN, ...args], {
     cwd: opts.cwd,
     env,
@@ -67,6 +74,10 @@ export function ferryInPty(args: string[], opts: { cwd: string; env: NodeJS.Proc
     },
     async transcript() {
       return String((await call({ op: "transcript" })).text);
+    },
+    async screen() {
+      const r = await call({ op: "screen" });
+      return { rows: r.rows as string[], lines: r.lines as string[] };
     },
   };
 }

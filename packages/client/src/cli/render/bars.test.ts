@@ -30,7 +30,13 @@ describe("bar details", () => {
 });
 
 describe("bar lines fit the terminal", () => {
-  const options = { barCompleteChar: "█", barIncompleteChar: "░", barsize: 20 };
+  // As cli-progress hands them to a format function: the bar strings pre-rendered at full size.
+  const options = {
+    barsize: 20,
+    barCompleteString: "█".repeat(20),
+    barIncompleteString: "░".repeat(20),
+    barGlue: "",
+  };
   it("shrink the bar and label first, then drop the ETA and the rate; never as wide as the terminal", () => {
     const label = "long directory name for testing/another-quite-long-file-name-for-the-test.txt";
     const detail = [" 45% 12/30 files", "1.2 GiB/2.0 GiB", "300.0 MiB/s", "ETA 3s"];

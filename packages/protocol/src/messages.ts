@@ -320,6 +320,8 @@ export interface ErrorReply {
   id: number | null;
   code: ErrorCode;
   message: string;
+  /** How long to wait before trying again, where the server can say (EBUSY of auth backoff). */
+  retryAfterMs?: number;
 }
 export type SuccessReply =
   | HelloReply
@@ -343,6 +345,7 @@ const errorReply = object({
   id: (v, f) => (v === null ? null : id(v, f)),
   code: string,
   message: string,
+  retryAfterMs: optional(size),
 });
 
 /** Validates a header sent by a server (client side). Unknown error codes become EINTERNAL. */
@@ -365,10 +368,14 @@ export function parseServerFrame(header: Record<string, unknown>): Parsed<Server
 export function errorReplyOf(id: number | null, err: FerryError): ErrorReply {
   const message =
     err.message.length > MAX_MESSAGE_CHARS ? `${err.message.slice(0, MAX_MESSAGE_CHARS)}...` : err.message;
-  return { ok: false, id, code: err.code, message };
+  const retry = err.details.retryAfterMs;
+  const reply: ErrorReply = { ok: false, id, code: err.code, message };
+  if (typeof retry === "number" && Number.isSafeInteger(retry) && retry >= 0) reply.retryAfterMs = retry;
+  return reply;
 }
 
 /** Rebuilds the typed error a server sent, so a client throws the same code. */
 export function errorFromReply(reply: ErrorReply): FerryError {
-  return new FerryError(reply.code, reply.message);
+  const details = reply.retryAfterMs === undefined ? {} : { retryAfterMs: reply.retryAfterMs };
+  return new FerryError(reply.code, reply.message, details);
 }

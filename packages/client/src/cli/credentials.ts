@@ -25,10 +25,11 @@ export interface LoginSteps<T, C> {
   /** One connection attempt with this credential. */
   attempt(credential: C | undefined): Promise<T>;
   /**
-   * Asks a person; `retry` is 0 for the first question, then counts answers the server refused.
-   * Without a terminal it rejects with the error that says how to give the credential instead.
+   * Asks a person: `refused` when the server refused the last credential tried, `attempt` counts the
+   * answers (1 to LOGIN_TRIES). Without a terminal it rejects with the error that says how to give
+   * the credential instead.
    */
-  ask(retry: number): Promise<C>;
+  ask(question: { refused: boolean; attempt: number }): Promise<C>;
   /** A person is there to answer: a wrong answer is asked again instead of ending the login. */
   interactive: boolean;
   /** Default loginFailure; a password login (accounts) may read its own errors. */
@@ -61,8 +62,8 @@ export async function login<T, C>(steps: LoginSteps<T, C>): Promise<{ value: T; 
       const canAsk = failure === "missing" || (failure === "wrong" && steps.interactive);
       if (!canAsk || asked >= LOGIN_TRIES) throw err;
       waited = false;
-      credential = await steps.ask(failure === "wrong" ? asked + 1 : asked);
       asked++;
+      credential = await steps.ask({ refused: failure === "wrong", attempt: asked });
     }
   }
 }

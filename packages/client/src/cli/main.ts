@@ -63,6 +63,7 @@ async function runLines(lines: Iterable<string> | AsyncIterable<string>, runner:
     for await (const line of lines) {
       if (interrupted) return EXIT_INTERRUPTED;
       current = new AbortController();
+      runner.remember(line);
       const result = await runner.run(line, current.signal);
       current = null;
       if (result.quit) return 0;

@@ -31,7 +31,7 @@ export interface LineResult {
 export class Runner {
   constructor(private readonly deps: RunnerDeps) {}
 
-  /** A line run before this process (saved history), for the `history` command. */
+  /** A line typed or read (or saved history), for the `history` command. */
   remember(line: string): void {
     this.deps.state.remember(line);
   }
@@ -42,7 +42,6 @@ export class Runner {
     // `-cmd` goes on after a failure, as in make and sftp batch files.
     const ignoreFailure = line.startsWith("-");
     if (ignoreFailure) line = line.slice(1).trimStart();
-    this.deps.state.remember(rawLine.trim());
     const reporters: Reporter[] = [];
     try {
       const { spec, args } = this.parse(line);

@@ -68,6 +68,7 @@ export function fileDetail(p: ProgressLike): string {
 function fileParts(p: ProgressLike): string[] {
   const amount = `${percent(p.bytes, p.total).padStart(4)} ${humanSize(p.bytes)}/${humanSize(p.total)}`;
   if (p.phase === "verifying") return [amount, "verifying"];
+  if (p.phase === "done") return [amount, humanRate(p.rate)];
   const eta = p.rate > 0 ? humanDuration((p.total - p.bytes) / p.rate) : "--";
   return [amount, humanRate(p.rate), `ETA ${eta}`];
 }

@@ -30,7 +30,10 @@ describe("ferry and ferryd on PATH (README: npm install -g ./packages/client ./p
       { cwd: REPO_ROOT, timeout: 120_000 },
     );
     const elsewhere = await tempDirForTest("ferry-elsewhere-");
-    const env = { ...process.env, PATH: `${path.join(prefix, "bin")}${path.delimiter}${process.env.PATH}` };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: `${path.join(prefix, "bin")}${path.delimiter}${process.env.PATH}`,
+    };
     delete env.FERRY_SECRET;
     expect((await run("ferry", ["--version"], { cwd: elsewhere, env })).stdout).toMatch(
       /^ferry \d+\.\d+\.\d+\n$/,

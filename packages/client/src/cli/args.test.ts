@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batchLines, parseWords, quoteWord, splitArgs, splitCommands, splitLine, takeFlags } from "./args.js";
+import { batchLines, quoteWord, splitArgs, splitCommands, splitLine, takeFlags } from "./args.js";
 import { CliError } from "./errors.js";
 
 const texts = (line: string): string[] => splitArgs(line).map((t) => t.text);
@@ -100,18 +100,5 @@ describe("takeFlags", () => {
     } catch (err) {
       expect((err as { code?: string }).code).toBe("EUSAGE");
     }
-  });
-});
-
-describe("parseWords", () => {
-  it("reads long flags and options with values, repeatable, in both spellings", () => {
-    const spec = { flags: "n", long: ["delete"], values: ["exclude", "o"] };
-    const p = parseWords(splitArgs("src --delete --exclude '*.o' -n --exclude=tmp dst -o out"), spec);
-    expect([...p.flags].sort()).toEqual(["delete", "n"]);
-    expect(p.values.get("exclude")).toEqual(["*.o", "tmp"]);
-    expect(p.values.get("o")).toEqual(["out"]);
-    expect(p.rest.map((t) => t.text)).toEqual(["src", "dst"]);
-    expect(() => parseWords(splitArgs("--exclude"), spec)).toThrow(/needs a value/);
-    expect(() => parseWords(splitArgs("--delete=yes"), spec)).toThrow(/^unknown option --delete$/);
   });
 });

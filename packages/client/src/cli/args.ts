@@ -138,41 +138,15 @@ export function quoteWord(word: string): string {
   return word.replace(/[\s"'\\*?[#;]/g, (c) => `\\${c}`);
 }
 
-/** What options a command takes. Names of one letter are short (`-r`), longer ones long (`--dry-run`). */
-export interface OptionSpec {
-  /** Single-letter flags without a value, combinable as `-rh`. */
-  flags?: string;
-  /** Long flags without a value: `--delete`. */
-  long?: readonly string[];
-  /** Options that take a value (`-o V`, `--max-delete N`, `--max-delete=N`), repeatable. */
-  values?: readonly string[];
-}
-
-export interface ParsedWords {
-  /** Flags given, by name (`r`, `delete`). */
-  flags: Set<string>;
-  /** Values of value options, by name, in the order given. */
-  values: Map<string, string[]>;
-  /** The positional words, in order. */
-  rest: Token[];
-}
-
 /**
- * Splits a command's words into options and positional words, strictly: a word that starts with
- * `-` is always an option (anywhere on the line, as GNU tools read them), so an option letter is
- * never taken for a path, and an unknown one is EUSAGE naming it. `--` ends the options (a file
- * named `-r` is `-- -r`); a lone `-` is a positional word (`cd -`).
+ * Splits single-letter flags (`-r`, combined as `-rh`) off a command's words, strictly: a word that
+ * starts with `-` is always an option (anywhere on the line, as GNU tools read them), so an option
+ * letter is never taken for a path, and an unknown one is EUSAGE naming it. `--` ends the options
+ * (a file named `-r` is `-- -r`); a lone `-` is a word (`cd -`).
  */
-export function parseWords(tokens: readonly Token[], spec: OptionSpec): ParsedWords {
+export function takeFlags(tokens: readonly Token[], allowed: string): { flags: Set<string>; rest: Token[] } {
   const flags = new Set<string>();
-  const values = new Map<string, string[]>();
   const rest: Token[] = [];
-  const shortFlags = spec.flags ?? "";
-  const takesValue = new Set(spec.values ?? []);
-  const longFlags = new Set(spec.long ?? []);
-  const addValue = (name: string, value: string): void => {
-    values.set(name, [...(values.get(name) ?? []), value]);
-  };
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as Token;
     const t = token.text;
@@ -184,45 +158,17 @@ export function parseWords(tokens: readonly Token[], spec: OptionSpec): ParsedWo
       rest.push(token);
       continue;
     }
-    if (t.startsWith("--")) {
-      const eq = t.indexOf("=");
-      const name = eq === -1 ? t.slice(2) : t.slice(2, eq);
-      if (name.length > 1 && takesValue.has(name)) {
-        if (eq !== -1) addValue(name, t.slice(eq + 1));
-        else if (i + 1 < tokens.length) addValue(name, (tokens[++i] as Token).text);
-        else throw usage(`option --${name} needs a value`);
-      } else if (name.length > 1 && longFlags.has(name) && eq === -1) {
-        flags.add(name);
-      } else {
-        throw usage(`unknown option ${printableOption(eq === -1 ? t : t.slice(0, eq))}`);
-      }
-      continue;
-    }
-    const letters = [...t.slice(1)];
-    for (const [k, f] of letters.entries()) {
-      if (takesValue.has(f)) {
-        const inline = letters.slice(k + 1).join("");
-        if (inline !== "") addValue(f, inline);
-        else if (i + 1 < tokens.length) addValue(f, (tokens[++i] as Token).text);
-        else throw usage(`option -${f} needs a value`);
-        break;
-      }
-      if (!shortFlags.includes(f) || !/^[a-zA-Z0-9]$/.test(f))
-        throw usage(`unknown option -${printableOption(f)}`);
+    if (t.startsWith("--")) throw usage(`unknown option ${shortened(t.split("=")[0] as string)}`);
+    for (const f of t.slice(1)) {
+      if (!allowed.includes(f) || !/^[a-zA-Z0-9]$/.test(f)) throw usage(`unknown option -${shortened(f)}`);
       flags.add(f);
     }
   }
-  return { flags, rest, values };
+  return { flags, rest };
 }
 
 /** An option as typed, shortened: it goes into a one-line error. */
-function printableOption(text: string): string {
+function shortened(text: string): string {
   const chars = [...text];
   return chars.length > 40 ? `${chars.slice(0, 40).join("")}…` : text;
-}
-
-/** Single-letter flags only (see parseWords): `-rh`, anywhere before `--`. */
-export function takeFlags(tokens: Token[], allowed: string): { flags: Set<string>; rest: Token[] } {
-  const { flags, rest } = parseWords(tokens, { flags: allowed });
-  return { flags, rest };
 }

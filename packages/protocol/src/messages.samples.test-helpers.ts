@@ -80,6 +80,7 @@ export const serverSamples: ServerFrame[] = [
   },
   { ok: false, id: 7, code: "ENOENT", message: "no such file or directory: /missing.txt" },
   { ok: false, id: null, code: "ETOOBIG", message: "header too big" },
+  { ok: false, id: 0, code: "EBUSY", message: "too many failed logins; wait 1 s", retryAfterMs: 200 },
   { cmd: "data", id: 4, offset: 524288, size: 524288 },
   { cmd: "end", id: 4, md5, alg: "md5" },
 ];

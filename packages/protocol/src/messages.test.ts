@@ -61,7 +61,20 @@ describe("round trip: encodeFrame → FrameReader → parse", () => {
   it("has a sample of every reply type", () => {
     const types = new Set(serverSamples.map((m) => ("type" in m ? m.type : "ok" in m ? "error" : m.cmd)));
     expect([...types].sort()).toEqual(
-      ["data", "df", "done", "end", "entries", "entry", "error", "file", "hello", "ok", "ready", "scram"].sort(),
+      [
+        "data",
+        "df",
+        "done",
+        "end",
+        "entries",
+        "entry",
+        "error",
+        "file",
+        "hello",
+        "ok",
+        "ready",
+        "scram",
+      ].sort(),
     );
   });
 

@@ -1,18 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { readdir, readFile, statfs, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { describe, expect, it, onTestFinished } from "vitest";
-import { startServer } from "../src/index.js";
+import { describe, expect, it } from "vitest";
+import { loggedIn, startAccountsServer } from "./helpers/accounts.js";
 import { md5, RawClient } from "./helpers/raw-client.js";
-import { tempDir } from "./helpers/server.js";
+import { startTestServer } from "./helpers/server.js";
 
 const MiB = 1024 * 1024;
 
 async function serve(): Promise<{ root: string; port: number }> {
-  const base = await tempDir();
-  const server = await startServer({ root: path.join(base, "root"), port: 0, tls: false, fsync: false });
-  onTestFinished(() => server.close());
-  return { root: server.root, port: server.port };
+  const { root, port } = await startTestServer({ fsync: false });
+  return { root, port };
 }
 
 describe("df", () => {
@@ -25,6 +23,30 @@ describe("df", () => {
     expect(reply.free as number).toBeGreaterThan(0);
     expect(reply.free as number).toBeLessThanOrEqual(disk.bfree * disk.bsize);
     expect(Object.keys(reply).sort()).toEqual(["free", "id", "ok", "total", "type"]);
+  });
+});
+
+describe("df with accounts", () => {
+  it("adds the user's quota and what their files use; a user without a quota gets none", async () => {
+    const t = await startAccountsServer([
+      { name: "q", password: "q pw", quota: { bytes: 10 * MiB, files: 5 } },
+      { name: "free", password: "free pw" },
+    ]);
+    const c = await loggedIn(t.port, "q", "q pw");
+    expect(await c.put("a.bin", randomBytes(3000))).toMatchObject({ ok: true });
+    expect(await c.request({ cmd: "df" })).toMatchObject({
+      ok: true,
+      type: "df",
+      quotaBytes: 10 * MiB,
+      usedBytes: 3000,
+      quotaFiles: 5,
+      usedFiles: 1,
+    });
+    c.close();
+    const f = await loggedIn(t.port, "free", "free pw");
+    const reply = await f.request({ cmd: "df" });
+    expect(Object.keys(reply).sort()).toEqual(["free", "id", "ok", "total", "type"]);
+    f.close();
   });
 });
 

@@ -4,11 +4,14 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { helpText } from "../src/cli-options.js";
 import { md5, RawClient } from "./helpers/raw-client.js";
 import { tempDir } from "./helpers/server.js";
 import { until } from "./helpers/wait.js";
 
 const BIN = fileURLToPath(new URL("../bin/ferryd.js", import.meta.url));
+/** RawClient speaks plain TCP: where ferryd listens in TLS by default, it is asked not to. */
+const PLAIN = helpText().includes("--no-tls") ? ["--no-tls"] : [];
 const MiB = 1024 * 1024;
 
 interface Run {
@@ -18,10 +21,10 @@ interface Run {
   exit: Promise<number | null>;
 }
 
-/** The real ferryd binary, plain TCP (RawClient speaks no TLS), with no FERRY_* from this shell. */
+/** The real ferryd binary, plain TCP, with no FERRY_* from this shell. */
 function ferryd(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FERRY_")));
-  const proc = spawn(process.execPath, [BIN, "--no-tls", ...args], {
+  const proc = spawn(process.execPath, [BIN, ...PLAIN, ...args], {
     env: { ...clean, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -111,7 +111,15 @@ export class CliState {
       interactive: prompter.interactive,
       classify,
       attempt: (c) =>
-        connect({ host, port, user, secret: c?.secret, password: c?.password, timeoutMs, clientName: "ferry" }),
+        connect({
+          host,
+          port,
+          user,
+          secret: c?.secret,
+          password: c?.password,
+          timeoutMs,
+          clientName: "ferry",
+        }),
       ask: async ({ refused, attempt }) => {
         asked = attempt;
         if (!accounts) {

@@ -8,6 +8,11 @@ export interface World {
   /** The CLI's working directory. */
   local: string;
   port: number;
+  /**
+   * Arguments that make a test's `ferry` trust exactly this server: none over plain TCP. (With TLS
+   * by default this is the server's pin; the tests that spawn ferry themselves pass it.)
+   */
+  trust: string[];
   /** Runs the real `ferry` binary against the server, in `local`. */
   ferry(
     args: string[],
@@ -27,9 +32,16 @@ export async function world(serverArgs: string[] = []): Promise<World> {
     root,
     local,
     port: server.port,
+    trust: trustFor(server),
     ferry: (args, opts = {}) =>
       runFerry([...args], { cwd: opts.cwd ?? local, input: opts.input, env: opts.env, timeoutMs: 60_000 }),
   };
+}
+
+/** `--fingerprint FP` for a server that prints one (TLS), nothing for plain TCP. */
+export function trustFor(server: object): string[] {
+  const pin = (server as { fingerprint?: string | null }).fingerprint;
+  return typeof pin === "string" ? ["--fingerprint", pin] : [];
 }
 
 export async function writeFiles(dir: string, files: Record<string, string | Buffer>): Promise<void> {

@@ -42,8 +42,14 @@ describe("ferry and ferryd on PATH (README: npm install -g ./packages/client ./p
       /^ferryd \d+\.\d+\.\d+\n$/,
     );
 
+    // Plain TCP keeps this about PATH: where TLS is the default, both sides are told so.
+    const serverPlain = (await run("ferryd", ["--help"], { cwd: elsewhere, env })).stdout.includes(
+      "--no-tls",
+    );
+    const clientPlain = (await run("ferry", ["--help"], { cwd: elsewhere, env })).stdout.includes("--no-tls");
     const root = path.join(elsewhere, "served");
-    const server = spawn("ferryd", ["--root", root, "--port", "0", "--no-tls", "--no-fsync"], {
+    const serverArgs = ["--root", root, "--port", "0", "--no-fsync", ...(serverPlain ? ["--no-tls"] : [])];
+    const server = spawn("ferryd", serverArgs, {
       cwd: elsewhere,
       env,
       stdio: ["ignore", "pipe", "inherit"],
@@ -62,7 +68,8 @@ describe("ferry and ferryd on PATH (README: npm install -g ./packages/client ./p
       server.once("exit", (code) => reject(new Error(`ferryd exited with ${code}`)));
     });
     await writeFile(path.join(elsewhere, "hello.txt"), "hello from PATH\n");
-    const put = await run("ferry", ["--no-tls", `127.0.0.1:${port}`, "-c", "put hello.txt"], {
+    const clientArgs = [...(clientPlain ? ["--no-tls"] : []), `127.0.0.1:${port}`, "-c", "put hello.txt"];
+    const put = await run("ferry", clientArgs, {
       cwd: elsewhere,
       env,
     });

@@ -10,6 +10,8 @@ export interface ClientJob {
   host: string;
   port: number;
   secret?: string;
+  /** The server's pinned fingerprint, or false (the default) for plain TCP. */
+  tls?: { fingerprint: string } | false;
   local: string;
   remote: string;
 }
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
       host: job.host,
       port: job.port,
       secret: job.secret,
+      tls: job.tls ?? false,
       clientName: "ferry-bench",
     });
     const result =

@@ -1,10 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { cpuSeconds, kbToMb, statusKb } from "./memory.js";
 import { FERRYD_BIN } from "./paths.js";
 
 export interface Ferryd {
   host: string;
   port: number;
+  /** `SHA256:...` of its certificate; null over plain TCP. */
+  fingerprint: string | null;
   pid: number;
   /** Peak resident set so far, MB (10^6 B), from /proc/PID/status VmHWM. */
   peakMb(): number | null;
@@ -23,6 +28,16 @@ export interface FerrydOptions {
   nodeArgs?: string[];
   /** Shared secret (passed as FERRY_SECRET, so it shows in no process listing). */
   secret?: string;
+  /**
+   * TLS with a certificate made in a temporary state directory. Default false (`--no-tls`): the
+   * sections before TLS existed keep measuring the same thing; the tls section compares both.
+   */
+  tls?: boolean;
+}
+
+/** How a client of this server connects: its pinned fingerprint, or plain TCP. */
+export function tlsOf(server: { fingerprint: string | null }): { fingerprint: string } | false {
+  return server.fingerprint === null ? false : { fingerprint: server.fingerprint };
 }
 
 /** The environment without FERRY_* settings a developer's shell may carry, so every run is configured alike. */
@@ -39,6 +54,8 @@ const START_TIMEOUT_MS = 15_000;
  * (not a shell or pnpm wrapper), so its PID is the server's and its /proc status is the server's memory.
  */
 export async function startFerryd(options: FerrydOptions): Promise<Ferryd> {
+  const stateDir = options.tls ? await mkdtemp(join(tmpdir(), "ferry-bench-state-")) : null;
+  const transport = stateDir === null ? ["--no-tls"] : ["--state-dir", stateDir];
   const child = spawn(
     process.execPath,
     [
@@ -50,6 +67,7 @@ export async function startFerryd(options: FerrydOptions): Promise<Ferryd> {
       "127.0.0.1",
       "--port",
       "0",
+      ...transport,
       ...(options.args ?? []),
     ],
     {
@@ -61,24 +79,29 @@ export async function startFerryd(options: FerrydOptions): Promise<Ferryd> {
   child.stderr.setEncoding("utf8").on("data", (s: string) => {
     stderr = (stderr + s).slice(-20_000);
   });
-  const { host, port } = await waitForListening(child, () => stderr);
+  const { host, port, fingerprint } = await waitForListening(child, () => stderr, stateDir !== null);
   const pid = child.pid as number;
   return {
     host,
     port,
+    fingerprint,
     pid,
     peakMb: () => kbToMb(statusKb(pid, "VmHWM")),
     rssMb: () => kbToMb(statusKb(pid, "VmRSS")),
     cpuSeconds: (which) => cpuSeconds(pid, which),
     stderr: () => stderr,
-    stop: () => stopChild(child),
+    stop: async () => {
+      await stopChild(child);
+      if (stateDir !== null) await rm(stateDir, { recursive: true, force: true });
+    },
   };
 }
 
 function waitForListening(
   child: ChildProcess,
   stderr: () => string,
-): Promise<{ host: string; port: number }> {
+  tls: boolean,
+): Promise<{ host: string; port: number; fingerprint: string | null }> {
   return new Promise((resolve, reject) => {
     let out = "";
     const fail = (why: string) => {
@@ -92,10 +115,11 @@ function waitForListening(
     );
     child.stdout?.setEncoding("utf8").on("data", (s: string) => {
       out += s;
-      const match = /listening on (\S+):(\d+)/.exec(out);
-      if (match) {
+      const match = /listening on (\S+):(\d+)\n/.exec(out);
+      const fingerprint = /^fingerprint (SHA256:\S+)/m.exec(out)?.[1] ?? null;
+      if (match && (!tls || fingerprint !== null)) {
         clearTimeout(timer);
-        resolve({ host: match[1] as string, port: Number(match[2]) });
+        resolve({ host: match[1] as string, port: Number(match[2]), fingerprint });
       }
     });
     child.once("error", (err) => fail(err.message));

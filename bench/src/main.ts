@@ -12,7 +12,9 @@ import { runBigFile } from "./section-bigfile.js";
 import { runConcurrency } from "./section-concurrency.js";
 import { runList } from "./section-list.js";
 import { runMemoryScaling } from "./section-memory.js";
+import { runMirror } from "./section-mirror.js";
 import { runSmallFiles } from "./section-small.js";
+import { runTls } from "./section-tls.js";
 import { sizeLabel } from "./stats.js";
 
 async function main(): Promise<number> {
@@ -42,6 +44,8 @@ async function main(): Promise<number> {
     ["small", runSmallFiles],
     ["concurrency", runConcurrency],
     ["list", runList],
+    ["tls", runTls],
+    ["mirror", runMirror],
   ];
   for (const [name, run] of sections) {
     if (!opts.sections.has(name as never)) continue;

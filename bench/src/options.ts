@@ -1,6 +1,15 @@
 import { GiB, MiB } from "./stats.js";
 
-export const SECTIONS = ["baselines", "big", "memory", "small", "concurrency", "list"] as const;
+export const SECTIONS = [
+  "baselines",
+  "big",
+  "memory",
+  "small",
+  "concurrency",
+  "list",
+  "tls",
+  "mirror",
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {

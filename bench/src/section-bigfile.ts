@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { ClientOutcome } from "./client-child.js";
 import { type BenchContext, withTempDir } from "./context.js";
 import { md5File } from "./datafile.js";
-import { startFerryd } from "./ferryd.js";
+import { startFerryd, tlsOf } from "./ferryd.js";
 import { kbToMb, pretouchMemory } from "./memory.js";
 import { judged } from "./report.js";
 import { runClientChild } from "./run-client.js";
@@ -23,15 +23,17 @@ export async function transferOnce(
   serverArgs: string[],
   /** Untimed work against the same server first (say, a put that leaves the md5 in its cache). */
   before?: (server: { host: string; port: number }) => Promise<void>,
+  /** TLS (the server's pinned certificate) instead of plain TCP. */
+  tls = false,
 ): Promise<{ outcome: ClientOutcome; serverPeakMb: number | null; serverCpuSeconds: number | null }> {
-  const server = await startFerryd({ root, args: serverArgs, nodeArgs: ctx.nodeArgs(`ferryd-${op}`) });
+  const server = await startFerryd({ root, args: serverArgs, tls, nodeArgs: ctx.nodeArgs(`ferryd-${op}`) });
   try {
     await before?.(server);
     await pretouchMemory();
     const cpuBefore = server.cpuSeconds();
     const sysBefore = server.cpuSeconds("system");
     const outcome = await runClientChild(
-      { op, host: server.host, port: server.port, local, remote: "big.bin" },
+      { op, host: server.host, port: server.port, tls: tlsOf(server), local, remote: "big.bin" },
       ctx.nodeArgs(`client-${op}`),
     );
     if (!outcome.ok)
@@ -39,7 +41,7 @@ export async function transferOnce(
     const cpuAfter = server.cpuSeconds();
     const sysAfter = server.cpuSeconds("system");
     ctx.log(
-      `  ${op}: server CPU ${fmt(cpuAfter, cpuBefore)} s (system ${fmt(sysAfter, sysBefore)}), client CPU ${outcome.cpuSeconds?.toFixed(2)} s (system ${outcome.systemSeconds?.toFixed(2)}), wall ${outcome.seconds.toFixed(2)} s`,
+      `  ${op}${tls ? " (TLS)" : ""}: server CPU ${fmt(cpuAfter, cpuBefore)} s (system ${fmt(sysAfter, sysBefore)}), client CPU ${outcome.cpuSeconds?.toFixed(2)} s (system ${outcome.systemSeconds?.toFixed(2)}), wall ${outcome.seconds.toFixed(2)} s`,
     );
     const serverCpuSeconds = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null;
     return { outcome, serverPeakMb: server.peakMb(), serverCpuSeconds };

@@ -39,7 +39,13 @@ export async function runConcurrency(ctx: BenchContext): Promise<void> {
       const connected = await timed(() =>
         Promise.allSettled(
           Array.from({ length: n }, () =>
-            connect({ host: server.host, port: server.port, secret: SECRET, clientName: "ferry-bench" }),
+            connect({
+              host: server.host,
+              port: server.port,
+              secret: SECRET,
+              tls: false,
+              clientName: "ferry-bench",
+            }),
           ),
         ),
       );

@@ -38,7 +38,12 @@ export async function runSmallFiles(ctx: BenchContext): Promise<void> {
         nodeArgs: ctx.nodeArgs("ferryd-small"),
       });
       try {
-        const session = await connect({ host: server.host, port: server.port, clientName: "ferry-bench" });
+        const session = await connect({
+          host: server.host,
+          port: server.port,
+          tls: false,
+          clientName: "ferry-bench",
+        });
         try {
           await session.mkdir("s");
           await pretouchMemory();

@@ -13,7 +13,7 @@ import {
   writePseudoRandomFile,
 } from "@ferry/test-fixtures";
 import { describe, expect, it } from "vitest";
-import { address, describeRun, ferryC, startServer, treeBytes } from "./helpers.js";
+import { address, describeRun, ferryC, startServer, treeBytes, trustArgs } from "./helpers.js";
 
 const run = promisify(execFile);
 
@@ -113,6 +113,7 @@ describe("authentication", () => {
     await writeFile(clientSecret, "the right secret\n");
     const right = await runFerry([
       "--no-progress",
+      ...trustArgs(server),
       "--secret-file",
       clientSecret,
       "-c",

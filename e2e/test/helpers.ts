@@ -10,14 +10,21 @@ import {
   spawnFerry,
   spawnFerryd,
   tempDirForTest,
+  trustArgs,
 } from "@ferry/test-fixtures";
 
-/** A ferryd on a fresh temp root (removed, and the server killed, when the test ends). */
+export { trustArgs };
+
+/**
+ * A ferryd on a fresh temp root (removed, and the server killed, when the test ends). It speaks TLS
+ * with a certificate of its own unless `plain` (`--no-tls`); the helpers below pin its fingerprint.
+ */
 export async function startServer(
-  opts: { root?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {},
+  opts: { root?: string; args?: string[]; env?: NodeJS.ProcessEnv; plain?: boolean; stateDir?: string } = {},
 ): Promise<RunningFerryd & { root: string }> {
   const root = opts.root ?? (await tempDirForTest("ferry-e2e-root-"));
-  const server = await spawnFerryd({ root, args: opts.args, env: opts.env });
+  const args = [...(opts.plain ? ["--no-tls"] : []), ...(opts.args ?? [])];
+  const server = await spawnFerryd({ root, args, env: opts.env, stateDir: opts.stateDir });
   return Object.assign(server, { root });
 }
 
@@ -26,18 +33,16 @@ export function address(server: { host: string; port: number }): string {
   return `${server.host}:${server.port}`;
 }
 
-/** The arguments for `ferry --no-progress [--json] -c "commands" host:port`. */
-export function commandArgs(
-  server: { host: string; port: number },
-  commands: string,
-  extra: string[] = [],
-): string[] {
-  return ["--no-progress", ...extra, "-c", commands, address(server)];
+type Target = { host: string; port: number; fingerprint: string | null };
+
+/** The arguments for `ferry --no-progress --fingerprint FP [--json] -c "commands" host:port`. */
+export function commandArgs(server: Target, commands: string, extra: string[] = []): string[] {
+  return ["--no-progress", ...trustArgs(server), ...extra, "-c", commands, address(server)];
 }
 
 /** Runs `ferry -c commands` against the server and returns its result. */
 export function ferryC(
-  server: { host: string; port: number },
+  server: Target,
   commands: string,
   opts: RunFerryOptions & { extra?: string[] } = {},
 ): Promise<FerryResult> {
@@ -46,7 +51,7 @@ export function ferryC(
 
 /** Starts `ferry -c commands` and returns at once (to kill it mid-transfer). */
 export function spawnFerryC(
-  server: { host: string; port: number },
+  server: Target,
   commands: string,
   opts: RunFerryOptions & { extra?: string[] } = {},
 ): SpawnedFerry {

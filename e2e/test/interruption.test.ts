@@ -97,7 +97,8 @@ describe("interrupted transfers resume", () => {
     expect(cut.code, describeRun(cut)).not.toBe(0);
     expect(await readdir(root)).not.toContain("big.bin");
 
-    const restarted = await spawnFerryd({ root });
+    // The same state directory: the restarted server has the same certificate the client pinned.
+    const restarted = await spawnFerryd({ root, stateDir: server.stateDir });
     expect(await readdir(root)).not.toContain("big.bin");
     const again = await ferryC(restarted, command, { extra: ["--json"] });
     expectResumed(again);

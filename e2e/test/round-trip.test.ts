@@ -11,7 +11,7 @@ import {
   tempDirForTest,
 } from "@ferry/test-fixtures";
 import { beforeAll, describe, expect, it } from "vitest";
-import { address, describeRun, ferryC, startServer } from "./helpers.js";
+import { address, describeRun, ferryC, startServer, trustArgs } from "./helpers.js";
 import { expectFixtureTree, FIXTURES_DIR } from "./tree.js";
 
 let manifest: Manifest;
@@ -20,13 +20,19 @@ beforeAll(async () => {
   await ensureEmptyDirs();
 });
 
-describe("round trip of the fixture tree", () => {
+// The whole suite over TLS (the default) and again over plain TCP (ferryd --no-tls, ferry --no-tls).
+describe.each([
+  { transport: "TLS", plain: false },
+  { transport: "plain TCP", plain: true },
+])("round trip of the fixture tree over $transport", ({ plain }) => {
   it("mput -r then mget -r (batch file): every byte, every name, every empty directory", async () => {
-    const server = await startServer();
+    const server = await startServer({ plain });
     const batch = join(await tempDirForTest(), "up.ferry");
     await writeFile(batch, "# upload the whole fixture tree\nmput -r files\nls files\n");
     // Run from the fixtures package so that `files` is a relative local path, as a user would type it.
-    const up = await runFerry(["--no-progress", "-b", batch, address(server)], { cwd: FIXTURES_PACKAGE_DIR });
+    const up = await runFerry(["--no-progress", ...trustArgs(server), "-b", batch, address(server)], {
+      cwd: FIXTURES_PACKAGE_DIR,
+    });
     expect(up.code, describeRun(up)).toBe(0);
     // What the server stored is the tree, before any download could hide a fault.
     await expectFixtureTree(join(server.root, "files"), manifest);
@@ -38,7 +44,7 @@ describe("round trip of the fixture tree", () => {
   });
 
   it("put and get of names with spaces, quotes, CJK and emoji, quoted on the command line", async () => {
-    const server = await startServer();
+    const server = await startServer({ plain });
     const name = `spaces 'n "quotes" 名前 🚢.txt`;
     const entry = manifest.files.find((f) => f.path === `files/${name}`)!;
     expect(entry).toBeDefined();
@@ -54,10 +60,10 @@ describe("round trip of the fixture tree", () => {
   });
 
   it("commands piped on stdin (not a TTY) work like -c, and the exit status reflects a failure", async () => {
-    const server = await startServer();
+    const server = await startServer({ plain });
     const fresh = await tempDirForTest();
     await mkdir(join(fresh, "out"));
-    const ok = await runFerry(["--no-progress", address(server)], {
+    const ok = await runFerry(["--no-progress", ...trustArgs(server), address(server)], {
       cwd: FIXTURES_DIR,
       input:
         "mkdir piped\nput crlf.txt piped/crlf.txt\nget piped/crlf.txt " +
@@ -69,7 +75,7 @@ describe("round trip of the fixture tree", () => {
       manifest.files.find((f) => f.path === "files/crlf.txt")!.md5,
     );
 
-    const failing = await runFerry(["--no-progress", address(server)], {
+    const failing = await runFerry(["--no-progress", ...trustArgs(server), address(server)], {
       cwd: FIXTURES_DIR,
       input: "get does-not-exist.bin\nput lf.txt after-failure.txt\n",
     });

@@ -1,12 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { FERRY_BIN } from "./paths.js";
 import { killWhenTestEnds, stopProcess, track } from "./process-registry.js";
+import { testKnownHostsFile } from "./temp-dir.js";
 
 export interface RunFerryOptions {
   /** Written to the CLI's stdin, which is then closed. Without it stdin is closed at once. */
   input?: string;
   cwd?: string;
-  /** Merged over this process's environment, minus any inherited FERRY_SECRET. */
+  /**
+   * Merged over this process's environment, minus any inherited FERRY_SECRET or FERRY_FINGERPRINT.
+   * FERRY_KNOWN_HOSTS defaults to a file private to the test process, never ~/.ferry/known_hosts.
+   */
   env?: NodeJS.ProcessEnv;
   /** Kill the CLI (SIGKILL) after this long; default 120 s. */
   timeoutMs?: number;
@@ -36,8 +40,10 @@ export interface SpawnedFerry {
 /** Starts the built `ferry` CLI with `args` and returns at once; see runFerry for the usual case. */
 export function spawnFerry(args: string[], opts: RunFerryOptions = {}): SpawnedFerry {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  // A secret in the developer's shell must not leak into tests that expect none.
+  // A secret or a pin in the developer's shell must not leak into tests that expect none.
   delete env.FERRY_SECRET;
+  delete env.FERRY_FINGERPRINT;
+  env.FERRY_KNOWN_HOSTS = testKnownHostsFile();
   const proc = spawn(process.execPath, [FERRY_BIN, ...args], {
     cwd: opts.cwd,
     env: { ...env, ...opts.env },

@@ -3,6 +3,7 @@
  * child processes, the committed fixture files with their MANIFEST, and the big-file generator.
  */
 
+export { makeTestCa, type TestCa, type TestCertificate } from "./certificates.js";
 export {
   type FerryResult,
   type RunFerryOptions,
@@ -10,7 +11,7 @@ export {
   type SpawnedFerry,
   spawnFerry,
 } from "./ferry.js";
-export { type RunningFerryd, type SpawnFerrydOptions, spawnFerryd } from "./ferryd.js";
+export { type RunningFerryd, type SpawnFerrydOptions, spawnFerryd, trustArgs } from "./ferryd.js";
 export {
   ensureGenerated,
   GENERATED_FIXTURES,
@@ -42,4 +43,4 @@ export {
   REPO_ROOT,
 } from "./paths.js";
 export { isRunning, killAllProcesses, stopProcess, waitForExit } from "./process-registry.js";
-export { makeTempDir, removeDir, tempDirForTest } from "./temp-dir.js";
+export { makeTempDir, removeDir, scratchDir, tempDirForTest, testKnownHostsFile } from "./temp-dir.js";

@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   ECHANGED: "the file changed while it was being sent; try again",
   EPROTO: "protocol error: a frame or message was malformed",
   EVERSION: "the peer speaks an unsupported protocol version",
+  ETLS: "the TLS handshake failed, or one side speaks TLS and the other plain TCP",
+  EHOSTKEY: "the server's certificate is not the one trusted for this host; nothing was sent to it",
   EAUTH: "authentication failed: check the user name and password, or the shared secret",
   EBUSY: "the server is at its connection limit; try again later",
   ENOSPC: "not enough free space on the server's disk",
@@ -26,6 +28,7 @@ export const ERROR_CODES = {
   ECONNREFUSED: "could not connect to the server; check the host and port and that ferryd is running",
   ENOTFOUND: "the host name did not resolve; check its spelling, or give an IP address",
   EABORTED: "the transfer was aborted; run it again to resume",
+  EMAXDELETE: "refused: the mirror would delete more than --max-delete allows; nothing was changed",
   EINTERNAL: "internal server error",
 } as const;
 

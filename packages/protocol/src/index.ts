@@ -1,5 +1,6 @@
 export * from "./errors.js";
 export { type FileVersion, sameFileVersion } from "./file-version.js";
+export * from "./fingerprint.js";
 export { drained, encodeFrame, writeDataFrame, writeFrame } from "./frame/encoder.js";
 export { FrameParser, type ParseEvent, type ParserOptions } from "./frame/parser.js";
 export { type Frame, FrameReader } from "./frame/reader.js";
@@ -8,6 +9,10 @@ export { createRunningHash, type RunningHash } from "./hash/running-hash.js";
 export * from "./hash.js";
 export * from "./limits.js";
 export * from "./messages.js";
+export { mtimeOf, utimesSeconds } from "./mtime.js";
+export { writePaced } from "./rate/paced-write.js";
+export { parseByteRate } from "./rate/rate-text.js";
+export { RATE_BURST_MS, RATE_MIN_BURST, type RateClock, slices, TokenBucket } from "./rate/token-bucket.js";
 export * from "./scram.js";
 export { humanSize } from "./units.js";
 export * as validate from "./validate.js";

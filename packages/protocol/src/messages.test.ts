@@ -74,6 +74,7 @@ describe("round trip: encodeFrame → FrameReader → parse", () => {
         "ok",
         "ready",
         "scram",
+        "sum",
       ].sort(),
     );
   });
@@ -177,6 +178,11 @@ const clientRejections: Case[] = [
   ["overwrite as a string", { ...put, overwrite: "true" }, "EPROTO", "overwrite"],
   ["parents as a number", { ...put, parents: 1 }, "EPROTO", "parents"],
   ["handshake as null", { ...put, handshake: null }, "EPROTO", "handshake"],
+  ["a negative put mtime", { ...put, mtime: -1 }, "EPROTO", "mtime"],
+  ["a fractional put mtime", { ...put, mtime: 1.5 }, "EPROTO", "mtime"],
+  ["a put mtime as a string", { ...put, mtime: "1763942400000" }, "EPROTO", "mtime"],
+  ["a sum without path", { cmd: "sum", id: 1 }, "EPROTO", "path"],
+  ["a sum with an unknown alg", { cmd: "sum", id: 1, path: "a", alg: "sha256" }, "EPROTO", "alg"],
   ["an empty path", { ...put, path: "" }, "EBADPATH", "path"],
   ["a path with NUL", { ...put, path: "a\u0000b" }, "EBADPATH", "path"],
   ["a path of 4097 bytes", { ...put, path: `${longPath}x` }, "EBADPATH", "path"],
@@ -278,6 +284,8 @@ const serverRejections: Case[] = [
     "EPROTO",
     "mtime",
   ],
+  ["sum without md5", { ok: true, id: 1, type: "sum", size: 1, mtime: 0 }, "EPROTO", "md5"],
+  ["sum without mtime", { ok: true, id: 1, type: "sum", size: 1, md5: "a".repeat(32) }, "EPROTO", "mtime"],
   [
     "entries that are not an array",
     { ok: true, id: 1, type: "entries", entries: {}, more: false },

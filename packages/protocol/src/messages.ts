@@ -102,12 +102,15 @@ const requestShapes = {
     parents: optional(boolean),
     handshake: optional(boolean),
     resumeTarget: optional(boolean),
+    /** Milliseconds since the epoch: the mtime the server gives the file at commit. */
+    mtime: optional(integer(0)),
   }),
   get: refine(
     object({ cmd: literal("get"), id, path, offset: optional(size), prefixMd5: optional(md5Hex), alg }),
     prefixHashWithOffset,
   ),
   list: object({ cmd: literal("list"), id, path }),
+  sum: object({ cmd: literal("sum"), id, path, alg }),
   stat: object({ cmd: literal("stat"), id, path }),
   mkdir: object({ cmd: literal("mkdir"), id, path, parents: optional(boolean) }),
   delete: object({ cmd: literal("delete"), id, path, recursive: optional(boolean) }),
@@ -127,6 +130,7 @@ export type AuthRequest = MessageOf<"auth">;
 export type PutRequest = MessageOf<"put">;
 export type GetRequest = MessageOf<"get">;
 export type ListRequest = MessageOf<"list">;
+export type SumRequest = MessageOf<"sum">;
 export type StatRequest = MessageOf<"stat">;
 export type MkdirRequest = MessageOf<"mkdir">;
 export type DeleteRequest = MessageOf<"delete">;
@@ -144,6 +148,7 @@ export type Request =
   | PutRequest
   | GetRequest
   | ListRequest
+  | SumRequest
   | StatRequest
   | MkdirRequest
   | DeleteRequest
@@ -301,6 +306,16 @@ const replyShapes = {
     quotaFiles: optional(size),
     usedFiles: optional(size),
   }),
+  /** Answer to sum: the hash of the whole file, and the size and mtime of the version hashed. */
+  sum: object({
+    ok: literal(true),
+    id,
+    type: literal("sum"),
+    size,
+    mtime: integer(0),
+    md5: md5Hex,
+    alg,
+  }),
 };
 
 export type ReplyType = keyof typeof replyShapes;
@@ -314,6 +329,7 @@ export type FileReply = ReplyOf<"file">;
 export type EntriesReply = ReplyOf<"entries">;
 export type EntryReply = ReplyOf<"entry">;
 export type DfReply = ReplyOf<"df">;
+export type SumReply = ReplyOf<"sum">;
 /** `id` is null when the server could not read the request's id (a malformed or oversized header). */
 export interface ErrorReply {
   ok: false;
@@ -332,7 +348,8 @@ export type SuccessReply =
   | FileReply
   | EntriesReply
   | EntryReply
-  | DfReply;
+  | DfReply
+  | SumReply;
 export type Reply = SuccessReply | ErrorReply;
 export type ServerFrame = Reply | DataFrame | EndFrame;
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "./errors.js";
+import { fingerprintHex } from "./fingerprint.js";
 import { encodeFrame } from "./frame/encoder.js";
 import { parseChunks } from "./frame/frames.test-helpers.js";
 import { authAnswer } from "./hash.js";
@@ -139,6 +140,7 @@ describe("PROTOCOL.md", () => {
       "put",
       "get",
       "list",
+      "sum",
       "stat",
       "mkdir",
       "delete",
@@ -150,7 +152,7 @@ describe("PROTOCOL.md", () => {
     ]) {
       expect(cmds).toContain(cmd);
     }
-    for (const type of ["hello", "scram", "ready", "done", "file", "entries", "entry", "df"]) {
+    for (const type of ["hello", "scram", "ready", "done", "file", "entries", "entry", "df", "sum"]) {
       expect(types).toContain(type);
     }
     expect(examples.some((e) => e.ok === false)).toBe(true);
@@ -277,8 +279,15 @@ describe("PROTOCOL.md", () => {
     }
   });
 
+  it("writes the fingerprint example's two spellings for the same digest", () => {
+    const section = doc.slice(doc.indexOf("### 1.1"), doc.indexOf("## 2."));
+    const [b64, hex] = (/```\n(SHA256:\S+)\n(\S+)\n```/.exec(section) ?? []).slice(1);
+    expect(b64).toBeDefined();
+    expect(fingerprintHex(b64 as string)).toBe(hex);
+  });
+
   it("lists every error code that travels on the wire", () => {
-    const local = ["ECONNLOST", "ECONNREFUSED", "ENOTFOUND", "EABORTED"];
+    const local = ["ECONNLOST", "ECONNREFUSED", "ENOTFOUND", "EABORTED", "EHOSTKEY", "EMAXDELETE"];
     for (const code of Object.keys(ERROR_CODES)) {
       if (local.includes(code)) expect(doc).toContain(`\`${code}\``);
       else expect(doc).toMatch(new RegExp(`\\| \`${code}\` +\\|`));

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { parseByteRate } from "@ferry/protocol";
 import { createStreamLogger, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
-import { DEFAULTS, type ServerOptions } from "./options.js";
+import { DEFAULTS, type ServerOptions, type TlsServerOptions } from "./options.js";
 import { parseSize } from "./sizes.js";
 
 /** Each option: its flag, its environment variable, and the line --help prints. */
@@ -77,6 +78,12 @@ const SPEC = {
     arg: "BYTES",
     help: "largest upload accepted, e.g. 500M, 10G (default: no limit)",
   },
+  "max-rate": {
+    type: "string",
+    env: "FERRY_MAX_RATE",
+    arg: "RATE",
+    help: "bytes per second per connection, each direction, e.g. 10M, 500K (default: no limit)",
+  },
   "max-list-memory": {
     type: "string",
     env: "FERRY_MAX_LIST_MEMORY",
@@ -111,6 +118,34 @@ const SPEC = {
     arg: "H",
     help: `remove interrupted uploads older than this (default ${DEFAULTS.stalePartialMs / 3600_000})`,
   },
+  "tls-cert": {
+    type: "string",
+    env: "FERRY_TLS_CERT",
+    arg: "FILE",
+    help: "TLS certificate (PEM, then intermediates), e.g. CA-issued; with --tls-key",
+  },
+  "tls-key": {
+    type: "string",
+    env: "FERRY_TLS_KEY",
+    arg: "FILE",
+    help: "private key of --tls-cert (PEM)",
+  },
+  "state-dir": {
+    type: "string",
+    env: "FERRY_STATE_DIR",
+    arg: "DIR",
+    help: "where the self-signed certificate is made and kept (default $XDG_STATE_HOME/ferryd or ~/.local/state/ferryd)",
+  },
+  "no-tls": {
+    type: "boolean",
+    env: "FERRY_NO_TLS",
+    help: "plain TCP instead of TLS 1.3 (loopback only, unless --insecure-plain)",
+  },
+  "insecure-plain": {
+    type: "boolean",
+    env: "FERRY_INSECURE_PLAIN",
+    help: "allow --no-tls on a non-loopback --host",
+  },
   "insecure-no-auth": {
     type: "boolean",
     env: "FERRY_INSECURE_NO_AUTH",
@@ -138,6 +173,7 @@ const SPEC = {
 export type CliResult =
   | { kind: "help"; text: string }
   | { kind: "version" }
+  | { kind: "fingerprint"; root: string | undefined; tls: TlsServerOptions }
   | { kind: "run"; options: ServerOptions & { logLevel: LogLevel; logFormat: LogFormat } };
 
 export class UsageError extends Error {}
@@ -153,10 +189,13 @@ export function helpText(): string {
     "usage: ferryd --root DIR [options]",
     "       ferryd --users FILE [options]",
     "       ferryd user add|passwd|del|list ... (see ferryd user --help)",
+    "       ferryd fingerprint [--state-dir DIR | --tls-cert FILE]",
     "",
-    "Serves one directory over the ferry protocol (TCP). Prints `listening on HOST:PORT` on stdout",
-    "once ready; logs go to stderr. Every option can also be set by the environment variable shown.",
-    "FERRY_SECRET sets the secret directly. With --users, SIGHUP (or a change of FILE) reloads it.",
+    "Serves one directory over the ferry protocol, in TLS 1.3 unless --no-tls. Prints",
+    "`listening on HOST:PORT` on stdout once ready, then `fingerprint SHA256:...` (the certificate",
+    "clients pin; `ferryd fingerprint` prints it alone). Logs go to stderr. Every option can also be",
+    "set by the environment variable shown. FERRY_SECRET sets the secret directly. With --users,",
+    "SIGHUP (or a change of FILE) reloads it.",
     "",
     "options:",
     ...rows,
@@ -173,8 +212,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     ]),
   );
   let values: Record<string, string | boolean | undefined>;
+  let command: string | undefined;
   try {
-    const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    if (parsed.positionals.length > 1 || (parsed.positionals[0] ?? "fingerprint") !== "fingerprint") {
+      throw new Error(`unexpected argument ${JSON.stringify(parsed.positionals.at(-1))}`);
+    }
+    command = parsed.positionals[0];
     // No option is `multiple`, so every value is a single string or boolean.
     values = parsed.values as Record<string, string | boolean | undefined>;
   } catch (err) {
@@ -193,7 +237,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
   const str = (name: keyof typeof SPEC) => get(name) as string | undefined;
   const bool = (name: keyof typeof SPEC) => get(name) === true;
 
+  const tls = tlsOptions(str("tls-cert"), str("tls-key"), str("state-dir"));
+  if (bool("no-tls") && values["tls-cert"] !== undefined) {
+    throw new UsageError("--no-tls and --tls-cert contradict each other");
+  }
   const root = str("root");
+  if (command === "fingerprint") {
+    if (bool("no-tls")) throw new UsageError("--no-tls: a plain-TCP server has no fingerprint");
+    return { kind: "fingerprint", root, tls };
+  }
   const users = str("users");
   if (!root && !users) throw new UsageError("--root DIR (or --users FILE) is required (or set FERRY_ROOT)");
   if (root && users) {
@@ -226,6 +278,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
   };
   const staleHours = number("stale-partial-hours", str("stale-partial-hours"), 0);
   const maxFileSize = str("max-file-size");
+  const maxRate = str("max-rate");
   const maxListMemory = str("max-list-memory");
   return {
     kind: "run",
@@ -242,6 +295,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
       headerTimeoutMs: seconds("header-timeout"),
       maxHeaderBytes: integer("max-header", str("max-header"), 1024, 16 * 1024 * 1024),
       maxFileSize: maxFileSize === undefined ? undefined : bytes("max-file-size", maxFileSize),
+      maxRate: maxRate === undefined ? undefined : rate("max-rate", maxRate),
       maxListMemory: maxListMemory === undefined ? undefined : bytes("max-list-memory", maxListMemory),
       maxListEntries: integer("max-list-entries", str("max-list-entries"), 1),
       readOnly: bool("read-only"),
@@ -249,11 +303,25 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
       graceMs: seconds("grace"),
       stalePartialMs: staleHours === undefined ? undefined : staleHours * 3600_000,
       insecureNoAuth: bool("insecure-no-auth"),
+      tls: bool("no-tls") ? false : tls,
+      insecurePlain: bool("insecure-plain"),
       logger: createStreamLogger({ level: logLevel, format: logFormat }),
       logLevel,
       logFormat,
     },
   };
+}
+
+function tlsOptions(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+  stateDir: string | undefined,
+): TlsServerOptions {
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  if (certFile !== undefined && keyFile !== undefined) return { certFile, keyFile };
+  return stateDir === undefined ? {} : { stateDir };
 }
 
 function number(name: string, raw: string | undefined, min: number): number | undefined {
@@ -275,6 +343,13 @@ function integer(
   if (!/^\d+$/.test(raw) || v < min || v > max) {
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(raw)}`);
   }
+  return v;
+}
+
+function rate(name: string, raw: string): number {
+  const v = parseByteRate(raw);
+  if (v === null)
+    throw new UsageError(`--${name} must be a rate like 500K or 10M (bytes/s), not ${JSON.stringify(raw)}`);
   return v;
 }
 

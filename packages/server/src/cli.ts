@@ -1,7 +1,9 @@
-import { FerryError } from "@ferry/protocol";
+import { realpath } from "node:fs/promises";
+import { FerryError, fingerprintHex } from "@ferry/protocol";
 import { runUserCommand, UserUsageError } from "./accounts/user-cli.js";
 import { parseCli, UsageError } from "./cli-options.js";
 import { startServer } from "./server.js";
+import { resolveIdentity } from "./tls/identity.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
 /** Signals this close together are one request to stop (see `stop` below); a later one is "now". */
@@ -47,6 +49,18 @@ async function main(): Promise<number> {
     process.stdout.write(`${SERVER_NAME} ${SERVER_VERSION}\n`);
     return 0;
   }
+  if (parsed.kind === "fingerprint") {
+    // Creates the certificate if this state directory has none yet, so it can be pinned before the
+    // first start; the root (when given and present) is checked as a start would.
+    const root = parsed.root === undefined ? null : await realpath(parsed.root).catch(() => null);
+    const identity = await resolveIdentity(parsed.tls, root).catch((err: unknown) => {
+      process.stderr.write(`ferryd: error: ${err instanceof FerryError ? err.message : String(err)}\n`);
+      return null;
+    });
+    if (!identity) return 1;
+    process.stdout.write(`${identity.fingerprint}\n`);
+    return 0;
+  }
   const server = await startServer(parsed.options).catch((err: unknown) => {
     const message = err instanceof FerryError ? err.message : String(err);
     process.stderr.write(`ferryd: error: ${message}\n`);
@@ -54,7 +68,11 @@ async function main(): Promise<number> {
   });
   if (!server) return 1;
   const host = server.host.includes(":") ? `[${server.host}]` : server.host;
+  // The first line is what tools parse; keep it exactly as it is.
   process.stdout.write(`listening on ${host}:${server.port}\n`);
+  if (server.fingerprint !== null) {
+    process.stdout.write(`fingerprint ${server.fingerprint} (hex ${fingerprintHex(server.fingerprint)})\n`);
+  }
   return new Promise<number>((resolve) => {
     let firstAt: number | null = null;
     const stop = (signal: NodeJS.Signals) => {

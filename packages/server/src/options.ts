@@ -34,6 +34,12 @@ export interface ServerOptions {
   /** Largest file a put may declare. Default: no limit (2^53−1). */
   maxFileSize?: number;
   /**
+   * Bytes per second each connection may move in each direction (its uploads, and separately its
+   * downloads and replies). Default: no limit (0). Memory stays bounded: a limited connection waits
+   * before it writes and before it takes in what it read, so the socket's backpressure does the rest.
+   */
+  maxRate?: number;
+  /**
    * Bytes that all listings in progress may hold for names, together (a sorted listing holds every
    * name of its directory before its first entry goes out). A listing that would go over gets EBUSY,
    * or ETOOBIG if it could not fit alone. Default 64 MiB.
@@ -64,6 +70,13 @@ export interface ServerOptions {
   authBackoffMaxMs?: number;
   /** Allow a non-loopback host without a secret. */
   insecureNoAuth?: boolean;
+  /**
+   * TLS 1.3 (the default) with a certificate given here or generated in the state directory, or
+   * `false` for plain TCP, which a non-loopback host refuses unless `insecurePlain` is set.
+   */
+  tls?: false | TlsServerOptions;
+  /** Allow `tls: false` on a non-loopback host: everything, the secret's challenge included, in the clear. */
+  insecurePlain?: boolean;
   /** Default: silent. */
   logger?: Logger;
 }
@@ -73,6 +86,19 @@ export type ResolvedOptions = Required<Omit<ServerOptions, "secret" | "root" | "
   root: string | undefined;
   users: string | undefined;
 };
+export interface TlsServerOptions {
+  /** Files of a certificate (PEM, then any intermediates) and its private key, e.g. CA-issued. */
+  certFile?: string;
+  keyFile?: string;
+  /** The same as PEM text. Both or neither, and not together with the files. */
+  cert?: string;
+  key?: string;
+  /**
+   * Without cert/key: where the self-signed certificate is created on first start and reused after.
+   * Default `$XDG_STATE_HOME/ferryd` or `~/.local/state/ferryd`. Never inside the root.
+   */
+  stateDir?: string;
+}
 
 export const DEFAULTS = {
   host: "127.0.0.1",
@@ -104,6 +130,7 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     headerTimeoutMs: o.headerTimeoutMs ?? DEFAULTS.headerTimeoutMs,
     maxHeaderBytes: o.maxHeaderBytes ?? DEFAULTS.maxHeaderBytes,
     maxFileSize: o.maxFileSize ?? MAX_SIZE,
+    maxRate: o.maxRate ?? 0,
     maxListMemory: o.maxListMemory ?? DEFAULTS.maxListMemory,
     maxListEntries: o.maxListEntries ?? DEFAULTS.maxListEntries,
     readOnly: o.readOnly ?? false,
@@ -114,6 +141,8 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     authBackoffMs: o.authBackoffMs ?? DEFAULTS.authBackoffMs,
     authBackoffMaxMs: o.authBackoffMaxMs ?? DEFAULTS.authBackoffMaxMs,
     insecureNoAuth: o.insecureNoAuth ?? false,
+    tls: o.tls ?? {},
+    insecurePlain: o.insecurePlain ?? false,
     logger: o.logger ?? silentLogger,
   };
 }

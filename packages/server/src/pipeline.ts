@@ -1,5 +1,5 @@
-import { type GetRequest, type PutRequest, toFerryError } from "@ferry/protocol";
-import { type PreparedGet, prepareGet, sendGet } from "./commands/get.js";
+import { type GetRequest, type PutRequest, type SumRequest, toFerryError } from "@ferry/protocol";
+import { prepareGet, sendGet } from "./commands/get.js";
 import {
   commitSmallPut,
   type ReceivedPut,
@@ -8,6 +8,7 @@ import {
   settleSmallPut,
   stageSmallPut,
 } from "./commands/put-small.js";
+import { computeSum } from "./commands/sum.js";
 import type { SessionIO } from "./context.js";
 
 /** Requests of one session in flight at once, and the bytes of file data they may hold in memory. */
@@ -30,8 +31,8 @@ interface Item {
  *   out in order once the put's own commit is in place and, with fsync, once a directory sync that
  *   started after that commit has finished. So `done` still means durable, and a burst into one
  *   directory shares its directory syncs (group commit).
- * - Gets have no effects: several are opened, checked and (when small) read at once; they are sent
- *   in order, each whole before the next.
+ * - Gets and sums have no effects: several are opened, checked and (when small) read, or hashed, at
+ *   once; they are answered in order, each whole before the next.
  * - A put after gets, a get after puts, and any other request wait until everything before them is
  *   answered (`drain`), so each sees all earlier effects; the session then runs them as before.
  *
@@ -39,7 +40,7 @@ interface Item {
  * file data per connection; the session stops reading the socket while that is full.
  */
 export class Pipeline {
-  private group: "put" | "get" | null = null;
+  private group: "put" | "read" | null = null;
   private readonly items: Item[] = [];
   private bytes = 0;
   /** The answer of the latest request: each waits for the previous one before it sends. */
@@ -148,28 +149,53 @@ export class Pipeline {
 
   /** A get: opened and read ahead, sent in its turn. Resolves at once (the session may read on). */
   async get(req: GetRequest): Promise<void> {
-    await this.enter("get");
+    await this.read(
+      req.id,
+      (reserve) => prepareGet(req, this.io, reserve),
+      (p) => sendGet(p, this.io),
+    );
+  }
+
+  /** A sum: hashed ahead (cache first), answered in its turn. Resolves at once. */
+  async sum(req: SumRequest): Promise<void> {
+    await this.read(
+      req.id,
+      (reserve) => computeSum(req, this.io, reserve),
+      (reply) => this.io.send(reply),
+    );
+  }
+
+  /**
+   * A request without effects (get, sum): `prepare` runs at once, alongside the ones before it, and
+   * calls `reserve` before it takes memory; `send` runs in request order.
+   */
+  private async read<P>(
+    id: number,
+    prepare: (reserve: (bytes: number) => Promise<void>) => Promise<P>,
+    send: (prepared: P) => Promise<void>,
+  ): Promise<void> {
+    await this.enter("read");
     await this.room(0);
     let reserved!: () => void;
     const before = this.reservations;
     this.reservations = new Promise((resolve) => {
       reserved = resolve;
     });
-    const item = this.add(req.id, 0, async () => {
-      let p: PreparedGet;
+    const item = this.add(id, 0, async () => {
+      let p: P;
       try {
         p = await prepared;
       } catch (err) {
-        await this.fail(req.id, err);
+        await this.fail(id, err);
         return;
       }
       try {
-        await sendGet(p, this.io);
+        await send(p);
       } catch (err) {
-        await this.fail(req.id, err);
+        await this.fail(id, err);
       }
     });
-    const prepared = prepareGet(req, this.io, async (bytes) => {
+    const prepared = prepare(async (bytes) => {
       await before;
       await this.room(bytes, item);
       item.bytes = bytes;
@@ -185,7 +211,7 @@ export class Pipeline {
   }
 
   /** Requests of another kind wait for everything before them. */
-  private async enter(group: "put" | "get"): Promise<void> {
+  private async enter(group: "put" | "read"): Promise<void> {
     if (this.group !== group) await this.drain();
     this.group = group;
   }

@@ -1,8 +1,10 @@
 import { once } from "node:events";
 import { watch } from "node:fs";
+import { realpath } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import { encodeFrame, errorReplyOf, FerryError } from "@ferry/protocol";
+import { createSecureContext } from "node:tls";
+import { FerryError } from "@ferry/protocol";
 import { Accounts, type ReloadResult } from "./accounts/accounts.js";
 import { AuthBackoff } from "./auth.js";
 import type { ServerContext } from "./context.js";
@@ -12,6 +14,8 @@ import { Session } from "./session.js";
 import { ListBudget } from "./storage/list-budget.js";
 import { Volumes } from "./storage/volume.js";
 import { WriteBudget } from "./storage/write-budget.js";
+import { resolveIdentity } from "./tls/identity.js";
+import { establish, type NoSession, refuse, type Transport } from "./tls/transport.js";
 
 /** A running ferryd. */
 export interface FerryServer {
@@ -20,6 +24,12 @@ export interface FerryServer {
   readonly port: number;
   /** The real path of the served root; "" with accounts (each user has their own root). */
   readonly root: string;
+  /** `SHA256:...` of the TLS certificate clients see; null when serving plain TCP. */
+  readonly fingerprint: string | null;
+  /** The certificate file (generated in the state directory or given); null for plain TCP or PEM text. */
+  readonly certFile: string | null;
+  /** True when this start generated the certificate. */
+  readonly certCreated: boolean;
   /**
    * Reads the users file again (SIGHUP does this): new logins see the new accounts, open sessions go
    * on as they logged in, and quota usage is counted again. A file that cannot be read or parsed
@@ -37,6 +47,17 @@ export interface FerryServer {
 const REFUSE_LINGER_MS = 1_000;
 /** Changes to the users file within this long make one reload (an editor writes in several steps). */
 const USERS_WATCH_SETTLE_MS = 200;
+/** A connection refused at the limit still needs a TLS handshake to read why; it gets this long. */
+const REFUSE_HANDSHAKE_MS = 5_000;
+/** Refused connections in their handshake at once; past this they are cut without a word. */
+const MAX_REFUSING = 64;
+
+/** One accepted connection: in its handshake (session null) or serving. */
+interface Slot {
+  session: Session | null;
+  abort(): void;
+  done: Promise<void>;
+}
 
 /** Starts a server. Rejects with a FerryError on an unusable root or an unsafe host/secret combination. */
 export async function startServer(options: ServerOptions): Promise<FerryServer> {
@@ -66,9 +87,27 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
       `refusing to serve ${opts.host} without a secret (anyone on the network could write); set a secret or pass --insecure-no-auth`,
     );
   }
+  if (opts.tls === false && !isLoopback(opts.host) && !opts.insecurePlain) {
+    throw new FerryError(
+      "ETLS",
+      `refusing to serve ${opts.host} in plain TCP (anyone on the path could read and change every byte); drop --no-tls or pass --insecure-plain`,
+    );
+  }
+  // Before the root is opened (which makes its staging folder): a key inside the root is refused
+  // without writing anything there. With accounts the key's place is checked against no root: each
+  // user's root is the admin's to keep apart from the state directory.
+  const rootReal =
+    opts.root === undefined ? null : await realpath(opts.root).catch(() => path.resolve(opts.root as string));
+  const identity = opts.tls === false ? null : await resolveIdentity(opts.tls, rootReal);
   const accounts = opts.users === undefined ? null : await Accounts.load(opts.users);
   const volumes = new Volumes(opts.stalePartialMs);
   const defaultVolume = opts.root === undefined ? null : await volumes.open(opts.root, !opts.readOnly);
+  const transport: Transport = identity
+    ? {
+        kind: "tls",
+        context: createSecureContext({ cert: identity.cert, key: identity.key, minVersion: "TLSv1.3" }),
+      }
+    : { kind: "plain" };
   const ctx: ServerContext = {
     options: opts,
     volumes,
@@ -82,43 +121,88 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   const log = (level: LogLevel, msg: string, fields?: Record<string, unknown>) =>
     opts.logger.log(level, msg, fields);
 
-  const sessions = new Map<Session, Promise<void>>();
+  const slots = new Set<Slot>();
   const perIp = new Map<string, number>();
+  let refusing = 0;
   let closing: Promise<void> | null = null;
+  const handshake = {
+    deadlineMs: opts.headerTimeoutMs,
+    idleMs: opts.idleTimeoutMs,
+    lingerMs: REFUSE_LINGER_MS,
+  };
 
   const sockets = new Set<net.Socket>();
   // Half-open: a client that sends its last requests and then FIN still gets every answer. The session
   // reads ahead of its answers (pipeline), so the default auto-end on EOF would cut them off.
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    const ip = socket.remoteAddress ?? "?";
-    const addr = `${ip}:${socket.remotePort}`;
+  const server = net.createServer({ allowHalfOpen: true }, (raw) => {
+    sockets.add(raw);
+    raw.once("close", () => sockets.delete(raw));
+    const ip = raw.remoteAddress ?? "?";
+    const addr = `${ip}:${raw.remotePort}`;
     if (closing) {
-      socket.destroy();
+      raw.destroy();
       return;
     }
     const mine = perIp.get(ip) ?? 0;
-    if (sessions.size >= opts.maxConnections || mine >= opts.maxPerIp) {
+    if (slots.size >= opts.maxConnections || mine >= opts.maxPerIp) {
       const which =
-        sessions.size >= opts.maxConnections
+        slots.size >= opts.maxConnections
           ? `${opts.maxConnections} connections`
           : `${opts.maxPerIp} connections per address`;
       log("warn", "refused", { addr, reason: `limit of ${which}` });
-      refuse(socket, new FerryError("EBUSY", `the server is at its limit of ${which}; try again later`));
+      refuseAtLimit(raw, `the server is at its limit of ${which}; try again later`);
       return;
     }
     perIp.set(ip, mine + 1);
     log("info", "connect", { addr });
-    const session = new Session(socket, ctx, log);
-    const done = session.run().finally(() => {
-      sessions.delete(session);
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left > 0) perIp.set(ip, left);
-      else perIp.delete(ip);
-    });
-    sessions.set(session, done);
+    const pending = establish(raw, transport, handshake);
+    const slot: Slot = {
+      session: null,
+      abort: pending.abort,
+      done: pending.done
+        .then(async (socket) => {
+          if (isNoSession(socket)) {
+            log(socket.mismatch ? "warn" : "info", "disconnect", { addr, reason: socket.reason });
+            return;
+          }
+          if (socket !== raw) {
+            // From here on the TLS socket carries the session; it is what shutdown must let drain.
+            sockets.delete(raw);
+            sockets.add(socket);
+            socket.once("close", () => sockets.delete(socket));
+          }
+          const session = new Session(socket, ctx, log);
+          slot.session = session;
+          if (closing) session.shutdown();
+          await session.run();
+        })
+        .finally(() => {
+          slots.delete(slot);
+          const left = (perIp.get(ip) ?? 1) - 1;
+          if (left > 0) perIp.set(ip, left);
+          else perIp.delete(ip);
+        }),
+    };
+    slots.add(slot);
   });
+
+  /** The error frame for a connection over the limit, inside TLS when the listener speaks it. */
+  function refuseAtLimit(raw: net.Socket, message: string): void {
+    if (transport.kind === "plain") {
+      refuse(raw, "EBUSY", message, handshake);
+      return;
+    }
+    if (refusing >= MAX_REFUSING) {
+      raw.destroy();
+      return;
+    }
+    refusing++;
+    const quick = { ...handshake, deadlineMs: Math.min(handshake.deadlineMs, REFUSE_HANDSHAKE_MS) };
+    void establish(raw, transport, quick).done.then((socket) => {
+      refusing--;
+      if (!isNoSession(socket)) refuse(socket, "EBUSY", message, handshake);
+    });
+  }
 
   server.listen({ host: opts.host, port: opts.port });
   // once() rejects with the "error" event's error: the only road a failed listen takes.
@@ -133,6 +217,10 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     ...(defaultVolume ? { root: defaultVolume.root } : { users: opts.users, accounts: accounts?.size }),
     auth,
     mode: opts.readOnly ? "read-only" : "read-write",
+    tls: identity !== null,
+    fingerprint: identity?.fingerprint,
+    cert: identity?.certFile,
+    certCreated: identity?.created,
   });
 
   const sweep = opts.readOnly
@@ -176,15 +264,18 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     watcher?.close();
     if (sweep) clearInterval(sweep);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const session of sessions.keys()) session.shutdown();
-    const all = () => Promise.all([...sessions.values()]).then(() => {});
+    for (const slot of slots) {
+      if (slot.session) slot.session.shutdown();
+      else slot.abort();
+    }
+    const all = () => Promise.all([...slots].map((slot) => slot.done)).then(() => {});
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, opts.graceMs);
     });
     await Promise.race([all(), grace]);
     clearTimeout(timer);
-    for (const session of sessions.keys()) session.destroy();
+    for (const slot of slots) slot.session?.destroy();
     await all();
     await volumes.closeAll();
     // Sessions are over; sockets still lingering for a peer to read a last frame can go once flushed.
@@ -197,6 +288,9 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     host: opts.host,
     port: address.port,
     root: defaultVolume?.root ?? "",
+    fingerprint: identity?.fingerprint ?? null,
+    certFile: identity?.certFile ?? null,
+    certCreated: identity?.created ?? false,
     reload,
     close() {
       closing ??= shutdown();
@@ -236,13 +330,8 @@ function watchUsersFile(
   }
 }
 
-function refuse(socket: net.Socket, err: FerryError): void {
-  socket.on("error", () => {});
-  socket.end(encodeFrame(errorReplyOf(null, err)));
-  // Read and drop whatever the client sends meanwhile (its hello), so closing does not reset the
-  // connection before the client has read why.
-  socket.resume();
-  setTimeout(() => socket.destroy(), REFUSE_LINGER_MS).unref();
+function isNoSession(value: net.Socket | NoSession): value is NoSession {
+  return !(value instanceof net.Socket);
 }
 
 /** A failed listen in words that say what to do, instead of Node's `listen EADDRINUSE: ...`. */

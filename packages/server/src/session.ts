@@ -3,14 +3,17 @@ import type { Socket } from "node:net";
 import {
   type ClientFrame,
   drained,
+  encodeFrame,
   errorReplyOf,
   FerryError,
   type Frame,
   FrameReader,
   parseClientFrame,
   parseHello,
+  TokenBucket,
   toFerryError,
   writeFrame,
+  writePaced,
 } from "@ferry/protocol";
 import { dispatch, refusal } from "./commands/index.js";
 import { isSmallPut } from "./commands/put-small.js";
@@ -25,7 +28,7 @@ import type { Volume } from "./storage/volume.js";
 const LINGER_MS = 1_000;
 
 /**
- * One connection: hello and auth, then requests in arrival order. Runs of small puts or of gets
+ * One connection: hello and auth, then requests in arrival order. Runs of small puts or of gets/sums
  * overlap their disk work in a {@link Pipeline} (answers still in order, effects still seen in
  * order); every other request runs alone once everything before it is answered.
  */
@@ -49,6 +52,8 @@ export class Session implements SessionIO {
   /** Set when a pipelined answer found the stream unusable: nothing more is sent. */
   private broken: FerryError | null = null;
   private readonly pipeline: Pipeline;
+  /** `--max-rate`: what this connection may send per second (what it may read is in `source`). */
+  private readonly sendLimit: TokenBucket | null;
 
   constructor(
     private readonly socket: Socket,
@@ -60,7 +65,9 @@ export class Session implements SessionIO {
     ) => void,
   ) {
     this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.source = new SocketSource(socket);
+    const rate = server.options.maxRate;
+    this.sendLimit = rate > 0 ? new TokenBucket(rate) : null;
+    this.source = new SocketSource(socket, rate > 0 ? new TokenBucket(rate) : null);
     this.reader = new FrameReader(this.source, { maxHeaderBytes: server.options.maxHeaderBytes });
     this.source.onChunk = () => this.startHeaderClock();
     this.pipeline = new Pipeline(this, (id, err) => this.failRequest(id, err));
@@ -162,10 +169,14 @@ export class Session implements SessionIO {
           continue;
         }
       }
-      if (this.state === "ready" && (msg.cmd === "get" || (msg.cmd === "put" && isSmallPut(msg)))) {
+      if (
+        this.state === "ready" &&
+        (msg.cmd === "get" || msg.cmd === "sum" || (msg.cmd === "put" && isSmallPut(msg)))
+      ) {
         this.busy = true;
         try {
           if (msg.cmd === "get") await this.pipeline.get(msg);
+          else if (msg.cmd === "sum") await this.pipeline.sum(msg);
           else await this.pipeline.put(msg);
         } finally {
           this.busy = false;
@@ -270,7 +281,8 @@ export class Session implements SessionIO {
 
   async send(header: object): Promise<void> {
     if (this.broken) throw this.broken;
-    await writeFrame(this.socket, header);
+    if (this.sendLimit) await this.sendEncoded([encodeFrame(header)]);
+    else await writeFrame(this.socket, header);
   }
 
   async sendEncoded(parts: readonly Uint8Array[]): Promise<void> {
@@ -280,9 +292,16 @@ export class Session implements SessionIO {
       throw new FerryError("ECONNLOST", "the connection is closed");
     }
     let more = true;
-    socket.cork();
-    for (const part of parts) more = socket.write(part);
-    socket.uncork();
+    if (this.sendLimit) {
+      for (const part of parts) {
+        if (!more) await drained(socket);
+        more = await writePaced(socket, part, this.sendLimit);
+      }
+    } else {
+      socket.cork();
+      for (const part of parts) more = socket.write(part);
+      socket.uncork();
+    }
     if (!more) await drained(socket);
   }
 
@@ -293,10 +312,9 @@ export class Session implements SessionIO {
     end: number,
     onChunk?: (chunk: Buffer) => void | Promise<void>,
   ): Promise<void> {
-    if (this.broken) throw this.broken;
-    await writeFrame(this.socket, header);
+    await this.send(header);
     this.midFrame = true;
-    await sendFileRange(this.socket, fh, start, end, onChunk);
+    await sendFileRange(this.socket, fh, start, end, onChunk, this.sendLimit);
     this.midFrame = false;
   }
 

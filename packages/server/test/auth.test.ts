@@ -163,7 +163,7 @@ describe("auth over the wire", () => {
     await Promise.all([...holding.map(({ c }) => c.closed), ...fresh.map((c) => c.closed)]);
 
     // Another address is not in backoff, and its success leaves 127.0.0.1's state alone.
-    const other = await RawClient.connect(port, "127.0.0.1", "127.0.0.2");
+    const other = await RawClient.connect(port, "127.0.0.1", undefined, "127.0.0.2");
     const h2 = await other.request(hello);
     expect(h2).toMatchObject({ ok: true, auth: true });
     expect(

@@ -63,7 +63,7 @@ async function serveSmallDisk(
       if (msg === "transfer" && fields) transfers.push(fields);
     },
   };
-  server = await startServer({ root, port: 0, logger, ...options });
+  server = await startServer({ root, port: 0, logger, tls: false, ...options });
   return { root, port: server.port, transfers };
 }
 

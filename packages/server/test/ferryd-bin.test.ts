@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
 import { stat, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeFrame } from "@ferry/protocol";
@@ -18,10 +20,14 @@ interface Run {
   exit: Promise<number | null>;
 }
 
+/** XDG_STATE_HOME of every ferryd here, so none writes a certificate under the user's home. */
+const STATE_HOME = mkdtempSync(path.join(os.tmpdir(), "ferryd-bin-state-"));
+process.once("exit", () => rmSync(STATE_HOME, { recursive: true, force: true }));
+
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FERRY_")));
   const proc = spawn(process.execPath, [BIN, ...args], {
-    env: { ...clean, ...env },
+    env: { ...clean, XDG_STATE_HOME: STATE_HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -39,10 +45,16 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   return { proc, stdout: () => out, stderr: () => err, exit };
 }
 
-async function listening(r: Run): Promise<{ host: string; port: number }> {
+/** The start-up lines: `listening on HOST:PORT`, then (speaking TLS) `fingerprint SHA256:...`. */
+async function listening(
+  r: Run,
+  plain = false,
+): Promise<{ host: string; port: number; fingerprint?: string }> {
   for (;;) {
-    const m = /^listening on (\S+):(\d+)\n/.exec(r.stdout());
-    if (m) return { host: m[1] as string, port: Number(m[2]) };
+    const m = /^listening on (\S+):(\d+)\n(?:fingerprint (SHA256:\S+) \(hex [0-9A-F:]{95}\)\n)?/.exec(
+      r.stdout(),
+    );
+    if (m && (plain || m[3])) return { host: m[1] as string, port: Number(m[2]), fingerprint: m[3] };
     if (r.proc.exitCode !== null) throw new Error(`ferryd exited: ${r.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -52,16 +64,20 @@ describe("the ferryd binary", () => {
   it("serves on port 0, logs transfers to stderr, exits 0 on SIGTERM", async () => {
     const root = path.join(await tempDir(), "served");
     const r = run(["--root", root, "--port", "0", "--no-fsync"]);
-    const { host, port } = await listening(r);
+    const { host, port, fingerprint } = await listening(r);
     expect(host).toBe("127.0.0.1");
-    const c = await RawClient.ready(port);
+    const c = await RawClient.ready(port, undefined, fingerprint);
     const data = Buffer.from("from the real binary");
     expect(await c.put("bin.txt", data)).toMatchObject({ ok: true, md5: md5(data) });
     expect((await c.get("bin.txt")).data.equals(data)).toBe(true);
     c.close();
     r.proc.kill("SIGTERM");
     expect(await r.exit).toBe(0);
-    expect(r.stdout().trim().split("\n")).toHaveLength(1);
+    // `listening on` first, as tools parse it, then the fingerprint; nothing else.
+    expect(r.stdout().trim().split("\n")).toEqual([
+      `listening on 127.0.0.1:${port}`,
+      expect.stringMatching(/^fingerprint SHA256:[A-Za-z0-9+/]{43} \(hex [0-9A-F:]{95}\)$/),
+    ]);
     expect(r.stderr()).toMatch(/transfer .*cmd=put path=bin.txt bytes=20 .*result=ok/);
   });
 
@@ -73,11 +89,11 @@ describe("the ferryd binary", () => {
       FERRY_SECRET: "env-secret-123",
       FERRY_LOG_FORMAT: "json",
     });
-    const { port } = await listening(r);
-    const bare = await RawClient.connect(port);
+    const { port, fingerprint } = await listening(r);
+    const bare = await RawClient.connect(port, "127.0.0.1", fingerprint);
     expect(await bare.request({ cmd: "hello", version: 1, client: "t" })).toMatchObject({ auth: true });
     bare.close();
-    const c = await RawClient.ready(port, "env-secret-123");
+    const c = await RawClient.ready(port, "env-secret-123", fingerprint);
     expect(await c.request({ cmd: "stat", path: "/" })).toMatchObject({ ok: true });
     c.close();
     r.proc.kill("SIGINT");
@@ -98,8 +114,8 @@ describe("the ferryd binary", () => {
       "--secret-file",
       path.join(dir, "secret"),
     ]);
-    const { port } = await listening(r);
-    const c = await RawClient.ready(port, "file-secret");
+    const { port, fingerprint } = await listening(r);
+    const c = await RawClient.ready(port, "file-secret", fingerprint);
     expect(await c.request({ cmd: "stat", path: "/" })).toMatchObject({ ok: true });
     c.close();
     r.proc.kill("SIGTERM");
@@ -110,8 +126,8 @@ describe("the ferryd binary", () => {
     const root = await tempDir();
     const data = randomBytes(4 * 1024 * 1024);
     const first = run(["--root", root, "--port", "0", "--no-fsync"]);
-    const { port } = await listening(first);
-    const c = await RawClient.ready(port);
+    const { port, fingerprint } = await listening(first);
+    const c = await RawClient.ready(port, undefined, fingerprint);
     const ready = await c.request({
       cmd: "put",
       path: "k.bin",
@@ -135,7 +151,9 @@ describe("the ferryd binary", () => {
 
     const second = run(["--root", root, "--port", "0", "--no-fsync"]);
     const again = await listening(second);
-    const d = await RawClient.ready(again.port);
+    // Same state directory, same certificate.
+    expect(again.fingerprint).toBe(fingerprint);
+    const d = await RawClient.ready(again.port, undefined, again.fingerprint);
     const offer = await d.request({
       cmd: "put",
       path: "k.bin",
@@ -150,6 +168,44 @@ describe("the ferryd binary", () => {
     d.close();
     second.proc.kill("SIGTERM");
     expect(await second.exit).toBe(0);
+  });
+
+  it("`ferryd fingerprint` prints the fingerprint the server then presents, alone; --no-tls serves plain TCP", async () => {
+    const dir = await tempDir();
+    const stateDir = path.join(dir, "state");
+    const fp = run(["fingerprint", "--state-dir", stateDir]);
+    expect(await fp.exit).toBe(0);
+    expect(fp.stdout()).toMatch(/^SHA256:[A-Za-z0-9+/]{43}\n$/);
+    const r = run(["--root", path.join(dir, "root"), "--port", "0", "--state-dir", stateDir]);
+    const { port, fingerprint } = await listening(r);
+    expect(fingerprint).toBe(fp.stdout().trim());
+    const c = await RawClient.ready(port, undefined, fingerprint);
+    c.close();
+    r.proc.kill("SIGTERM");
+    expect(await r.exit).toBe(0);
+
+    const plain = run(["--root", path.join(dir, "root"), "--port", "0", "--no-tls"]);
+    const p = await listening(plain, true);
+    const d = await RawClient.ready(p.port);
+    expect(await d.request({ cmd: "stat", path: "/" })).toMatchObject({ ok: true });
+    d.close();
+    plain.proc.kill("SIGTERM");
+    expect(await plain.exit).toBe(0);
+    expect(plain.stdout()).toBe(`listening on 127.0.0.1:${p.port}\n`);
+  });
+
+  it("refuses plain TCP on a non-loopback address without --insecure-plain, and a state directory in the root", async () => {
+    const root = await tempDir();
+    const open = run(["--root", root, "--host", "0.0.0.0", "--port", "0", "--no-tls"], { FERRY_SECRET: "s" });
+    expect(await open.exit).toBe(1);
+    expect(open.stdout()).toBe("");
+    expect(open.stderr()).toContain("--insecure-plain");
+    const inside = run(["--root", root, "--port", "0", "--state-dir", path.join(root, "state")]);
+    expect(await inside.exit).toBe(1);
+    expect(inside.stderr().trim().split("\n")).toHaveLength(1);
+    expect(inside.stderr()).toContain("inside the served root");
+    const clash = run(["--root", root, "--no-tls", "--tls-cert", "c", "--tls-key", "k"]);
+    expect(await clash.exit).toBe(2);
   });
 
   it("--help documents every option", async () => {
@@ -168,11 +224,18 @@ describe("the ferryd binary", () => {
       "--max-file-size",
       "--max-list-memory",
       "--max-list-entries",
+      "--max-rate",
       "--read-only",
       "--no-fsync",
       "--grace",
       "--stale-partial-hours",
       "--insecure-no-auth",
+      "--tls-cert",
+      "--tls-key",
+      "--state-dir",
+      "--no-tls",
+      "--insecure-plain",
+      "ferryd fingerprint",
       "--log-level",
       "--log-format",
       "--version",

@@ -110,7 +110,7 @@ describe("ferryd user add / passwd / del / list", () => {
     expect((await user(file, ["passwd", "alice"], { input: "\n" })).code).toBe(1);
     expect(await readFile(file, "utf8")).toBe(text);
 
-    const server = ferryd(["--users", file, "--port", "0", "--no-fsync"]);
+    const server = ferryd(["--users", file, "--port", "0", "--no-fsync", "--no-tls"]);
     const port = await listening(server);
     const alice = await loggedIn(port, "alice", "alice's first password");
     expect(await alice.put("hi.txt", Buffer.from("hi"))).toMatchObject({ ok: true });
@@ -154,7 +154,7 @@ describe("ferryd user add / passwd / del / list", () => {
     ).toMatchObject({
       code: 0,
     });
-    const server = ferryd(["--users", file, "--port", "0", "--no-watch-users", "--no-fsync"]);
+    const server = ferryd(["--users", file, "--port", "0", "--no-watch-users", "--no-fsync", "--no-tls"]);
     const port = await listening(server);
     const open = await loggedIn(port, "one", "pw one");
 

@@ -92,7 +92,7 @@ async function oneRun(parent: string, n: number, run: Run, stats: Stats): Promis
   await seedRoot(root, canary);
   const canaryBefore = await treeChecksum(canary);
   const baseBefore = (await readdir(base)).sort();
-  const server = await startServer({ root, port: 0, graceMs: 5_000 });
+  const server = await startServer({ root, port: 0, graceMs: 5_000, tls: false });
   const blobs = run.blobs.map(blobBytes);
   const known = new Set([...Object.values(SEEDED).map((t) => md5(Buffer.from(t))), md5(BIG)]);
   try {

@@ -134,7 +134,7 @@ describe("graceful shutdown", () => {
     expect(await partials(root)).toHaveLength(1);
     await expect(readFile(path.join(root, "cut.bin"))).rejects.toThrow();
     // The next server on the same root offers the partial.
-    const again = await startServer({ root, port: 0 });
+    const again = await startServer({ root, port: 0, tls: false });
     try {
       const d = await RawClient.ready(again.port);
       const ready = await d.request({

@@ -103,13 +103,17 @@ function leaks(headers: Header[], bytes: Buffer): string | null {
   return null;
 }
 
-/** Every file under `dir` whose bytes came from outside the root. */
-async function outsideBytesUnder(dir: string): Promise<string[]> {
+/**
+ * Every file under `dir` whose bytes came from outside the root. Walked by hand, never following a
+ * link: readdir's own `recursive` descends into symlinked directories on Node 26.
+ */
+async function outsideBytesUnder(dir: string, rel = ""): Promise<string[]> {
   const found: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    const p = path.join(e.parentPath, e.name);
-    if ((await readFile(p)).includes("OUTSIDE-SECRET")) found.push(path.relative(dir, p));
+  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const name = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) found.push(...(await outsideBytesUnder(dir, name)));
+    else if (e.isFile() && (await readFile(path.join(dir, name))).includes("OUTSIDE-SECRET"))
+      found.push(name);
   }
   return found;
 }

@@ -2,10 +2,12 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import readline from "node:readline";
 import type { ReadStream, WriteStream } from "node:tty";
+import { KnownHosts } from "../lib/index.js";
 import { batchLines, quoteWord, splitCommands } from "./args.js";
 import { completionSources } from "./completion.js";
 import { CliError, describeError, localFileError } from "./errors.js";
 import { historyFile } from "./history.js";
+import { HostTrust } from "./host-trust.js";
 import { processIo } from "./io.js";
 import { HELP, type ParsedOptions, parseOptions } from "./options.js";
 import { InquirerPrompter, NoPrompter } from "./prompts.js";
@@ -93,7 +95,12 @@ async function run(opts: ParsedOptions): Promise<number> {
   const interactive = onTerminal && opts.command === undefined && opts.batch === undefined;
   const keys = interactive ? new CommandKeys(process.stdin as ReadStream) : null;
   const prompter = onTerminal ? new InquirerPrompter(keys ?? undefined) : new NoPrompter();
-  const state = new CliState(process.cwd(), { secret: opts.secret, password: opts.password });
+  const trust = new HostTrust(
+    { tls: opts.tls, knownHostsFile: opts.knownHostsFile, acceptNew: opts.acceptNew, ask: interactive },
+    io,
+  );
+  const state = new CliState(process.cwd(), { secret: opts.secret, password: opts.password }, trust);
+  state.limitRate = opts.limitRate;
   state.progress = opts.progress;
   // The batch file is read before anything else: a missing one fails at once, not after connecting.
   let batch: string[] | undefined;
@@ -137,6 +144,25 @@ async function run(opts: ParsedOptions): Promise<number> {
   }
 }
 
+/** `ferry --forget-host HOST[:PORT]`: drops the host's known_hosts entries, as `ssh-keygen -R` does. */
+async function forgetHost(file: string, target: { host: string; port: number }): Promise<number> {
+  const name = `${target.host.includes(":") ? `[${target.host}]` : target.host}:${target.port}`;
+  try {
+    const removed = await new KnownHosts(file).remove(target.host, target.port);
+    if (removed === 0) {
+      process.stderr.write(`ferry: ${name} is not in ${file}\n`);
+      return EXIT_FAILURE;
+    }
+    process.stdout.write(
+      `removed ${name} from ${file} (${removed} ${removed === 1 ? "entry" : "entries"})\n`,
+    );
+    return 0;
+  } catch (err) {
+    process.stderr.write(`ferry: ${describeError(err)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   let opts: ParsedOptions;
   try {
@@ -154,6 +180,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  if (opts.forgetHost) return forgetHost(opts.knownHostsFile, opts.forgetHost);
   return run(opts);
 }
 

@@ -26,6 +26,44 @@ describe("parseOptions", () => {
     expect(() => parseOptions(["--password", "pw"], {})).toThrow(expect.objectContaining({ code: "EUSAGE" }));
   });
 
+  it("reads how to trust the server: TLS with known_hosts by default, a pin, a CA, or plain TCP", () => {
+    const fp = `SHA256:${"A".repeat(43)}`;
+    expect(parseOptions([], { HOME: "/home/u" })).toMatchObject({
+      tls: {},
+      acceptNew: false,
+      knownHostsFile: "/home/u/.ferry/known_hosts",
+    });
+    expect(parseOptions([], { FERRY_KNOWN_HOSTS: "/k" }).knownHostsFile).toBe("/k");
+    expect(parseOptions(["--known-hosts", "/x", "--accept-new"], {})).toMatchObject({
+      knownHostsFile: "/x",
+      acceptNew: true,
+    });
+    const hex = Array.from({ length: 32 }, () => "00").join(":");
+    expect(parseOptions(["--fingerprint", hex], {}).tls).toEqual({
+      fingerprint: `SHA256:${Buffer.alloc(32).toString("base64").replace(/=$/, "")}`,
+    });
+    expect(parseOptions([], { FERRY_FINGERPRINT: fp }).tls).toEqual({ fingerprint: fp });
+    expect(parseOptions(["--no-tls"], {}).tls).toBe(false);
+    expect(parseOptions(["--forget-host", "[::1]:9"], {}).forgetHost).toEqual({ host: "::1", port: 9 });
+    expect(parseOptions(["--forget-host", "h"], {}).forgetHost).toEqual({ host: "h", port: 2121 });
+  });
+
+  it("rejects trust options that contradict each other or are not fingerprints", () => {
+    const fp = `SHA256:${"A".repeat(43)}`;
+    for (const argv of [
+      ["--no-tls", "--fingerprint", fp],
+      ["--no-tls", "--accept-new"],
+      ["--fingerprint", fp, "--ca", "/etc/hostname"],
+      ["--fingerprint", "SHA256:abc"],
+      ["--ca", "/nonexistent/ca.pem"],
+      ["--ca", "/etc/hostname"],
+    ]) {
+      expect(() => parseOptions(argv, {}), argv.join(" ")).toThrow(
+        expect.objectContaining({ code: "EUSAGE" }),
+      );
+    }
+  });
+
   it("rejects bad usage with EUSAGE", () => {
     for (const argv of [
       ["--nope"],
@@ -36,6 +74,17 @@ describe("parseOptions", () => {
       ["--password-file", "/nonexistent/x"],
     ]) {
       expect(() => parseOptions(argv, {})).toThrow(expect.objectContaining({ code: "EUSAGE" }));
+    }
+  });
+
+  it("reads --limit-rate as bytes per second, and refuses one that is not a rate", () => {
+    expect(parseOptions(["--limit-rate", "500K", "h"], {}).limitRate).toBe(500 * 1024);
+    expect(parseOptions(["--limit-rate", "10M"], {}).limitRate).toBe(10 * 1024 * 1024);
+    expect(parseOptions([], {}).limitRate).toBeUndefined();
+    for (const bad of ["fast", "0", "10X"]) {
+      expect(() => parseOptions(["--limit-rate", bad], {})).toThrow(
+        expect.objectContaining({ code: "EUSAGE" }),
+      );
     }
   });
 });

@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
+import { normalizeFingerprint, parseByteRate } from "../lib/index.js";
 import { localFileError, usage } from "./errors.js";
-import { parsePort } from "./paths.js";
+import { parseHostPort, parsePort } from "./paths.js";
 
 export const DEFAULT_PORT = 2121;
 
@@ -15,6 +18,14 @@ options:
   --secret-file FILE   read the shared secret from FILE (or set FERRY_SECRET)
   --password-file FILE read the password of user@host from FILE (or set FERRY_PASSWORD);
                        without either, ferry asks on the terminal
+  --fingerprint FP     trust only the server certificate with this fingerprint, SHA256:...
+                       as ferryd prints it (or FERRY_FINGERPRINT); known_hosts is not used
+  --accept-new         trust a server seen for the first time without asking, and record it
+  --ca FILE            trust certificates issued by this CA (PEM) for the host name instead
+  --known-hosts FILE   trusted servers (default ~/.ferry/known_hosts, or FERRY_KNOWN_HOSTS)
+  --forget-host HOST[:PORT]  remove HOST's entries from known_hosts and exit
+  --no-tls             plain TCP, for a server started with ferryd --no-tls
+  --limit-rate RATE    at most RATE bytes per second each way for the session, e.g. 500K, 10M
   -c "CMD; CMD"        run these commands and exit
   -b FILE              run the commands in FILE (one per line, # comments) and exit
   -y, --yes            answer yes to overwrite and delete questions
@@ -22,6 +33,10 @@ options:
   --json               JSON lines for ls, stat, transfers and errors
   -h, --help           this help
   -V, --version        print the version
+
+Connections use TLS 1.3. A server is trusted by --fingerprint, by --ca, or by its known_hosts entry;
+one seen for the first time is asked about at the ftp> prompt, and refused in -c, -b and stdin mode
+unless --fingerprint or --accept-new is given. A changed certificate is always refused.
 
 In -c, -b and stdin mode ferry stops at the first failing command; prefix a command with - to go on.
 Exit status: 0 when every command succeeded, 1 when one failed, 2 for bad options, 130 on Ctrl-C.
@@ -42,6 +57,19 @@ export interface ParsedOptions {
   json: boolean;
   command: string | undefined;
   batch: string | undefined;
+  /** false: plain TCP. */
+  tls: false | { fingerprint?: string; ca?: string };
+  acceptNew: boolean;
+  knownHostsFile: string;
+  /** `--forget-host`: what to remove from known_hosts (then exit). */
+  forgetHost: { host: string; port: number } | undefined;
+  /** `--limit-rate`: bytes per second, each direction. */
+  limitRate: number | undefined;
+}
+
+/** `FERRY_KNOWN_HOSTS`, or `~/.ferry/known_hosts`. */
+export function defaultKnownHostsFile(env: NodeJS.ProcessEnv): string {
+  return env.FERRY_KNOWN_HOSTS || path.join(env.HOME || homedir(), ".ferry", "known_hosts");
 }
 
 const VALUE_OPTIONS: Record<string, string> = {
@@ -52,6 +80,11 @@ const VALUE_OPTIONS: Record<string, string> = {
   "--port": "--port",
   "--secret-file": "--secret-file",
   "--password-file": "--password-file",
+  "--fingerprint": "--fingerprint",
+  "--ca": "--ca",
+  "--known-hosts": "--known-hosts",
+  "--forget-host": "--forget-host",
+  "--limit-rate": "--limit-rate",
 };
 
 /**
@@ -104,6 +137,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
         port: { type: "string" },
         "secret-file": { type: "string" },
         "password-file": { type: "string" },
+        fingerprint: { type: "string" },
+        "accept-new": { type: "boolean" },
+        ca: { type: "string" },
+        "known-hosts": { type: "string" },
+        "forget-host": { type: "string" },
+        "no-tls": { type: "boolean" },
+        "limit-rate": { type: "string" },
         command: { type: "string", short: "c" },
         batch: { type: "string", short: "b" },
         yes: { type: "boolean", short: "y" },
@@ -129,6 +169,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
       throw usage(localFileError(err as NodeJS.ErrnoException, secretFile, "--secret-file").message);
     }
   }
+  const rateText = values["limit-rate"];
+  let limitRate: number | undefined;
+  if (typeof rateText === "string") {
+    limitRate = parseByteRate(rateText) ?? undefined;
+    if (limitRate === undefined)
+      throw usage(`--limit-rate ${rateText}: not a rate (bytes per second, e.g. 500K, 10M)`);
+  }
   let password = env.FERRY_PASSWORD || undefined;
   const passwordFile = values["password-file"];
   if (typeof passwordFile === "string") {
@@ -139,10 +186,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
     }
   }
   return {
+    ...transportOptions(values, env),
+    limitRate,
+    port,
     help: values.help === true,
     version: values.version === true,
     host: positionals[0],
-    port,
     secret,
     password,
     yes: values.yes === true,
@@ -151,4 +200,49 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
     command: typeof values.command === "string" ? values.command : undefined,
     batch: typeof values.batch === "string" ? values.batch : undefined,
   };
+}
+
+function transportOptions(
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): Pick<ParsedOptions, "tls" | "acceptNew" | "knownHostsFile" | "forgetHost"> {
+  const str = (name: string) => (typeof values[name] === "string" ? (values[name] as string) : undefined);
+  const port = typeof values.port === "string" ? parsePort(values.port) : DEFAULT_PORT;
+  const pinText = str("fingerprint") ?? (env.FERRY_FINGERPRINT || undefined);
+  const caFile = str("ca");
+  const acceptNew = values["accept-new"] === true;
+  const knownHostsFile = str("known-hosts") ?? defaultKnownHostsFile(env);
+  const forget = str("forget-host");
+  const forgetHost = forget === undefined ? undefined : parseHostPort(forget, port);
+  if (values["no-tls"] === true) {
+    const clash = [
+      str("fingerprint") && "--fingerprint",
+      caFile && "--ca",
+      acceptNew && "--accept-new",
+    ].filter(Boolean);
+    if (clash.length > 0) throw usage(`--no-tls and ${clash.join(", ")} contradict each other`);
+    return { tls: false, acceptNew, knownHostsFile, forgetHost };
+  }
+  if (pinText !== undefined && caFile !== undefined)
+    throw usage("--fingerprint and --ca contradict each other");
+  if (pinText !== undefined) {
+    const fingerprint = normalizeFingerprint(pinText);
+    if (!fingerprint) {
+      throw usage(
+        `--fingerprint ${pinText}: not a certificate fingerprint (SHA256:... as ferryd prints it, or hex)`,
+      );
+    }
+    return { tls: { fingerprint }, acceptNew, knownHostsFile, forgetHost };
+  }
+  if (caFile !== undefined) {
+    let ca: string;
+    try {
+      ca = readFileSync(caFile, "utf8");
+    } catch (err) {
+      throw usage(localFileError(err as NodeJS.ErrnoException, caFile, "--ca").message);
+    }
+    if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw usage(`--ca ${caFile}: no PEM certificate in it`);
+    return { tls: { ca }, acceptNew, knownHostsFile, forgetHost };
+  }
+  return { tls: {}, acceptNew, knownHostsFile, forgetHost };
 }

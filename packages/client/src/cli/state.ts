@@ -3,6 +3,7 @@ import { connect, type FerrySession } from "../lib/index.js";
 import { LOGIN_TRIES, type LoginFailure, login, loginFailure } from "./credentials.js";
 import { CliError, notConnected } from "./errors.js";
 import { HISTORY_SIZE } from "./history.js";
+import type { HostTrust } from "./host-trust.js";
 import type { Prompter } from "./prompts.js";
 
 export interface CliOptions {
@@ -58,6 +59,8 @@ export class CliState {
   progress = true;
   /** The command lines of this process, oldest first (at the prompt: with the saved history before them). */
   readonly history: string[] = [];
+  /** `--limit-rate` for every session this process opens. */
+  limitRate: number | undefined;
   secret: string | undefined;
   /** From --password-file or FERRY_PASSWORD: used for every user, never asked for again. */
   private readonly givenPassword: string | undefined;
@@ -68,6 +71,8 @@ export class CliState {
   constructor(
     public localCwd: string,
     credentials: { secret?: string; password?: string } = {},
+    /** How servers are trusted (TLS, known_hosts); the library's defaults without it. */
+    private readonly trust?: HostTrust,
   ) {
     this.secret = credentials.secret;
     this.givenPassword = credentials.password;
@@ -96,6 +101,7 @@ export class CliState {
     const key = `${user ?? ""}@${where}`;
     let accounts = false;
     let asked = 0;
+    const transport = this.trust?.connectOptions(prompter) ?? {};
     const classify = (err: unknown): LoginFailure => {
       const failure = loginFailure(err);
       const details = ((err as { details?: AuthDetails }).details ?? {}) as AuthDetails;
@@ -119,6 +125,10 @@ export class CliState {
           password: c?.password,
           timeoutMs,
           clientName: "ferry",
+          limitRate: this.limitRate,
+          ...transport,
+        }).catch((err: unknown) => {
+          throw this.trust ? this.trust.explain(err) : err;
         }),
       ask: async ({ refused, attempt }) => {
         asked = attempt;

@@ -1,4 +1,3 @@
-import { connect as netConnect, type Socket } from "node:net";
 import {
   authAnswer,
   DEFAULT_PORT,
@@ -8,11 +7,11 @@ import {
   PROTOCOL_VERSION,
   SCRAM_MECHANISM,
 } from "@ferry/protocol";
-import { connectError } from "./connect-error.js";
 import { Connection } from "./connection.js";
 import { scramLogin } from "./scram-login.js";
 import { Session } from "./session.js";
 import { SocketSource } from "./socket-source.js";
+import { openTransport } from "./transport.js";
 import type { ConnectOptions, FerrySession } from "./types.js";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -20,20 +19,29 @@ export const CLIENT_NAME = "ferry";
 export const CLIENT_VERSION = "0.1.0";
 
 /**
- * Opens a session: TCP connect, hello, and the login the server asks for: its shared secret's
- * challenge, or (a server with accounts) SCRAM-SHA-256 with `user` and `password`.
+ * Opens a session: TCP connect, the TLS handshake and the check of the server's certificate (see
+ * TlsOptions), hello, and the login the server asks for: its shared secret's challenge, or (a server
+ * with accounts) SCRAM-SHA-256 with `user` and `password`, bound to the TLS channel.
  *
- * Rejects with a FerryError: ECONNREFUSED (nothing reachable), ETIMEDOUT, EVERSION, EBUSY, or EAUTH
- * (`details.authRequired === true` when the server needs a secret, or a user and password, and none
- * was given; `details.rejected === true` when what was given was wrong; `details.accounts === true`
- * for a server with accounts).
+ * Rejects with a FerryError: ECONNREFUSED (nothing reachable), ETIMEDOUT, ETLS (the handshake failed;
+ * `details.reason === "not-tls"` for a plain-TCP server), EHOSTKEY (the certificate is not trusted;
+ * nothing was sent), EVERSION, EBUSY, or EAUTH (`details.authRequired === true` when the server needs
+ * a secret, or a user and password, and none was given; `details.rejected === true` when what was
+ * given was wrong; `details.accounts === true` for a server with accounts).
  */
 export async function connect(options: ConnectOptions): Promise<FerrySession> {
+  if (options.limitRate !== undefined && !(options.limitRate >= 1 && Number.isFinite(options.limitRate))) {
+    throw new RangeError(`limitRate must be a number of bytes per second ≥ 1, not ${options.limitRate}`);
+  }
   const port = options.port ?? DEFAULT_PORT;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const source = new SocketSource();
-  const socket = await openSocket(options.host, port, timeoutMs, source);
-  const conn = new Connection(socket, source, timeoutMs);
+  const { socket, tls } = await openTransport(
+    { host: options.host, port, timeoutMs, source },
+    options.tls ?? {},
+    options.knownHosts,
+  );
+  const conn = new Connection(socket, source, timeoutMs, options.limitRate);
   try {
     const hello = await conn.call<HelloReply>(
       (id) => ({
@@ -57,6 +65,7 @@ export async function connect(options: ConnectOptions): Promise<FerrySession> {
       version: hello.version,
       auth: hello.auth !== false,
       user: hello.auth === SCRAM_MECHANISM ? (options.user as string) : null,
+      tls,
     });
   } catch (err) {
     const error = err instanceof FerryError ? err : new FerryError("EINTERNAL", String(err));
@@ -81,27 +90,4 @@ async function authenticate(conn: Connection, hello: HelloReply, secret: string 
     }
     throw err;
   }
-}
-
-function openSocket(host: string, port: number, timeoutMs: number, source: SocketSource): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port, onread: source.onread });
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(() => {
-            socket.destroy();
-            reject(new FerryError("ETIMEDOUT", `no connection to ${host}:${port} within ${timeoutMs} ms`));
-          }, timeoutMs)
-        : undefined;
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.removeAllListeners("error");
-      resolve(socket);
-    });
-    socket.once("error", (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(connectError(host, port, err));
-    });
-  });
 }

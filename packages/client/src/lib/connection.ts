@@ -8,6 +8,8 @@ import {
   FrameReader,
   parseServerFrame,
   type ServerFrame,
+  slices,
+  TokenBucket,
   toFerryError,
 } from "@ferry/protocol";
 import { connectionLost } from "./errors.js";
@@ -58,15 +60,27 @@ export class Connection {
   private markFailed!: (err: FerryError) => void;
   private readonly socketClosed: Promise<void>;
   private readonly idle: IdleWatch | null = null;
+  /** `limitRate` for what we send (what we read is paced in `source`). */
+  private readonly sendLimit: TokenBucket | null;
 
-  /** `source` reads the socket's bytes (it was created with source.onread); see SocketSource. */
+  /**
+   * `source` reads the socket's bytes (it was created with source.onread); see SocketSource.
+   * `limitRate`: bytes per second in each direction (ConnectOptions.limitRate).
+   */
   constructor(
     private readonly socket: Socket,
     private readonly source: SocketSource,
     private readonly timeoutMs: number,
+    limitRate?: number,
   ) {
     socket.setNoDelay(true);
     source.attach(socket);
+    this.sendLimit = limitRate === undefined ? null : new TokenBucket(limitRate);
+    if (limitRate !== undefined) {
+      const readLimit = new TokenBucket(limitRate);
+      // Waiting for the limit is our own doing: the idle timer must not hold it against the server.
+      source.pace = { slice: readLimit.slice, wait: (n) => this.localWork(() => readLimit.take(n)) };
+    }
     this.failed = new Promise((resolve) => {
       this.markFailed = resolve;
     });
@@ -131,24 +145,42 @@ export class Connection {
   sendFrame(header: object): boolean {
     this.assertOpen();
     this.corkForThisTurn();
-    return this.send(encodeFrame(header));
+    const frame = encodeFrame(header);
+    // Headers are booked without waiting (they are small): the next payload's wait pays for them.
+    this.sendLimit?.reserve(frame.byteLength);
+    return this.send(frame);
   }
 
   /** Writes payload bytes; false means await `drained()`. The chunk must not be changed afterwards. */
   write(chunk: Uint8Array): boolean {
     this.assertOpen();
+    this.sendLimit?.reserve(chunk.byteLength);
     return this.send(chunk);
+  }
+
+  /** True when the session has a rate limit: payload must then go through writePaced/writeOut. */
+  get limited(): boolean {
+    return this.sendLimit !== null;
   }
 
   /**
    * Writes payload bytes and resolves once the kernel has taken them, so the chunk's memory can be
-   * reused (a drain alone does not say that of a chunk under the high-water mark).
+   * reused (a drain alone does not say that of a chunk under the high-water mark). `onSent` hears of
+   * the bytes as they go: with a rate limit, slice by slice (see writePaced).
    */
-  writeOut(chunk: Uint8Array): Promise<void> {
+  async writeOut(chunk: Uint8Array, onSent?: (bytes: number) => void): Promise<void> {
     this.assertOpen();
-    const counted = this.idle?.sent(chunk.byteLength);
-    return new Promise((resolve, reject) => {
-      this.socket.write(chunk, (err) => {
+    let last = chunk;
+    if (this.sendLimit) {
+      const parts = [...slices(chunk, this.sendLimit.slice)];
+      last = parts.pop() as Uint8Array;
+      for (const part of parts) await this.writePaced(part, onSent);
+      await this.pace(last.byteLength);
+      this.assertOpen();
+    }
+    const counted = this.idle?.sent(last.byteLength);
+    await new Promise<void>((resolve, reject) => {
+      this.socket.write(last, (err) => {
         if (err) {
           reject(this.failure ?? toFerryError(err, "ECONNLOST"));
           return;
@@ -156,7 +188,31 @@ export class Connection {
         counted?.();
         resolve();
       });
+      onSent?.(last.byteLength);
     });
+  }
+
+  /**
+   * Writes payload bytes no faster than the session's rate limit: slice by slice, each once the
+   * limit allows it and the socket drained from the one before, so the limit queues nothing beyond
+   * what an unlimited write would. Without a limit it is one write (and a drain when needed).
+   */
+  async writePaced(chunk: Uint8Array, onSent?: (bytes: number) => void): Promise<void> {
+    const parts = this.sendLimit ? slices(chunk, this.sendLimit.slice) : [chunk];
+    for (const part of parts) {
+      await this.pace(part.byteLength);
+      this.assertOpen();
+      const more = this.send(part);
+      onSent?.(part.byteLength);
+      if (!more) await this.drained();
+    }
+  }
+
+  /** Waits until the rate limit lets `bytes` go, as local work (see localWork). */
+  private async pace(bytes: number): Promise<void> {
+    const limit = this.sendLimit;
+    if (limit === null) return;
+    await this.localWork(() => limit.take(bytes));
   }
 
   /**

@@ -9,7 +9,7 @@
  */
 
 export type { Entry, EntryType } from "@ferry/protocol";
-export { DEFAULT_PORT } from "@ferry/protocol";
+export { DEFAULT_PORT, fingerprintHex, normalizeFingerprint, parseByteRate } from "@ferry/protocol";
 export { CLIENT_NAME, CLIENT_VERSION, connect, DEFAULT_TIMEOUT_MS } from "./client.js";
 export {
   ERROR_CODES,
@@ -17,6 +17,8 @@ export {
   FerryError,
   isFerryError,
 } from "./errors.js";
+export { hostKey, type KnownHost, KnownHosts } from "./known-hosts.js";
+export * from "./mirror/index.js";
 export {
   PROGRESS_INTERVAL_MS,
   type Progress,
@@ -30,7 +32,14 @@ export type {
   ConnectOptions,
   DiskUsage,
   FerrySession,
+  KnownHostsOptions,
   ServerInfo,
+  SumResult,
+  TlsInfo,
+  TlsOptions,
   TransferOptions,
   TransferResult,
+  TrustedBy,
+  UnknownHost,
 } from "./types.js";
+export { inWindow } from "./window.js";

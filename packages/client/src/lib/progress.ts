@@ -68,7 +68,7 @@ export class ProgressReporter {
 
   /** The last report, and the result of the verified transfer it followed. */
   result(
-    transfer: Pick<TransferResult, "local" | "remote" | "size" | "md5" | "resumedFrom">,
+    transfer: Pick<TransferResult, "local" | "remote" | "size" | "md5" | "resumedFrom" | "mtime">,
   ): TransferResult {
     this.finish();
     return { ...transfer, transferred: this.transferred, seconds: this.seconds };

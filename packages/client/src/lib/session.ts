@@ -1,10 +1,17 @@
-import type { DfReply, Entry, EntryReply, OkReply } from "@ferry/protocol";
+import type { DfReply, Entry, EntryReply, OkReply, SumReply } from "@ferry/protocol";
 import type { Connection } from "./connection.js";
 import { listStream } from "./listing.js";
 import { Semaphore } from "./semaphore.js";
 import { type DownloadContext, download } from "./transfer/download.js";
 import { upload } from "./transfer/upload.js";
-import type { DiskUsage, FerrySession, ServerInfo, TransferOptions, TransferResult } from "./types.js";
+import type {
+  DiskUsage,
+  FerrySession,
+  ServerInfo,
+  SumResult,
+  TransferOptions,
+  TransferResult,
+} from "./types.js";
 
 /** Small files read ahead of their turn; with files of at most 1 MiB this bounds that memory to 32 MiB. */
 const READ_AHEAD_FILES = 32;
@@ -46,6 +53,11 @@ export class Session implements FerrySession {
     const entries: Entry[] = [];
     for await (const entry of this.listStream(path)) entries.push(entry);
     return entries;
+  }
+
+  async sum(path: string): Promise<SumResult> {
+    const reply = await this.conn.call<SumReply>((id) => ({ cmd: "sum", id, path }), "sum");
+    return { path, size: reply.size, mtime: reply.mtime, md5: reply.md5 };
   }
 
   async stat(path: string): Promise<Entry> {

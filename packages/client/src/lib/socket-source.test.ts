@@ -58,4 +58,32 @@ describe("SocketSource", () => {
     for await (const chunk of source) chunks.push(chunk);
     expect(chunks).toEqual([]);
   });
+
+  it("with a rate limit hands every byte on in slices, each only after its wait, in order", async () => {
+    const payload = randomBytes(2 * 1024 * 1024 + 333);
+    const source = open(await sender(payload));
+    const waited: number[] = [];
+    let waiting = false;
+    source.pace = {
+      slice: 16 * 1024,
+      wait: async (n) => {
+        waiting = true;
+        waited.push(n);
+        await sleep(0);
+        waiting = false;
+      },
+    };
+    const hash = createHash("md5");
+    const sizes: number[] = [];
+    for await (const chunk of source) {
+      // Nothing is handed on while its wait is still running.
+      expect(waiting).toBe(false);
+      sizes.push(chunk.length);
+      hash.update(chunk);
+    }
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(16 * 1024);
+    expect(waited).toEqual(sizes);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(payload.length);
+    expect(hash.digest("hex")).toBe(createHash("md5").update(payload).digest("hex"));
+  });
 });

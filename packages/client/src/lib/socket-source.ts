@@ -29,6 +29,14 @@ export class SocketSource implements AsyncIterable<Uint8Array> {
   private ended = false;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
+  /** What is left of the lent read, when a rate limit hands it on in slices. */
+  private rest: Buffer | null = null;
+
+  /**
+   * A rate limit, set by the connection: each chunk is handed on in slices of at most `slice` bytes,
+   * each after `wait` resolves. Meanwhile the queue fills and the socket pauses (backpressure).
+   */
+  pace: { slice: number; wait(bytes: number): Promise<void> } | null = null;
 
   /** Pass as net.connect's `onread` option. */
   readonly onread = {
@@ -68,16 +76,31 @@ export class SocketSource implements AsyncIterable<Uint8Array> {
   }
 
   private async next(): Promise<IteratorResult<Uint8Array>> {
-    this.release();
+    // The lent buffer stays lent while slices of it are still to come.
+    if (this.rest === null) this.release();
     for (;;) {
-      const filled = this.queue.shift();
-      if (filled !== undefined) {
-        this.lent = filled.buffer;
-        if (this.paused && this.queue.length <= QUEUE_MAX / 2) {
-          this.paused = false;
-          this.socket?.resume();
+      let view = this.rest;
+      this.rest = null;
+      if (view === null) {
+        const filled = this.queue.shift();
+        if (filled !== undefined) {
+          this.lent = filled.buffer;
+          if (this.paused && this.queue.length <= QUEUE_MAX / 2) {
+            this.paused = false;
+            this.socket?.resume();
+          }
+          view = filled.buffer.subarray(0, filled.length);
         }
-        return { done: false, value: filled.buffer.subarray(0, filled.length) };
+      }
+      if (view !== null) {
+        if (this.pace) {
+          if (view.length > this.pace.slice) {
+            this.rest = view.subarray(this.pace.slice);
+            view = view.subarray(0, this.pace.slice);
+          }
+          await this.pace.wait(view.length);
+        }
+        return { done: false, value: view };
       }
       if (this.failure !== null) throw this.failure;
       if (this.ended) return { done: true, value: undefined };
@@ -91,6 +114,7 @@ export class SocketSource implements AsyncIterable<Uint8Array> {
   private release(): void {
     if (this.lent !== null) this.free.push(this.lent);
     this.lent = null;
+    this.rest = null;
   }
 
   private notify(): void {

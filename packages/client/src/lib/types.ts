@@ -15,6 +15,73 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Sent in hello, e.g. "ferry/0.1.0". */
   clientName?: string;
+  /**
+   * TLS 1.3 (the default, `{}`) and how to trust the server's certificate, or `false` for plain TCP
+   * (a server started with --no-tls).
+   */
+  tls?: false | TlsOptions;
+  /** Trust on first use: certificates remembered per host:port, as ssh does. See TlsOptions. */
+  knownHosts?: KnownHostsOptions;
+  /**
+   * Bytes per second for the whole session, each direction on its own (uploads, and downloads with
+   * replies). Default: no limit. Memory stays bounded: the session waits before it writes and before
+   * it takes in what it read, and the socket's backpressure holds the rest back.
+   */
+  limitRate?: number;
+}
+
+/**
+ * Which certificate to trust, checked right after the handshake and before a byte of the protocol
+ * is sent. The first that applies decides:
+ * 1. `fingerprint`: only the certificate with this fingerprint.
+ * 2. `ca`: a certificate issued by one of these CAs for the host name.
+ * 3. `knownHosts`: the fingerprint recorded for host:port; a different one is EHOSTKEY (reason
+ *    "changed"). A host with no entry is trusted if its certificate is issued for the host name by a
+ *    CA the system trusts, otherwise `onUnknownHost` decides (and the answer yes is recorded).
+ * 4. Otherwise: a certificate issued for the host name by a CA the system trusts.
+ * Anything else is refused with EHOSTKEY; `details` has `fingerprint`, `reason`
+ * ("mismatch" | "changed" | "unknown" | "untrusted") and, for "changed", `expected`,
+ * `knownHostsFile` and `line`.
+ */
+export interface TlsOptions {
+  /** `SHA256:` + base64 (as ferryd prints it) or 64 hex digits with or without colons. */
+  fingerprint?: string;
+  /** CA certificates (PEM) to verify the server's chain against, instead of the system's. */
+  ca?: string | Buffer | readonly (string | Buffer)[];
+  /** The name the certificate must be issued for (also sent as SNI); default: `host`. */
+  servername?: string;
+}
+
+export interface KnownHostsOptions {
+  /** The known_hosts file (`host:port SHA256:...` lines); created when the first host is recorded. */
+  file: string;
+  /**
+   * Asked about a host with no entry whose certificate no trusted CA vouches for: true trusts it and
+   * records it, false refuses (EHOSTKEY, reason "unknown"). Without it such hosts are refused.
+   */
+  onUnknownHost?: (host: UnknownHost) => boolean | Promise<boolean>;
+}
+
+/** A server seen for the first time. */
+export interface UnknownHost {
+  host: string;
+  port: number;
+  /** `SHA256:...` */
+  fingerprint: string;
+  /** The same digest as `AB:CD:...` hex. */
+  fingerprintHex: string;
+  knownHostsFile: string;
+}
+
+/** How the certificate of a connected server was trusted. */
+export type TrustedBy = "pin" | "ca" | "known-hosts" | "accepted";
+
+export interface TlsInfo {
+  fingerprint: string;
+  trustedBy: TrustedBy;
+  /** "TLSv1.3" */
+  protocol: string;
+  cipher: string;
 }
 
 export interface TransferOptions {
@@ -38,6 +105,11 @@ export interface TransferOptions {
   signal?: AbortSignal;
   /** Called at most about every 100 ms, once when data starts and once at the end. */
   onProgress?: ProgressCallback;
+  /**
+   * Keep the source's modification time (sftp's -p): a put asks the server to give the file the
+   * local file's mtime; a get gives the local file the server's. Default false.
+   */
+  preserve?: boolean;
 }
 
 export interface TransferResult {
@@ -53,6 +125,17 @@ export interface TransferResult {
   resumedFrom: number;
   /** Seconds from the first data byte to the verified end. */
   seconds: number;
+  /** The source's modification time (ms since the epoch): the local file's for a put, the server's for a get. */
+  mtime: number;
+}
+
+/** What `sum` answers: the md5 of a remote file and the size and mtime of the version hashed. */
+export interface SumResult {
+  path: string;
+  size: number;
+  /** Milliseconds since the epoch. */
+  mtime: number;
+  md5: string;
 }
 
 /** What `df` reports, in bytes (and files for the quota). Quota fields are absent without a quota. */
@@ -72,6 +155,8 @@ export interface ServerInfo {
   auth: boolean;
   /** The account this session is logged in as; null without accounts. */
   user: string | null;
+  /** The TLS session; null over plain TCP. */
+  tls: TlsInfo | null;
 }
 
 /**
@@ -84,6 +169,11 @@ export interface FerrySession {
   put(localPath: string, remotePath: string, opts?: TransferOptions): Promise<TransferResult>;
   get(remotePath: string, localPath: string, opts?: TransferOptions): Promise<TransferResult>;
   list(path: string): Promise<Entry[]>;
+  /**
+   * The md5 of a remote file, without downloading it: the server answers from its cache or hashes
+   * the file (ECHANGED if it changed meanwhile). Pipelined like every call.
+   */
+  sum(path: string): Promise<SumResult>;
   /**
    * The entries of a listing as they arrive, for very large directories. Iterate it once (breaking
    * out early is fine). Names are as the server sent them: check them with isSafeRemoteName /

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { FERRYD_BIN, runFerry, spawnFerryd, tempDirForTest } from "@ferry/test-fixtures";
+import { FERRYD_BIN, runFerry, spawnFerryd, tempDirForTest, trustArgs } from "@ferry/test-fixtures";
 import { describe, expect, it } from "vitest";
 import { expectOneLineErrors } from "./helpers.js";
 import { ferryInPty } from "./pty.js";
@@ -37,7 +37,11 @@ async function accountsWorld(users: Record<string, string>) {
   }
   const server = await spawnFerryd({ args: ["--users", file, "--no-fsync"] });
   const ferry = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    runFerry(args, { cwd: local, env: { FERRY_PASSWORD: "", ...env }, timeoutMs: 60_000 });
+    runFerry([...args, ...trustArgs(server)], {
+      cwd: local,
+      env: { FERRY_PASSWORD: "", ...env },
+      timeoutMs: 60_000,
+    });
   return { dir, local, roots, port: server.port, server, ferry };
 }
 
@@ -86,7 +90,10 @@ describe("ferry user@host against a server with accounts", () => {
   it("at the prompt: asks for the password without echo, asks again after a wrong one, never keeps it", async () => {
     const w = await accountsWorld({ alice: "first-try-wrong", bob: "bob pw" });
     const history = path.join(w.dir, "history");
-    const t = ferryInPty([`alice@127.0.0.1:${w.port}`], { cwd: w.local, env: { FERRY_HISTORY: history } });
+    const t = ferryInPty([`alice@127.0.0.1:${w.port}`, ...trustArgs(w.server)], {
+      cwd: w.local,
+      env: { FERRY_HISTORY: history },
+    });
     await t.expect(/password for alice@127\.0\.0\.1/);
     await t.send("not-the-password\r");
     await t.expect(/wrong user or password; password for alice@127\.0\.0\.1/);
@@ -110,7 +117,7 @@ describe("ferry user@host against a server with accounts", () => {
 
   it("at the prompt: three wrong passwords end the login, like ssh", async () => {
     const w = await accountsWorld({ alice: "alice pw" });
-    const t = ferryInPty([`alice@127.0.0.1:${w.port}`], {
+    const t = ferryInPty([`alice@127.0.0.1:${w.port}`, ...trustArgs(w.server)], {
       cwd: w.local,
       env: { FERRY_HISTORY: path.join(w.dir, "h") },
     });

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, stat, statfs, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { spawnFerry, spawnFerryd, tempDirForTest } from "@ferry/test-fixtures";
+import { spawnFerry, spawnFerryd, tempDirForTest, trustArgs } from "@ferry/test-fixtures";
 import { describe, expect, it } from "vitest";
-import { expectOneLineErrors, trustFor, world, writeFiles } from "./helpers.js";
+import { expectOneLineErrors, world, writeFiles } from "./helpers.js";
 import { throttleProxy } from "./throttle-proxy.js";
 
 const host = (port: number): string => `127.0.0.1:${port}`;
@@ -269,7 +269,7 @@ describe("rough edges a new user hits (batch, with the real binaries)", () => {
     await writeFile(path.join(dir, "big.bin"), randomBytes(8 * MiB));
     const server = await spawnFerryd({ root, args: ["--no-fsync"] });
     const port = await throttleProxy(server.port, MiB);
-    const ferry = spawnFerry([...trustFor(server), host(port), "-c", "put big.bin"], { cwd: dir });
+    const ferry = spawnFerry([...trustArgs(server), host(port), "-c", "put big.bin"], { cwd: dir });
     for (let i = 0; i < 400 && (await stagingBytes(root)) === 0; i++)
       await new Promise((r) => setTimeout(r, 25));
     await server.stop("SIGKILL");

@@ -1,6 +1,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type FerryResult, runFerry, spawnFerryd, tempDirForTest } from "@ferry/test-fixtures";
+import {
+  type FerryResult,
+  type RunningFerryd,
+  runFerry,
+  spawnFerryd,
+  tempDirForTest,
+  trustArgs,
+} from "@ferry/test-fixtures";
 
 export interface World {
   /** The folder ferryd serves. */
@@ -8,15 +15,19 @@ export interface World {
   /** The CLI's working directory. */
   local: string;
   port: number;
-  /**
-   * Arguments that make a test's `ferry` trust exactly this server: none over plain TCP. (With TLS
-   * by default this is the server's pin; the tests that spawn ferry themselves pass it.)
-   */
+  /** The ferryd process (its log is `server.stderr()`). */
+  server: RunningFerryd;
+  /** `SHA256:...` of the server's certificate (null for a --no-tls server). */
+  fingerprint: string | null;
+  /** `--fingerprint FP` (or `--no-tls`): how a test's ferry trusts exactly this server. */
   trust: string[];
-  /** Runs the real `ferry` binary against the server, in `local`. */
+  /**
+   * Runs the real `ferry` binary against the server, in `local`, trusting its certificate (the pin
+   * goes first; `trust: false` leaves it out, for tests of trust itself).
+   */
   ferry(
     args: string[],
-    opts?: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string },
+    opts?: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; trust?: boolean },
   ): Promise<FerryResult>;
 }
 
@@ -28,20 +39,22 @@ export async function world(serverArgs: string[] = []): Promise<World> {
   await mkdir(root);
   await mkdir(local);
   const server = await spawnFerryd({ root, args: ["--no-fsync", ...serverArgs] });
+  const trust = trustArgs(server);
   return {
     root,
     local,
     port: server.port,
-    trust: trustFor(server),
+    server,
+    fingerprint: server.fingerprint,
+    trust,
     ferry: (args, opts = {}) =>
-      runFerry([...args], { cwd: opts.cwd ?? local, input: opts.input, env: opts.env, timeoutMs: 60_000 }),
+      runFerry([...(opts.trust === false ? [] : trust), ...args], {
+        cwd: opts.cwd ?? local,
+        input: opts.input,
+        env: opts.env,
+        timeoutMs: 60_000,
+      }),
   };
-}
-
-/** `--fingerprint FP` for a server that prints one (TLS), nothing for plain TCP. */
-export function trustFor(server: object): string[] {
-  const pin = (server as { fingerprint?: string | null }).fingerprint;
-  return typeof pin === "string" ? ["--fingerprint", pin] : [];
 }
 
 export async function writeFiles(dir: string, files: Record<string, string | Buffer>): Promise<void> {

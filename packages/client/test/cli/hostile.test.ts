@@ -23,7 +23,11 @@ describe("names from a hostile server", () => {
         { name: "deep.txt", type: "file", content: "deep" },
       ],
     });
-    const r = await runFerry([`127.0.0.1:${port}`, "-c", "mget -r d"], { cwd: dest, timeoutMs: 30_000 });
+    // The fake server speaks plain TCP.
+    const r = await runFerry(["--no-tls", `127.0.0.1:${port}`, "-c", "mget -r d"], {
+      cwd: dest,
+      timeoutMs: 30_000,
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^ferry: mget -r d: EBADPATH: 4 of 6 transfers failed$/m);
     expect(r.stderr).toContain("unsafe name from the server: /d/../escaped.txt");

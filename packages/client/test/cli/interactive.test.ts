@@ -19,7 +19,10 @@ describe("the ftp> prompt in a pseudo-terminal", () => {
     // Slow enough that the 8 MiB upload is still running when Ctrl-C arrives.
     const port = await throttleProxy(w.port, 2 * MiB);
     const history = path.join(w.local, "..", "history");
-    const t = ferryInPty([`127.0.0.1:${port}`], { cwd: w.local, env: { FERRY_HISTORY: history } });
+    const t = ferryInPty([...w.trust, `127.0.0.1:${port}`], {
+      cwd: w.local,
+      env: { FERRY_HISTORY: history },
+    });
 
     await t.expect(/connected to 127\.0\.0\.1:\d+/);
     await t.expect(PROMPT);
@@ -74,7 +77,7 @@ describe("the ftp> prompt in a pseudo-terminal", () => {
     const dir = await world();
     await writeFile(path.join(dir.local, "..", "secret"), "pa55word\n");
     const w = await world(["--secret-file", path.join(dir.local, "..", "secret")]);
-    const t = ferryInPty([`127.0.0.1:${w.port}`], {
+    const t = ferryInPty([...w.trust, `127.0.0.1:${w.port}`], {
       cwd: w.local,
       env: { FERRY_HISTORY: path.join(w.local, "..", "h1") },
     });
@@ -86,7 +89,7 @@ describe("the ftp> prompt in a pseudo-terminal", () => {
     await t.send("\x04");
     expect(await t.exit()).toBe(0);
 
-    const t2 = ferryInPty([`127.0.0.1:${w.port}`], {
+    const t2 = ferryInPty([...w.trust, `127.0.0.1:${w.port}`], {
       cwd: w.local,
       env: { FERRY_HISTORY: path.join(w.local, "..", "h2"), FERRY_SECRET: "pa55word" },
     });

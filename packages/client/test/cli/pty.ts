@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
-import { FERRY_BIN } from "@ferry/test-fixtures";
+import { FERRY_BIN, testKnownHostsFile } from "@ferry/test-fixtures";
 import { onTestFinished } from "vitest";
 
 const DRIVER = path.join(path.dirname(fileURLToPath(import.meta.url)), "pty-driver.py");
@@ -27,8 +27,11 @@ export function ferryInPty(
   opts: { cwd: string; env: NodeJS.ProcessEnv; columns?: number; rows?: number },
 ): Pty {
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: "xterm-256color" };
-  // A secret in the developer's shell must not answer the prompt we want to see.
+  // A secret in the developer's shell must not answer the prompt we want to see, nor a pin the
+  // question about a new host; and the user's known_hosts is never read.
   delete env.FERRY_SECRET;
+  delete env.FERRY_FINGERPRINT;
+  env.FERRY_KNOWN_HOSTS = testKnownHostsFile();
   Object.assign(env, opts.env);
   env.FERRY_PTY_COLUMNS = String(opts.columns ?? 140);
   env.FERRY_PTY_ROWS = String(opts.rows ?? 40);

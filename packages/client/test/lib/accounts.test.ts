@@ -41,9 +41,10 @@ async function accountsServer(users: { name: string; password: string }[]) {
     port: 0,
     fsync: false,
     watchUsers: false,
+    tls: false,
   });
   onTestFinished(() => server.close());
-  return { host: server.host, port: server.port, base };
+  return { host: server.host, port: server.port, base, tls: false as const };
 }
 
 /**
@@ -53,7 +54,7 @@ async function accountsServer(users: { name: string; password: string }[]) {
  */
 async function impostor(
   serverFirst: (clientNonce: string) => string,
-): Promise<{ host: string; port: number }> {
+): Promise<{ host: string; port: number; tls: false }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -108,7 +109,7 @@ async function impostor(
   });
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("no port");
-  return { host: "127.0.0.1", port: address.port };
+  return { host: "127.0.0.1", port: address.port, tls: false as const };
 }
 
 describe("connect to a server with accounts", () => {

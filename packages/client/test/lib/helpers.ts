@@ -8,7 +8,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type ServerOptions, STAGING_DIR, startServer } from "@ferry/server";
 import { onTestFinished } from "vitest";
-import { type ConnectOptions, connect, type FerrySession } from "../../src/lib/index.js";
+import { type ConnectOptions, connect, type FerrySession, type TlsOptions } from "../../src/lib/index.js";
 
 export const MiB = 1024 * 1024;
 
@@ -23,22 +23,30 @@ export interface TestServer {
   root: string;
   host: string;
   port: number;
+  /** How a client trusts exactly this server: its pinned fingerprint, or false over plain TCP. */
+  tls: TlsOptions | false;
 }
 
-/** The real ferryd in-process on 127.0.0.1, port 0, over a fresh root; closed when the test finishes. */
+/**
+ * The real ferryd in-process on 127.0.0.1, port 0, over a fresh root; closed when the test finishes.
+ * It speaks TLS with a certificate made in its own state directory unless `tls: false` is passed
+ * (tests whose proxies change bytes at plaintext positions).
+ */
 export async function testServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const root = await tempDir("ferry-root-");
-  const server = await startServer({ root, host: "127.0.0.1", port: 0, fsync: false, ...options });
+  const tls = options.tls ?? { stateDir: await tempDir("ferry-state-") };
+  const server = await startServer({ root, host: "127.0.0.1", port: 0, fsync: false, ...options, tls });
   onTestFinished(() => server.close());
-  return { root, host: server.host, port: server.port };
+  const fingerprint = server.fingerprint;
+  return { root, host: server.host, port: server.port, tls: fingerprint === null ? false : { fingerprint } };
 }
 
-/** A session closed when the test finishes. */
+/** A session closed when the test finishes; it trusts the target's certificate (see TestServer.tls). */
 export async function session(
-  target: { host: string; port: number },
+  target: { host: string; port: number; tls?: TlsOptions | false },
   options: Partial<ConnectOptions> = {},
 ): Promise<FerrySession> {
-  const s = await connect({ host: target.host, port: target.port, ...options });
+  const s = await connect({ host: target.host, port: target.port, tls: target.tls, ...options });
   onTestFinished(() => s.close());
   return s;
 }
@@ -99,6 +107,8 @@ export interface ProxyRules {
 export interface TestProxy {
   host: string;
   port: number;
+  /** The target's: a proxy that only relays bytes changes nothing about whom to trust. */
+  tls?: TlsOptions | false;
   /** Resolves when the stall point is reached. */
   stalled: Promise<void>;
   /** Resolves when the cut happened. */
@@ -111,7 +121,7 @@ export interface TestProxy {
 
 /** A TCP proxy in front of the server that corrupts, cuts or stalls the byte stream at exact positions. */
 export async function testProxy(
-  target: { host: string; port: number },
+  target: { host: string; port: number; tls?: TlsOptions | false },
   rules: ProxyRules,
 ): Promise<TestProxy> {
   const sockets = new Set<Socket>();
@@ -208,7 +218,15 @@ export async function testProxy(
   });
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("proxy has no port");
-  return { host: "127.0.0.1", port: address.port, stalled, cutDone, held, release: () => release() };
+  return {
+    host: "127.0.0.1",
+    port: address.port,
+    tls: target.tls,
+    stalled,
+    cutDone,
+    held,
+    release: () => release(),
+  };
 }
 
 /** Writes to `to` at about `bytesPerSecond`, queueing in memory; the writer never says "wait". */

@@ -14,7 +14,7 @@ type Script = (req: Header) => Array<Header | [Header, Buffer]>;
  * A server that speaks the framing correctly but lies: it follows `script` for every request after
  * hello, so tests can check that the client never trusts what comes back.
  */
-async function hostileServer(script: Script): Promise<{ host: string; port: number }> {
+async function hostileServer(script: Script): Promise<{ host: string; port: number; tls: false }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -51,7 +51,8 @@ async function hostileServer(script: Script): Promise<{ host: string; port: numb
   });
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("no port");
-  return { host: "127.0.0.1", port: address.port };
+  // It speaks plain TCP; the tests connect with tls: false.
+  return { host: "127.0.0.1", port: address.port, tls: false as const };
 }
 
 const MD5_OF_HELLO = "5d41402abc4b2a76b9719d911017c592";
@@ -174,6 +175,6 @@ describe("a lying server", () => {
     });
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : 0;
-    expect((await rejection(connect({ host: "127.0.0.1", port }))).code).toBe("EVERSION");
+    expect((await rejection(connect({ host: "127.0.0.1", port, tls: false }))).code).toBe("EVERSION");
   });
 });

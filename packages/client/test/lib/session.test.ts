@@ -6,8 +6,12 @@ import { rejection, session, testServer } from "./helpers.js";
 describe("connect", () => {
   it("reports the server and closes politely", async () => {
     const server = await testServer();
-    const s = await connect({ host: server.host, port: server.port });
-    expect(s.server).toMatchObject({ version: 1, auth: false });
+    const s = await connect({ host: server.host, port: server.port, tls: server.tls });
+    expect(s.server).toMatchObject({
+      version: 1,
+      auth: false,
+      tls: { protocol: "TLSv1.3", trustedBy: "pin" },
+    });
     expect(s.server.name).toMatch(/^ferryd/);
     expect(s.closed).toBe(false);
     await s.close();
@@ -25,14 +29,16 @@ describe("connect", () => {
 
   it("EAUTH for a wrong secret", async () => {
     const server = await testServer({ secret: "s3cret" });
-    const err = await rejection(connect({ host: server.host, port: server.port, secret: "wrong" }));
+    const err = await rejection(
+      connect({ host: server.host, port: server.port, tls: server.tls, secret: "wrong" }),
+    );
     expect(err.code).toBe("EAUTH");
     expect(err.details).toMatchObject({ rejected: true });
   });
 
   it("EAUTH with authRequired when no secret was given", async () => {
     const server = await testServer({ secret: "s3cret" });
-    const err = await rejection(connect({ host: server.host, port: server.port }));
+    const err = await rejection(connect({ host: server.host, port: server.port, tls: server.tls }));
     expect(err.code).toBe("EAUTH");
     expect(err.details).toMatchObject({ authRequired: true });
   });

@@ -1,13 +1,14 @@
 import type { Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import type { RunningHash } from "@ferry/protocol";
-import { encodeFrame, FerryError, type GetRequest, toFerryError } from "@ferry/protocol";
+import { encodeFrame, FerryError, type GetRequest, mtimeOf, toFerryError } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
 import { assertUnchanged, assertUnchangedInline } from "../storage/file-version.js";
 import { hashChunk, transferHash } from "../storage/hasher.js";
 import { openForRead } from "../storage/open-read.js";
 import { readRange } from "../storage/read-range.js";
+import type { Resolved } from "../storage/sandbox.js";
 import { md5Hex, readWhole, SMALL_GET_MAX } from "./get-small.js";
 
 /** A get whose file is open and checked (and, when small, read whole), ready to be sent. */
@@ -37,9 +38,7 @@ export async function prepareGet(
   const r = sandbox.resolve(req.path);
   const { fh, real, st } = await openForRead(dirs, r);
   try {
-    if (st.isDirectory()) throw new FerryError("EISDIR", `is a directory: ${JSON.stringify(req.path)}`);
-    if (r.dirOnly) throw new FerryError("ENOTDIR", `not a directory: ${JSON.stringify(req.path)}`);
-    if (!st.isFile()) throw new FerryError("EACCES", `not a regular file: ${JSON.stringify(req.path)}`);
+    assertRegularFile(req.path, r, st);
     let bytes: Buffer | null = null;
     if (st.size <= SMALL_GET_MAX) {
       await reserve(st.size);
@@ -52,6 +51,13 @@ export async function prepareGet(
     await fh.close().catch(() => {});
     throw err;
   }
+}
+
+/** What a get or a sum may read: a regular file, named without a trailing `/`. */
+export function assertRegularFile(path: string, r: Resolved, st: Stats): void {
+  if (st.isDirectory()) throw new FerryError("EISDIR", `is a directory: ${JSON.stringify(path)}`);
+  if (r.dirOnly) throw new FerryError("ENOTDIR", `not a directory: ${JSON.stringify(path)}`);
+  if (!st.isFile()) throw new FerryError("EACCES", `not a regular file: ${JSON.stringify(path)}`);
 }
 
 /** Sends a prepared get (reply, data, trailer when needed) and closes its file. */
@@ -101,7 +107,7 @@ function fileReply(req: GetRequest, st: Stats, offset: number, md5?: string): Re
     id: req.id,
     type: "file",
     size: st.size,
-    mtime: Math.max(0, Math.floor(st.mtimeMs)),
+    mtime: mtimeOf(st),
     offset,
     alg: "md5",
   };

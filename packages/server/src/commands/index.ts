@@ -8,6 +8,7 @@ import { mkdir } from "./mkdir.js";
 import { put } from "./put.js";
 import { rename } from "./rename.js";
 import { stat } from "./stat.js";
+import { sum } from "./sum.js";
 
 /** A request of a ready session; hello and auth are the session's own business. */
 export type SessionRequest = Exclude<Request, { cmd: "hello" | "auth" }>;
@@ -24,6 +25,7 @@ export const VERBS: { readonly [C in SessionRequest["cmd"]]: Verb<C> } = {
   get: { run: get, writes: false },
   list: { run: list, writes: false },
   stat: { run: stat, writes: false },
+  sum: { run: sum, writes: false },
   mkdir: { run: mkdir, writes: true },
   delete: { run: del, writes: true },
   rename: { run: rename, writes: true },

@@ -3,13 +3,14 @@ import {
   closeSync,
   fdatasync as fdatasyncCb,
   fstatSync,
+  futimesSync,
   open as openCb,
   type Stats,
   write as writeCb,
 } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { promisify } from "node:util";
-import { FerryError, type PutRequest } from "@ferry/protocol";
+import { FerryError, type PutRequest, utimesSeconds } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
 import type { Reservation } from "../storage/free-space.js";
@@ -117,6 +118,10 @@ export async function stageSmallPut(put: ReceivedPut, io: SessionIO): Promise<St
   try {
     let done = 0;
     while (done < put.bytes.length) done += await writeFd(fd, put.bytes, done, put.bytes.length - done, done);
+    // Set before the commit, so the name never shows another mtime. Inline like the fstat below: it
+    // changes only the inode of our own open file, cheaper than a thread-pool round trip.
+    const mtime = put.req.mtime;
+    if (mtime !== undefined) futimesSync(fd, utimesSeconds(Date.now()), utimesSeconds(mtime));
     if (options.fsync) await fdatasync(fd);
     // The staged inode is what the commit puts under the name: its identity keys the checksum cache.
     const st = fstatSync(fd);

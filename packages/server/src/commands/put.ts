@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { type FileHandle, lstat, open, unlink } from "node:fs/promises";
 import type { RunningHash } from "@ferry/protocol";
-import { FerryError, type Frame, type PutRequest } from "@ferry/protocol";
+import { FerryError, type Frame, type PutRequest, utimesSeconds } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { fsError } from "../fs-errors.js";
 import { CoalescingWriter } from "../storage/coalescing-writer.js";
@@ -117,6 +117,9 @@ class Upload {
         this.fate = "discard";
         throw checksumMismatch(expected, actual);
       }
+      // The mtime goes on before the fsync and the rename: the file has it from its first moment
+      // under the name, and the stat below (the checksum cache's key) sees it.
+      if (req.mtime !== undefined) await fh.utimes(utimesSeconds(Date.now()), utimesSeconds(req.mtime));
       if (options.fsync) await fh.sync();
       const st = await fh.stat();
       await this.closeFile();

@@ -1,6 +1,6 @@
 import type { FileHandle } from "node:fs/promises";
 import type { Socket } from "node:net";
-import { drained, FerryError } from "@ferry/protocol";
+import { drained, FerryError, type TokenBucket, writePaced } from "@ferry/protocol";
 
 export const SEND_CHUNK = 1024 * 1024;
 /** One buffer in the socket, one being hashed and handed over, one being read ahead. */
@@ -12,6 +12,7 @@ const BUFFERS = 3;
  * as the socket says it is done with them (the write callback), so a 1 GiB download allocates 3 MiB,
  * not 1,024 buffers that only a GC would free. `onChunk` sees each block before it is sent (the
  * running hash; it must copy what it keeps). Backpressure: waits while the peer is not reading.
+ * With a rate `limit` each block goes out in paced slices (writePaced), released after the last.
  */
 export async function sendFileRange(
   socket: Socket,
@@ -19,6 +20,7 @@ export async function sendFileRange(
   start: number,
   end: number,
   onChunk?: (chunk: Buffer) => void | Promise<void>,
+  limit: TokenBucket | null = null,
 ): Promise<void> {
   const size = Math.max(1, Math.min(SEND_CHUNK, end - start));
   const free: Buffer[] = Array.from({ length: BUFFERS }, () => Buffer.allocUnsafe(size));
@@ -66,7 +68,7 @@ export async function sendFileRange(
     if (socket.destroyed || socket.writableEnded) {
       throw new FerryError("ECONNLOST", "the connection is closed");
     }
-    const more = socket.write(chunk, () => release(buf));
+    const more = await writePaced(socket, chunk, limit, () => release(buf));
     if (!more) await drained(socket);
   }
 }

@@ -69,7 +69,7 @@ export async function startAccountsServer(
     await mkdir(roots[u.name] as string, { recursive: true });
   }
   const file = await writeTestUsers(base, users);
-  const server = await startServer({ users: file, port: 0, watchUsers: false, ...options });
+  const server = await startServer({ users: file, port: 0, watchUsers: false, tls: false, ...options });
   onTestFinished(() => server.close());
   return { server, port: server.port, base, file, roots, canary };
 }
@@ -92,7 +92,7 @@ export async function scramLogin(
   password: string,
   opts: { localAddress?: string; tamper?: (clientFinal: string) => string } = {},
 ): Promise<LoginTranscript> {
-  const client = await RawClient.connect(port, "127.0.0.1", opts.localAddress);
+  const client = await RawClient.connect(port, "127.0.0.1", undefined, opts.localAddress);
   const hello = await client.request({ cmd: "hello", version: 1, client: "raw-test/1" });
   if (hello.ok !== true) return { hello, serverFirst: hello, client };
   // Bound to the connection when it is TLS (tls-exporter), `n,,` on plain TCP.

@@ -1,6 +1,14 @@
 import { createHash } from "node:crypto";
 import net from "node:net";
-import { authAnswer, type Entry, encodeFrame, type Frame, FrameReader } from "@ferry/protocol";
+import tls from "node:tls";
+import {
+  authAnswer,
+  certificateFingerprint,
+  type Entry,
+  encodeFrame,
+  type Frame,
+  FrameReader,
+} from "@ferry/protocol";
 
 export type Header = Record<string, unknown>;
 
@@ -21,8 +29,17 @@ export class RawClient {
     this.reader = new FrameReader(socket, { maxHeaderBytes: 16 * 1024 * 1024 });
   }
 
-  /** `localAddress`: the source address, e.g. 127.0.0.2 to be another client address on loopback. */
-  static async connect(port: number, host = "127.0.0.1", localAddress?: string): Promise<RawClient> {
+  /**
+   * Plain TCP, or TLS when `fingerprint` is given (the server's certificate must have it).
+   * `localAddress`: the source address, e.g. 127.0.0.2 to be another client address on loopback.
+   */
+  static async connect(
+    port: number,
+    host = "127.0.0.1",
+    fingerprint?: string,
+    localAddress?: string,
+  ): Promise<RawClient> {
+    if (fingerprint !== undefined) return RawClient.connectTls(port, host, fingerprint);
     const socket = net.connect({ port, host, localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve);
@@ -32,9 +49,24 @@ export class RawClient {
     return new RawClient(socket);
   }
 
-  /** Connects and says hello (and authenticates when a secret is given). */
-  static async ready(port: number, secret?: string): Promise<RawClient> {
-    const c = await RawClient.connect(port);
+  private static async connectTls(port: number, host: string, fingerprint: string): Promise<RawClient> {
+    const socket = tls.connect({ port, host, rejectUnauthorized: false, minVersion: "TLSv1.3" });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("secureConnect", resolve);
+      socket.once("error", reject);
+    });
+    const seen = certificateFingerprint(socket.getPeerCertificate().raw);
+    if (seen !== fingerprint) {
+      socket.destroy();
+      throw new Error(`the server's certificate is ${seen}, not ${fingerprint}`);
+    }
+    socket.setNoDelay(true);
+    return new RawClient(socket);
+  }
+
+  /** Connects (over TLS with `fingerprint`) and says hello, and authenticates when a secret is given. */
+  static async ready(port: number, secret?: string, fingerprint?: string): Promise<RawClient> {
+    const c = await RawClient.connect(port, "127.0.0.1", fingerprint);
     const hello = await c.request({ cmd: "hello", version: 1, client: "raw-test/1" });
     if (hello.ok !== true) throw new Error(`hello failed: ${JSON.stringify(hello)}`);
     if (hello.auth === true) {

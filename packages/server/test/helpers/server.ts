@@ -25,7 +25,11 @@ export async function tempDir(inMemory = false): Promise<string> {
   return dir;
 }
 
-/** Starts an in-process server on 127.0.0.1:0 over a fresh root, with a canary beside it. */
+/**
+ * Starts an in-process server on 127.0.0.1:0 over a fresh root, with a canary beside it. Plain TCP
+ * unless `options.tls` says otherwise: these tests speak the wire format by hand (RawClient), and the
+ * TLS layer has its own tests (tls.test.ts).
+ */
 export async function startTestServer(
   options: Partial<ServerOptions> = {},
   inMemory = false,
@@ -35,7 +39,7 @@ export async function startTestServer(
   await mkdir(path.join(canary, "sub"), { recursive: true });
   await writeFile(path.join(canary, "secret.txt"), "do not touch\n");
   await writeFile(path.join(canary, "sub", "deep.txt"), "deeper\n");
-  const server = await startServer({ root: path.join(base, "root"), port: 0, ...options });
+  const server = await startServer({ root: path.join(base, "root"), port: 0, tls: false, ...options });
   onTestFinished(() => server.close());
   return { server, port: server.port, root: server.root, canary, base };
 }

@@ -10,7 +10,12 @@ import { downloadMany, remoteSources } from "./mget.js";
 import type { CommandSpec, Context } from "./types.js";
 
 /** `get REMOTE [LOCAL]`: one file, to LOCAL, or into it when it is a directory or ends with `/`. */
-async function getOne(ctx: Context, src: Token, dst: Token | undefined, mode: TargetMode): Promise<void> {
+async function getOne(
+  ctx: Context,
+  src: Token,
+  dst: Token | undefined,
+  { mode, preserve }: { mode: TargetMode; preserve: boolean },
+): Promise<void> {
   const session = await ctx.session();
   const remote = resolveRemote(ctx.state.remoteCwd, src.text);
   const entry = await session.stat(remote);
@@ -20,20 +25,31 @@ async function getOne(ctx: Context, src: Token, dst: Token | undefined, mode: Ta
   const st = await statOrNull(local);
   if (st?.isDirectory() || (dst?.text.endsWith("/") && !st)) local = path.join(local, name);
   const decision = await decideGet(ctx.conflicts(), mode, local, entry, showLocal(ctx, local), ctx.signal);
-  await runJobs(ctx, [{ op: "get", local, remote, size: entry.size, overwrite: false, ...decision }], false);
+  const job = {
+    op: "get",
+    local,
+    remote,
+    size: entry.size,
+    overwrite: false,
+    preserve,
+    ...decision,
+  } as const;
+  await runJobs(ctx, [job], false);
 }
 
 /**
  * get and reget, read as put is (see runPut): one or two plain words are `REMOTE [LOCAL]`; several
  * or globs go into the last word when it is a local directory or ends with `/`, else into the local
- * directory; `get -r DIR NEW` makes NEW a copy of DIR.
+ * directory; `get -r DIR NEW` makes NEW a copy of DIR. `-p` keeps the server's mtimes.
  */
 async function runGet(ctx: Context, args: Token[], mode: TargetMode, usageText: string): Promise<void> {
-  const { flags, rest } = takeFlags(args, "r");
+  const { flags, rest } = takeFlags(args, "rp");
   if (rest.length === 0) throw usage(usageText);
   const recursive = flags.has("r");
+  const preserve = flags.has("p");
   const plain = !rest.some((t) => t.glob);
-  if (!recursive && plain && rest.length <= 2) return getOne(ctx, rest[0] as Token, rest[1], mode);
+  if (!recursive && plain && rest.length <= 2)
+    return getOne(ctx, rest[0] as Token, rest[1], { mode, preserve });
 
   const session = await ctx.session();
   const last = rest[rest.length - 1] as Token;
@@ -47,19 +63,19 @@ async function runGet(ctx: Context, args: Token[], mode: TargetMode, usageText: 
       words = rest.slice(0, -1);
     } else if (recursive && plain && rest.length === 2 && there === null) {
       const remote = resolveRemote(ctx.state.remoteCwd, (rest[0] as Token).text);
-      return downloadMany(ctx, [{ path: remote, local: resolved }], resolved, true, mode);
+      return downloadMany(ctx, [{ path: remote, local: resolved }], resolved, { recursive, mode, preserve });
     }
   }
   const sources = await remoteSources(ctx, session, words);
-  await downloadMany(ctx, sources, dest, recursive, mode);
+  await downloadMany(ctx, sources, dest, { recursive, mode, preserve });
 }
 
 export const get: CommandSpec = {
   name: "get",
-  usage: "get [-r] REMOTE... [LOCAL]",
+  usage: "get [-r] [-p] REMOTE... [LOCAL]",
   summary: "download files or globs (into LOCAL if it is a directory; -r: whole trees)",
   details:
-    "Writes NAME.part and renames it only after the md5 matched; an interrupted download resumes from the .part file. A local file identical to the remote one is skipped as up to date.",
+    "Writes NAME.part and renames it only after the md5 matched; an interrupted download resumes from the .part file. A local file identical to the remote one is skipped as up to date. -p keeps the server's mtime.",
   args: ["remote", "local"],
   async run(ctx, args) {
     await runGet(ctx, args, "ask", this.usage);
@@ -69,7 +85,7 @@ export const get: CommandSpec = {
 
 export const reget: CommandSpec = {
   name: "reget",
-  usage: "reget [-r] REMOTE... [LOCAL]",
+  usage: "reget [-r] [-p] REMOTE... [LOCAL]",
   summary: "download, continuing a shorter local file without asking (its bytes are checked by md5)",
   details: "A local file that is not shorter than the remote one is an error.",
   args: ["remote", "local"],

@@ -6,6 +6,7 @@ import { history } from "./history.js";
 import { lls } from "./lls.js";
 import { dir, ls } from "./ls.js";
 import { mget } from "./mget.js";
+import { mirror } from "./mirror.js";
 import { mkdir } from "./mkdir.js";
 import { mput } from "./mput.js";
 import { close, open } from "./open.js";
@@ -16,6 +17,7 @@ import { rename } from "./rename.js";
 import { rm, rmdir } from "./rm.js";
 import { shell } from "./shell.js";
 import { stat } from "./stat.js";
+import { sum } from "./sum.js";
 import type { CommandSpec } from "./types.js";
 
 const base: CommandSpec[] = [
@@ -27,6 +29,7 @@ const base: CommandSpec[] = [
   reget,
   mput,
   mget,
+  mirror,
   ls,
   dir,
   cd,
@@ -43,6 +46,7 @@ const base: CommandSpec[] = [
   df,
   progress,
   history,
+  sum,
 ];
 
 export const COMMANDS: readonly CommandSpec[] = [

@@ -88,14 +88,18 @@ export async function remoteSources(
 /**
  * Downloads remote paths into `dest`: each to `local` when given (already checked by the caller),
  * else to `dest/NAME` with NAME checked as every name from the server is. Directories go as whole
- * trees when `recursive`. Identical local files are skipped as up to date; others are asked about.
+ * trees when `recursive`. Identical local files are skipped as up to date; others are asked about
+ * (`mode`), and `preserve` gives each file the server's mtime (-p).
  */
 export async function downloadMany(
   ctx: Context,
   sources: readonly { path: string; entry?: Entry; local?: string }[],
   dest: string,
-  recursive: boolean,
-  mode: TargetMode = "ask",
+  {
+    recursive,
+    mode = "ask",
+    preserve = false,
+  }: { recursive: boolean; mode?: TargetMode; preserve?: boolean },
 ): Promise<void> {
   const session = await ctx.session();
   const localDirs: string[] = [];
@@ -118,24 +122,32 @@ export async function downloadMany(
   for (const d of localDirs) await fs.mkdir(d, { recursive: true });
 
   const conflicts = ctx.conflicts();
-  await decideAndRun(ctx, "get", files, (f) =>
-    decideGet(conflicts, mode, f.local, { size: f.size, md5: f.md5 }, showLocal(ctx, f.local), ctx.signal),
+  await decideAndRun(
+    ctx,
+    "get",
+    files,
+    (f) =>
+      decideGet(conflicts, mode, f.local, { size: f.size, md5: f.md5 }, showLocal(ctx, f.local), ctx.signal),
+    { preserve },
   );
 }
 
 export const mget: CommandSpec = {
   name: "mget",
-  usage: "mget [-r] PATTERN...",
+  usage: "mget [-r] [-p] PATTERN...",
   summary: "download remote files matching globs into the local directory (-r: whole trees)",
   details:
     "Every name from the server is checked before anything is written; targets always stay inside the local directory. A local file identical to the remote one (same size and md5) is skipped as up to date.",
   args: ["remote"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "r");
+    const { flags, rest } = takeFlags(args, "rp");
     if (rest.length === 0) throw usage(this.usage);
     const session = await ctx.session();
     const sources = await remoteSources(ctx, session, rest);
-    await downloadMany(ctx, sources, path.resolve(ctx.state.localCwd), flags.has("r"));
+    await downloadMany(ctx, sources, path.resolve(ctx.state.localCwd), {
+      recursive: flags.has("r"),
+      preserve: flags.has("p"),
+    });
     return undefined;
   },
 };

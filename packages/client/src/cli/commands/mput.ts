@@ -54,13 +54,17 @@ export async function localSources(ctx: Context, tokens: readonly Token[]): Prom
 /**
  * Uploads each local path to its remote path: files as they are, directories as whole trees when
  * `recursive` (else skipped with a note). Remote directories are made first; then every file whose
- * target exists is decided (identical: "up to date"; else asked) and the rest go pipelined.
+ * target exists is decided (identical: "up to date"; else asked, per `mode`) and the rest go
+ * pipelined; `preserve` sends each file's mtime (-p).
  */
 export async function uploadMany(
   ctx: Context,
   sources: readonly { local: string; remote: string }[],
-  recursive: boolean,
-  mode: TargetMode = "ask",
+  {
+    recursive,
+    mode = "ask",
+    preserve = false,
+  }: { recursive: boolean; mode?: TargetMode; preserve?: boolean },
 ): Promise<void> {
   const session = await ctx.session();
   const dirs: string[] = [];
@@ -88,35 +92,41 @@ export async function uploadMany(
   });
 
   const conflicts = ctx.conflicts();
-  await decideAndRun(ctx, "put", files, (f) => {
-    const there = existing.get(remoteDirname(f.remote))?.get(path.posix.basename(f.remote));
-    return decidePut(
-      conflicts,
-      mode,
-      { path: f.local, size: f.size },
-      there,
-      printable(f.remote),
-      ctx.signal,
-    );
-  });
+  await decideAndRun(
+    ctx,
+    "put",
+    files,
+    (f) => {
+      const there = existing.get(remoteDirname(f.remote))?.get(path.posix.basename(f.remote));
+      return decidePut(
+        conflicts,
+        mode,
+        { path: f.local, size: f.size },
+        there,
+        printable(f.remote),
+        ctx.signal,
+      );
+    },
+    { preserve },
+  );
 }
 
 export const mput: CommandSpec = {
   name: "mput",
-  usage: "mput [-r] PATTERN...",
+  usage: "mput [-r] [-p] PATTERN...",
   summary: "upload files matching local globs into the remote directory (-r: whole trees)",
   details:
     "Transfers are pipelined on the one connection. A remote file identical to the local one (same size and md5) is skipped as up to date; for any other existing one it asks: overwrite, resume (a shorter one), skip, overwrite all, skip all (--yes: overwrite all).",
   args: ["local"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "r");
+    const { flags, rest } = takeFlags(args, "rp");
     if (rest.length === 0) throw usage(this.usage);
     const cwd = ctx.state.remoteCwd;
     const locals = await localSources(ctx, rest);
     await uploadMany(
       ctx,
       locals.map((local) => ({ local, remote: joinRemote(cwd, path.basename(local)) })),
-      flags.has("r"),
+      { recursive: flags.has("r"), preserve: flags.has("p") },
     );
     return undefined;
   },

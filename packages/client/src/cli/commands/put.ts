@@ -11,7 +11,12 @@ import { localSources, uploadMany } from "./mput.js";
 import type { CommandSpec, Context } from "./types.js";
 
 /** `put LOCAL [REMOTE]`: one file, to REMOTE, or into it when it is a directory or ends with `/`. */
-async function putOne(ctx: Context, src: Token, dst: Token | undefined, mode: TargetMode): Promise<void> {
+async function putOne(
+  ctx: Context,
+  src: Token,
+  dst: Token | undefined,
+  { mode, preserve }: { mode: TargetMode; preserve: boolean },
+): Promise<void> {
   const local = resolveLocal(ctx.state.localCwd, src.text);
   const st = await fs.stat(local).catch((err: NodeJS.ErrnoException) => {
     throw localFileError(err, printable(local));
@@ -33,20 +38,24 @@ async function putOne(ctx: Context, src: Token, dst: Token | undefined, mode: Ta
     printable(remote),
     ctx.signal,
   );
-  await runJobs(ctx, [{ op: "put", local, remote, size: st.size, overwrite: false, ...decision }], false);
+  const job = { op: "put", local, remote, size: st.size, overwrite: false, preserve, ...decision } as const;
+  await runJobs(ctx, [job], false);
 }
 
 /**
  * put and reput. One or two plain words are `LOCAL [REMOTE]` (sftp); several words or globs are
  * several files (lftp, mput), into the last word when it is a remote directory or ends with `/`,
  * else into the remote directory. `-r` sends trees; `put -r DIR NEW` makes NEW a copy of DIR.
+ * `-p` keeps the local files' mtimes.
  */
 async function runPut(ctx: Context, args: Token[], mode: TargetMode, usageText: string): Promise<void> {
-  const { flags, rest } = takeFlags(args, "r");
+  const { flags, rest } = takeFlags(args, "rp");
   if (rest.length === 0) throw usage(usageText);
   const recursive = flags.has("r");
+  const preserve = flags.has("p");
   const plain = !rest.some((t) => t.glob);
-  if (!recursive && plain && rest.length <= 2) return putOne(ctx, rest[0] as Token, rest[1], mode);
+  if (!recursive && plain && rest.length <= 2)
+    return putOne(ctx, rest[0] as Token, rest[1], { mode, preserve });
 
   const session = await ctx.session();
   const last = rest[rest.length - 1] as Token;
@@ -61,24 +70,23 @@ async function runPut(ctx: Context, args: Token[], mode: TargetMode, usageText: 
     } else if (recursive && plain && rest.length === 2 && there === null) {
       // cp -r and sftp: a new name for the tree itself.
       const local = resolveLocal(ctx.state.localCwd, (rest[0] as Token).text);
-      return uploadMany(ctx, [{ local, remote: resolved }], true, mode);
+      return uploadMany(ctx, [{ local, remote: resolved }], { recursive, mode, preserve });
     }
   }
   const locals = await localSources(ctx, words);
   await uploadMany(
     ctx,
     locals.map((local) => ({ local, remote: joinRemote(targetDir, path.basename(local)) })),
-    recursive,
-    mode,
+    { recursive, mode, preserve },
   );
 }
 
 export const put: CommandSpec = {
   name: "put",
-  usage: "put [-r] LOCAL... [REMOTE]",
+  usage: "put [-r] [-p] LOCAL... [REMOTE]",
   summary: "upload files or globs (into REMOTE if it is a directory; -r: whole trees)",
   details:
-    "Resumes an interrupted upload of the same file. A remote file identical to the local one (same size and md5) is skipped as up to date; any other existing one is asked about (--yes: replace).",
+    "Resumes an interrupted upload of the same file. A remote file identical to the local one (same size and md5) is skipped as up to date; any other existing one is asked about (--yes: replace). -p keeps the file's mtime.",
   args: ["local", "remote"],
   async run(ctx, args) {
     await runPut(ctx, args, "ask", this.usage);
@@ -88,7 +96,7 @@ export const put: CommandSpec = {
 
 export const reput: CommandSpec = {
   name: "reput",
-  usage: "reput [-r] LOCAL... [REMOTE]",
+  usage: "reput [-r] [-p] LOCAL... [REMOTE]",
   summary: "upload, continuing a shorter remote file without asking (its bytes are checked by md5)",
   details:
     "For a remote file left short by another tool; an upload ferry itself was interrupted in resumes with plain put. A remote file that is not shorter is an error.",

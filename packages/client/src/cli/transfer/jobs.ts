@@ -19,6 +19,8 @@ export interface Job {
   skip?: string;
   /** A reason the job cannot run (shown as its failure). */
   error?: unknown;
+  /** Keep the source's mtime (-p). */
+  preserve?: boolean;
 }
 
 /** How a local path is shown: relative to the local cwd when inside it. */
@@ -59,10 +61,13 @@ export async function decideAndRun<F extends Omit<Job, "op" | "overwrite">>(
   op: Job["op"],
   files: readonly F[],
   decide: (file: F) => Promise<Decision>,
+  common: Pick<Job, "preserve"> = {},
 ): Promise<void> {
   const jobs: Job[] = [];
   for (const f of files) {
-    const job: Job = { op, local: f.local, remote: f.remote, size: f.size, error: f.error, overwrite: false };
+    // Only the job's own fields: a planned file may carry more (its entry, its stat).
+    const { local, remote, size, error } = f;
+    const job: Job = { op, ...common, local, remote, size, error, overwrite: false };
     if (!f.error) {
       try {
         Object.assign(job, await decide(f));
@@ -109,6 +114,7 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
         const opts = {
           overwrite: job.overwrite,
           resumeTarget: job.resumeTarget,
+          preserve: job.preserve === true,
           signal: ctx.signal,
           onProgress: file.onProgress,
         };

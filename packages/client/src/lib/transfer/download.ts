@@ -1,4 +1,4 @@
-import { type FileHandle, lstat, open, rename, truncate, unlink, writeFile } from "node:fs/promises";
+import { type FileHandle, lstat, open, rename, truncate, unlink, utimes, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import {
   errorFromReply,
@@ -7,6 +7,7 @@ import {
   type Frame,
   type RunningHash,
   type ServerFrame,
+  utimesSeconds,
 } from "@ferry/protocol";
 import { AbortScope } from "../abort-scope.js";
 import { type Connection, type RequestHandler, type Turn, unexpected } from "../connection.js";
@@ -75,6 +76,7 @@ export async function download(
       part,
       prefix,
       onProgress: opts.onProgress,
+      preserve: opts.preserve === true,
     });
     abort.goOnWire();
     conn.register(id, request);
@@ -145,6 +147,8 @@ interface GetSetup {
   part: string;
   prefix: Prefix | null;
   onProgress: TransferOptions["onProgress"];
+  /** Give the file the server's mtime (before the rename, so the name never shows another). */
+  preserve: boolean;
 }
 
 /** Where received bytes go: memory for small files, the `.part` file otherwise. */
@@ -152,8 +156,8 @@ interface Sink {
   write(chunk: Buffer): void | Promise<void>;
   /** Flushes and closes; never throws (errors were recorded). */
   close(): Promise<void>;
-  /** Makes the verified bytes the target. */
-  commit(part: string, target: string): Promise<void>;
+  /** Makes the verified bytes the target, dated `mtime` (ms) when given. */
+  commit(part: string, target: string, mtime: number | undefined): Promise<void>;
 }
 
 /**
@@ -297,18 +301,20 @@ class GetRequest implements RequestHandler {
   }
 
   private async commit(sink: Sink, md5: string): Promise<TransferResult> {
-    const { part, target, localPath, remotePath } = this.setup;
+    const { part, target, localPath, remotePath, preserve } = this.setup;
+    const file = this.file!;
     try {
-      await sink.commit(part, target);
+      await sink.commit(part, target, preserve ? file.mtime : undefined);
     } catch (err) {
       throw localError(err, localPath);
     }
     return this.progress!.result({
       local: localPath,
       remote: remotePath,
-      size: this.file!.size,
+      size: file.size,
       md5,
-      resumedFrom: this.file!.offset,
+      resumedFrom: file.offset,
+      mtime: file.mtime,
     });
   }
 
@@ -356,8 +362,9 @@ class MemorySink implements Sink {
 
   async close(): Promise<void> {}
 
-  async commit(part: string, target: string): Promise<void> {
+  async commit(part: string, target: string, mtime: number | undefined): Promise<void> {
     await writeFile(part, this.bytes.subarray(0, this.filled));
+    if (mtime !== undefined) await setMtime(part, mtime);
     await rename(part, target);
   }
 }
@@ -409,9 +416,10 @@ class FileSink implements Sink {
     return this.closed;
   }
 
-  async commit(part: string, target: string): Promise<void> {
+  async commit(part: string, target: string, mtime: number | undefined): Promise<void> {
     await this.close();
     if (this.failure !== null) throw this.failure;
+    if (mtime !== undefined) await setMtime(part, mtime);
     await rename(part, target);
   }
 
@@ -437,4 +445,9 @@ async function writeAll(file: FileHandle, bytes: Buffer, position: number): Prom
     const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
     done += bytesWritten;
   }
+}
+
+/** Dates a file `mtime` (ms since the epoch), to the millisecond (see utimesSeconds). */
+async function setMtime(file: string, mtime: number): Promise<void> {
+  await utimes(file, utimesSeconds(Date.now()), utimesSeconds(mtime));
 }

@@ -5,6 +5,7 @@ import {
   type DoneReply,
   errorFromReply,
   FerryError,
+  mtimeOf,
   type ReadyReply,
   type RunningHash,
   type ServerFrame,
@@ -99,6 +100,8 @@ export async function upload(
 interface SmallFile {
   bytes: Buffer;
   md5: string;
+  /** Of the version read (its stat at open, unchanged until the last read). */
+  mtime: number;
 }
 
 /**
@@ -122,7 +125,7 @@ async function readSmall(path: string, expected: number): Promise<SmallFile | nu
     }
     await assertUnchanged(file, opened, path);
     const bytes = buffer.subarray(0, filled);
-    return { bytes, md5: createDigest("md5").update(bytes).digest("hex") };
+    return { bytes, md5: createDigest("md5").update(bytes).digest("hex"), mtime: mtimeOf(opened) };
   } catch (err) {
     throw localError(err, path);
   } finally {
@@ -140,7 +143,7 @@ async function streamedPut(
   opts: TransferOptions,
   sent: () => void,
 ): Promise<TransferResult> {
-  const { bytes, md5 } = small;
+  const { bytes, md5, mtime } = small;
   const size = bytes.length;
   const id = conn.allocId();
   const replies = new PutReplies(false);
@@ -157,18 +160,24 @@ async function streamedPut(
     alg: "md5",
     overwrite: opts.overwrite === true,
     parents: opts.parents === true,
+    ...(opts.preserve === true ? { mtime } : {}),
   });
   conn.sendFrame({ cmd: "data", id, offset: 0, size });
-  const flushed = size === 0 || conn.write(bytes);
-  conn.uncork();
   progress.begin(0);
-  progress.add(size);
-  if (!flushed) await conn.drained();
+  if (conn.limited && size > 0) {
+    conn.uncork();
+    await conn.writePaced(bytes, (n) => progress.add(n));
+  } else {
+    const flushed = size === 0 || conn.write(bytes);
+    conn.uncork();
+    progress.add(size);
+    if (!flushed) await conn.drained();
+  }
   turn.release();
   sent();
   const done = await replies.done;
   verify(done, size, md5);
-  return progress.result({ local: localPath, remote: remotePath, size, md5, resumedFrom: 0 });
+  return progress.result({ local: localPath, remote: remotePath, size, md5, resumedFrom: 0, mtime });
 }
 
 async function handshakePut(
@@ -208,6 +217,7 @@ async function handshakePut(
         parents: opts.parents === true,
         handshake: true,
         ...(opts.resumeTarget === true && opts.overwrite === true ? { resumeTarget: true } : {}),
+        ...(opts.preserve === true ? { mtime: mtimeOf(opened) } : {}),
       })
     ) {
       await conn.drained();
@@ -246,8 +256,7 @@ async function handshakePut(
       // the stream in step, which is not worth sending a great deal more for.
       if (replies.failure && left > ABANDON_AFTER_REFUSAL) throw replies.failure;
       const hashing = running.update(chunk);
-      const writing = conn.writeOut(chunk);
-      progress.add(chunk.length);
+      const writing = conn.writeOut(chunk, (n) => progress.add(n));
       // readRange reuses the chunk's buffer once this settles: the socket must be done with it.
       return hashing ? writing : Promise.all([running.whenWritable(), writing]).then(() => undefined);
     });
@@ -265,7 +274,14 @@ async function handshakePut(
 
     const done = await replies.done;
     verify(done, size, md5);
-    return progress.result({ local: localPath, remote: remotePath, size, md5, resumedFrom: start });
+    return progress.result({
+      local: localPath,
+      remote: remotePath,
+      size,
+      md5,
+      resumedFrom: start,
+      mtime: mtimeOf(opened),
+    });
   } catch (err) {
     if (owing) conn.fail(connectionLost(`the connection was closed after a failed upload: ${describe(err)}`));
     throw err;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batchLines, quoteWord, splitArgs, splitCommands, splitLine, takeFlags } from "./args.js";
+import { batchLines, quoteWord, splitArgs, splitCommands, splitLine } from "./args.js";
 import { CliError } from "./errors.js";
 
 const texts = (line: string): string[] => splitArgs(line).map((t) => t.text);
@@ -76,29 +76,5 @@ describe("batchLines", () => {
       "-rm a",
       "ls",
     ]);
-  });
-});
-
-describe("takeFlags", () => {
-  it("takes single-letter flags, combined or not, anywhere up to --", () => {
-    const { flags, rest } = takeFlags(splitArgs("-r dir -h"), "rh");
-    expect([...flags].sort()).toEqual(["h", "r"]);
-    expect(rest.map((t) => t.text)).toEqual(["dir"]);
-    expect(takeFlags(splitArgs("-rh -- -odd -r"), "rh").rest.map((t) => t.text)).toEqual(["-odd", "-r"]);
-    // A lone dash is a word (cd -), not an option.
-    expect(takeFlags(splitArgs("-"), "").rest.map((t) => t.text)).toEqual(["-"]);
-  });
-
-  it("never takes an option for a path: an unknown one is EUSAGE naming it", () => {
-    expect(() => takeFlags(splitArgs("-z a"), "r")).toThrow(/^unknown option -z$/);
-    // Before this, a flag after a path was sent as a path name.
-    expect(() => takeFlags(splitArgs("dir -x"), "r")).toThrow(/^unknown option -x$/);
-    expect(() => takeFlags(splitArgs("a --bogus"), "r")).toThrow(/^unknown option --bogus$/);
-    expect(() => takeFlags(splitArgs("-5"), "r")).toThrow(/^unknown option -5$/);
-    try {
-      takeFlags(splitArgs("-q"), "r");
-    } catch (err) {
-      expect((err as { code?: string }).code).toBe("EUSAGE");
-    }
   });
 });

@@ -137,38 +137,3 @@ export function batchLines(content: string): string[] {
 export function quoteWord(word: string): string {
   return word.replace(/[\s"'\\*?[#;]/g, (c) => `\\${c}`);
 }
-
-/**
- * Splits single-letter flags (`-r`, combined as `-rh`) off a command's words, strictly: a word that
- * starts with `-` is always an option (anywhere on the line, as GNU tools read them), so an option
- * letter is never taken for a path, and an unknown one is EUSAGE naming it. `--` ends the options
- * (a file named `-r` is `-- -r`); a lone `-` is a word (`cd -`).
- */
-export function takeFlags(tokens: readonly Token[], allowed: string): { flags: Set<string>; rest: Token[] } {
-  const flags = new Set<string>();
-  const rest: Token[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i] as Token;
-    const t = token.text;
-    if (t === "--") {
-      rest.push(...tokens.slice(i + 1));
-      break;
-    }
-    if (!t.startsWith("-") || t === "-") {
-      rest.push(token);
-      continue;
-    }
-    if (t.startsWith("--")) throw usage(`unknown option ${shortened(t.split("=")[0] as string)}`);
-    for (const f of t.slice(1)) {
-      if (!allowed.includes(f) || !/^[a-zA-Z0-9]$/.test(f)) throw usage(`unknown option -${shortened(f)}`);
-      flags.add(f);
-    }
-  }
-  return { flags, rest };
-}
-
-/** An option as typed, shortened: it goes into a one-line error. */
-function shortened(text: string): string {
-  const chars = [...text];
-  return chars.length > 40 ? `${chars.slice(0, 40).join("")}…` : text;
-}

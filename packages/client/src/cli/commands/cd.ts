@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import { printable } from "../../lib/index.js";
-import { takeFlags } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, localFileError, notConnected, usage } from "../errors.js";
 import { resolveLocal, resolveRemote } from "../paths.js";
 import type { CommandSpec } from "./types.js";
@@ -12,7 +12,7 @@ export const cd: CommandSpec = {
   summary: "change the remote directory (default /; - goes back to the previous one)",
   args: ["remote"],
   async run(ctx, args) {
-    const { rest } = takeFlags(args, "");
+    const { positionals: rest } = takeOptions(args, []);
     if (rest.length > 1) throw usage(this.usage);
     const back = rest[0]?.text === "-";
     if (back && ctx.state.previousRemoteCwd === null)
@@ -36,7 +36,7 @@ export const pwd: CommandSpec = {
   summary: "print the remote directory",
   args: ["none"],
   async run(ctx, args) {
-    takeFlags(args, "");
+    takeOptions(args, []);
     if (!ctx.state.target) throw notConnected();
     ctx.io.out(printable(ctx.state.remoteCwd));
     return undefined;
@@ -49,7 +49,7 @@ export const lcd: CommandSpec = {
   summary: "change the local directory (default: home; - goes back to the previous one)",
   args: ["local"],
   async run(ctx, args) {
-    const { rest } = takeFlags(args, "");
+    const { positionals: rest } = takeOptions(args, []);
     if (rest.length > 1) throw usage(this.usage);
     const back = rest[0]?.text === "-";
     if (back && ctx.state.previousLocalCwd === null)
@@ -74,7 +74,7 @@ export const lpwd: CommandSpec = {
   summary: "print the local directory",
   args: ["none"],
   async run(ctx, args) {
-    takeFlags(args, "");
+    takeOptions(args, []);
     ctx.io.out(printable(ctx.state.localCwd));
     return undefined;
   },
@@ -86,7 +86,7 @@ export const lmkdir: CommandSpec = {
   summary: "create local directories (-p: with parents, no error if it exists)",
   args: ["local"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "p");
+    const { flags, positionals: rest } = takeOptions(args, shortFlags("p"));
     if (rest.length === 0) throw usage(this.usage);
     for (const t of rest) {
       const target = resolveLocal(ctx.state.localCwd, t.text);

@@ -1,4 +1,4 @@
-import { takeFlags } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { usage } from "../errors.js";
 import { humanSize } from "../render/format.js";
 import type { CommandSpec } from "./types.js";
@@ -13,7 +13,7 @@ export const df: CommandSpec = {
   summary: "show the server's free disk space, and your quota where the server keeps one (-h: human sizes)",
   args: ["none"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "h");
+    const { flags, positionals: rest } = takeOptions(args, shortFlags("h"));
     if (rest.length > 0) throw usage(this.usage);
     const u = await (await ctx.session()).df();
     if (ctx.options.json) {

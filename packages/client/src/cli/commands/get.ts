@@ -1,6 +1,7 @@
 import path from "node:path";
 import { printable } from "../../lib/index.js";
-import { type Token, takeFlags } from "../args.js";
+import type { Token } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, usage } from "../errors.js";
 import { remoteBasename, resolveLocal, resolveRemote } from "../paths.js";
 import { decideGet, type TargetMode } from "../transfer/decide.js";
@@ -43,7 +44,7 @@ async function getOne(
  * directory; `get -r DIR NEW` makes NEW a copy of DIR. `-p` keeps the server's mtimes.
  */
 async function runGet(ctx: Context, args: Token[], mode: TargetMode, usageText: string): Promise<void> {
-  const { flags, rest } = takeFlags(args, "rp");
+  const { flags, positionals: rest } = takeOptions(args, shortFlags("rp"));
   if (rest.length === 0) throw usage(usageText);
   const recursive = flags.has("r");
   const preserve = flags.has("p");

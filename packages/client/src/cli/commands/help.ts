@@ -1,4 +1,4 @@
-import { takeFlags } from "../args.js";
+import { takeOptions } from "../command-options.js";
 import { usage } from "../errors.js";
 import type { CommandSpec } from "./types.js";
 
@@ -14,7 +14,7 @@ export function helpCommand(
     summary: "list commands, or describe one",
     args: ["command"],
     async run(ctx, args) {
-      const { rest } = takeFlags(args, "");
+      const { positionals: rest } = takeOptions(args, []);
       if (rest.length > 1) throw usage(this.usage);
       const name = rest[0]?.text;
       if (name !== undefined) {

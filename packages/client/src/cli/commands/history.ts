@@ -1,4 +1,4 @@
-import { takeFlags } from "../args.js";
+import { takeOptions } from "../command-options.js";
 import { usage } from "../errors.js";
 import { visible } from "../render/visible.js";
 import type { CommandSpec } from "./types.js";
@@ -9,7 +9,7 @@ export const history: CommandSpec = {
   summary: "show the last N command lines (default all kept), numbered; Up-arrow recalls them",
   args: ["none"],
   async run(ctx, args) {
-    const { rest } = takeFlags(args, "");
+    const { positionals: rest } = takeOptions(args, []);
     const n = rest[0]?.text;
     if (rest.length > 1 || (n !== undefined && !/^\d+$/.test(n))) throw usage(this.usage);
     const lines = ctx.state.history;

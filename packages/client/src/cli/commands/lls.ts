@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Entry } from "@ferry/protocol";
 import { printable } from "../../lib/index.js";
-import { takeFlags } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, localFileError } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { resolveLocal } from "../paths.js";
@@ -37,7 +37,7 @@ export const lls: CommandSpec = {
   summary: "list local directories or files (the flags of ls)",
   args: ["local"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, LISTING_FLAGS);
+    const { flags, positionals: rest } = takeOptions(args, shortFlags(LISTING_FLAGS));
     const groups: Group[] = [];
     for (const t of rest.length > 0 ? rest : [{ text: ".", pattern: ".", glob: false }]) {
       if (t.glob) {

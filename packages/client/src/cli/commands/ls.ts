@@ -1,6 +1,7 @@
 import type { Entry } from "@ferry/protocol";
 import { type FerrySession, printable } from "../../lib/index.js";
-import { type Token, takeFlags } from "../args.js";
+import type { Token } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { joinRemote, remoteBasename, remoteDirname, resolveRemote } from "../paths.js";
@@ -107,7 +108,7 @@ export const ls: CommandSpec = {
     "Short (names in columns on a terminal, one per line otherwise) unless -l; -1 one per line, -r reverse order, -h human sizes with -l. Directories end with /.",
   args: ["remote"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, LISTING_FLAGS);
+    const { flags, positionals: rest } = takeOptions(args, shortFlags(LISTING_FLAGS));
     const session = await ctx.session();
     const groups = await remoteGroups(ctx, session, rest);
     await printGroups(ctx, groups, listingStyle(flags), (dir) => session.list(dir), joinRemote);
@@ -123,7 +124,7 @@ export const dir: CommandSpec = {
   summary: "list remote directories in the long format (ls -l)",
   details: undefined,
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, LISTING_FLAGS);
+    const { flags, positionals: rest } = takeOptions(args, shortFlags(LISTING_FLAGS));
     flags.add("l");
     const session = await ctx.session();
     const groups = await remoteGroups(ctx, session, rest);

@@ -2,7 +2,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Entry } from "@ferry/protocol";
 import { type FerrySession, isSafeRemoteName, printable } from "../../lib/index.js";
-import { type Token, takeFlags } from "../args.js";
+import type { Token } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { isInside, joinRemote, remoteBasename, resolveRemote } from "../paths.js";
@@ -140,7 +141,7 @@ export const mget: CommandSpec = {
     "Every name from the server is checked before anything is written; targets always stay inside the local directory. A local file identical to the remote one (same size and md5) is skipped as up to date.",
   args: ["remote"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "rp");
+    const { flags, positionals: rest } = takeOptions(args, shortFlags("rp"));
     if (rest.length === 0) throw usage(this.usage);
     const session = await ctx.session();
     const sources = await remoteSources(ctx, session, rest);

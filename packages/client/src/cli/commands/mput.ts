@@ -2,7 +2,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Entry } from "../../lib/index.js";
 import { printable } from "../../lib/index.js";
-import { type Token, takeFlags } from "../args.js";
+import type { Token } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, localFileError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { joinRemote, remoteDirname, resolveLocal } from "../paths.js";
@@ -119,7 +120,7 @@ export const mput: CommandSpec = {
     "Transfers are pipelined on the one connection. A remote file identical to the local one (same size and md5) is skipped as up to date; for any other existing one it asks: overwrite, resume (a shorter one), skip, overwrite all, skip all (--yes: overwrite all).",
   args: ["local"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "rp");
+    const { flags, positionals: rest } = takeOptions(args, shortFlags("rp"));
     if (rest.length === 0) throw usage(this.usage);
     const cwd = ctx.state.remoteCwd;
     const locals = await localSources(ctx, rest);

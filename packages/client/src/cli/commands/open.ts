@@ -1,5 +1,5 @@
 import { printable } from "../../lib/index.js";
-import { takeFlags } from "../args.js";
+import { takeOptions } from "../command-options.js";
 import { notConnected, usage } from "../errors.js";
 import { parseTarget } from "../paths.js";
 import type { CommandSpec } from "./types.js";
@@ -10,7 +10,7 @@ export const open: CommandSpec = {
   summary: "connect to a ferryd (asks for the secret or USER's password if the server needs one)",
   args: ["none"],
   async run(ctx, args) {
-    const { rest } = takeFlags(args, "");
+    const { positionals: rest } = takeOptions(args, []);
     if (rest.length !== 1) throw usage(this.usage);
     const { user, host, port } = parseTarget((rest[0] as { text: string }).text, ctx.options.port);
     const session = await ctx.state.open({ host, port, user }, ctx.prompter, ctx.options.timeoutMs);
@@ -29,7 +29,7 @@ export const close: CommandSpec = {
   summary: "disconnect",
   args: ["none"],
   async run(ctx, args) {
-    takeFlags(args, "");
+    takeOptions(args, []);
     const target = ctx.state.target;
     if (!target) throw notConnected();
     await ctx.state.close();

@@ -1,4 +1,4 @@
-import { takeFlags } from "../args.js";
+import { takeOptions } from "../command-options.js";
 import { usage } from "../errors.js";
 import type { CommandSpec } from "./types.js";
 
@@ -8,7 +8,7 @@ export const progress: CommandSpec = {
   summary: "turn progress bars on or off (no argument: toggle)",
   args: ["none"],
   async run(ctx, args) {
-    const { rest } = takeFlags(args, "");
+    const { positionals: rest } = takeOptions(args, []);
     const word = rest[0]?.text;
     if (rest.length > 1 || (word !== undefined && word !== "on" && word !== "off")) throw usage(this.usage);
     ctx.state.progress = word === undefined ? !ctx.state.progress : word === "on";

@@ -1,7 +1,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { printable } from "../../lib/index.js";
-import { type Token, takeFlags } from "../args.js";
+import type { Token } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, localFileError, usage } from "../errors.js";
 import { joinRemote, resolveLocal, resolveRemote } from "../paths.js";
 import { decidePut, type TargetMode } from "../transfer/decide.js";
@@ -49,7 +50,7 @@ async function putOne(
  * `-p` keeps the local files' mtimes.
  */
 async function runPut(ctx: Context, args: Token[], mode: TargetMode, usageText: string): Promise<void> {
-  const { flags, rest } = takeFlags(args, "rp");
+  const { flags, positionals: rest } = takeOptions(args, shortFlags("rp"));
   if (rest.length === 0) throw usage(usageText);
   const recursive = flags.has("r");
   const preserve = flags.has("p");

@@ -1,4 +1,4 @@
-import { takeFlags } from "../args.js";
+import { takeOptions } from "../command-options.js";
 import type { CommandSpec } from "./types.js";
 
 export const quit: CommandSpec = {
@@ -8,7 +8,7 @@ export const quit: CommandSpec = {
   summary: "disconnect and leave",
   args: ["none"],
   async run(_ctx, args) {
-    takeFlags(args, "");
+    takeOptions(args, []);
     return "quit";
   },
 };

@@ -1,4 +1,4 @@
-import { takeFlags } from "../args.js";
+import { takeOptions } from "../command-options.js";
 import { usage } from "../errors.js";
 import { joinRemote, remoteBasename, resolveRemote } from "../paths.js";
 import { statOrNull } from "../transfer/remote.js";
@@ -12,7 +12,7 @@ export const rename: CommandSpec = {
   details: "An existing file NEW is replaced only with --yes.",
   args: ["remote", "remote"],
   async run(ctx, args) {
-    const { rest } = takeFlags(args, "");
+    const { positionals: rest } = takeOptions(args, []);
     const [from, to] = rest;
     if (!from || !to || rest.length > 2) throw usage(this.usage);
     const session = await ctx.session();

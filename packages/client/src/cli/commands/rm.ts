@@ -1,5 +1,5 @@
 import { printable } from "../../lib/index.js";
-import { takeFlags } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { joinRemote, resolveRemote } from "../paths.js";
@@ -15,7 +15,7 @@ export const rm: CommandSpec = {
     "Asks before deleting more than one file matched by a glob, and before deleting a directory with -r (--yes or -f: delete without asking).",
   args: ["remote"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "rf");
+    const { flags, positionals: rest } = takeOptions(args, shortFlags("rf"));
     if (rest.length === 0) throw usage(this.usage);
     const recursive = flags.has("r");
     const session = await ctx.session();
@@ -64,7 +64,7 @@ export const rmdir: CommandSpec = {
   summary: "delete empty remote directories",
   args: ["remote"],
   async run(ctx, args) {
-    const { rest } = takeFlags(args, "");
+    const { positionals: rest } = takeOptions(args, []);
     if (rest.length === 0) throw usage(this.usage);
     const session = await ctx.session();
     for (const t of rest) {

@@ -1,5 +1,5 @@
 import { printable } from "../../lib/index.js";
-import { takeFlags } from "../args.js";
+import { takeOptions } from "../command-options.js";
 import { usage } from "../errors.js";
 import { resolveRemote } from "../paths.js";
 import { formatMtime, humanSize } from "../render/format.js";
@@ -11,7 +11,7 @@ export const stat: CommandSpec = {
   summary: "show a remote file's type, size, mtime and md5 (when the server knows it)",
   args: ["remote"],
   async run(ctx, args) {
-    const { rest } = takeFlags(args, "");
+    const { positionals: rest } = takeOptions(args, []);
     if (rest.length !== 1) throw usage(this.usage);
     const target = resolveRemote(ctx.state.remoteCwd, (rest[0] as { text: string }).text);
     const e = await (await ctx.session()).stat(target);

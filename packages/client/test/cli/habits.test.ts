@@ -3,11 +3,14 @@ import { mkdir, readdir, readFile, stat, statfs, utimes, writeFile } from "node:
 import path from "node:path";
 import { spawnFerry, spawnFerryd, tempDirForTest, trustArgs } from "@ferry/test-fixtures";
 import { describe, expect, it } from "vitest";
+import { COMMANDS } from "../../src/cli/commands/index.js";
 import { expectOneLineErrors, world, writeFiles } from "./helpers.js";
 import { throttleProxy } from "./throttle-proxy.js";
 
 const host = (port: number): string => `127.0.0.1:${port}`;
 const MiB = 1024 * 1024;
+const REPO_ROOT = path.resolve(import.meta.dirname, "../../../..");
+const escapeRe = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** A folder's names, without the server's hidden staging folder. */
 const names = async (dir: string): Promise<string[]> =>
@@ -191,43 +194,54 @@ describe("the commands sftp and lftp users type", () => {
     expect(dashed.stdout).toMatch(/^- 4 {2}.* -r$/m);
   });
 
-  it("help lists every command and alias", async () => {
+  it("mirror, sum and -p take options the same strict way: unknown is EUSAGE naming it, -- ends them", async () => {
+    const w = await world();
+    await writeFiles(w.local, { "-r": "dash", "a.txt": "a" });
+    const run = async (line: string) => {
+      const r = await w.ferry([host(w.port), "-c", line]);
+      return { code: r.code, problems: problems(r.stderr), stdout: r.stdout };
+    };
+    expect(await run("sum -x a.txt")).toMatchObject({
+      code: 1,
+      problems: ["ferry: sum -x a.txt: EUSAGE: unknown option -x"],
+    });
+    expect(await run("mirror -R --bogus .")).toMatchObject({
+      code: 1,
+      problems: ["ferry: mirror -R --bogus .: EUSAGE: unknown option --bogus"],
+    });
+    expect(await run("put -p -z a.txt")).toMatchObject({
+      code: 1,
+      problems: ["ferry: put -p -z a.txt: EUSAGE: unknown option -z"],
+    });
+    expect(await names(w.root)).toEqual([]);
+    const dashed = await run("put -rp -- -r; sum -- -r");
+    expect(dashed.problems).toEqual([]);
+    expect(dashed.stdout).toMatch(/^[0-9a-f]{32} {2}\/-r$/m);
+  });
+
+  it("help and the README list every command and alias", async () => {
     const w = await world();
     const r = await w.ferry(["-c", "help"]);
     expect(r.code).toBe(0);
-    for (const name of [
-      "open",
-      "close",
-      "put",
-      "get",
-      "reput",
-      "reget",
-      "mput",
-      "mget",
-      "ls",
-      "dir",
-      "cd",
-      "pwd",
-      "lcd",
-      "lpwd",
-      "lls",
-      "lmkdir",
-      "mkdir",
-      "rm",
-      "rmdir",
-      "rename",
-      "stat",
-      "df",
-      "progress",
-      "history",
-      "help",
-      "quit",
-      "!COMMAND",
-    ]) {
-      expect(r.stdout).toMatch(new RegExp(`^${name.replace("!", "!")}( |$)`, "m"));
+    const readme = await readFile(path.join(REPO_ROOT, "README.md"), "utf8");
+    // The README's command table: its first column, where each command and alias is named in backticks.
+    const table = readme
+      .split("\n")
+      .filter((l) => l.startsWith("| `"))
+      .map((l) => l.split(" | ")[0] as string)
+      .join("\n");
+    expect(COMMANDS.map((c) => c.name)).toEqual(
+      expect.arrayContaining(["mirror", "sum", "df", "reget", "lmkdir"]),
+    );
+    for (const c of COMMANDS) {
+      expect(r.stdout).toMatch(new RegExp(`^${escapeRe(c.usage)} `, "m"));
+      for (const alias of c.aliases ?? [])
+        expect(r.stdout).toMatch(new RegExp(`\\(also [^)]*${escapeRe(alias)}`));
+      const name = c.name === "!" ? "!CMD" : c.name;
+      expect(table, `README table lacks ${name}`).toMatch(new RegExp(`\`${escapeRe(name)}[\` ]`));
+      for (const alias of c.aliases ?? [])
+        expect(table, `README table lacks ${alias}`).toContain(`\`${alias}\``);
     }
-    for (const alias of ["(also delete)", "(also mv)", "(also ?)", "(also exit, bye)"])
-      expect(r.stdout).toContain(alias);
   });
 });
 

@@ -43,10 +43,10 @@ const base: CommandSpec[] = [
   rmdir,
   rename,
   stat,
+  sum,
   df,
   progress,
   history,
-  sum,
 ];
 
 export const COMMANDS: readonly CommandSpec[] = [

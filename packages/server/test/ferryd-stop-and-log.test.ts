@@ -21,10 +21,10 @@ interface Run {
   exit: Promise<number | null>;
 }
 
-/** The real ferryd binary, plain TCP, with no FERRY_* from this shell. */
-function ferryd(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+/** The real ferryd binary, plain TCP unless `tls` (its default), with no FERRY_* from this shell. */
+function ferryd(args: string[], env: NodeJS.ProcessEnv = {}, { tls = false } = {}): Run {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FERRY_")));
-  const proc = spawn(process.execPath, [BIN, ...PLAIN, ...args], {
+  const proc = spawn(process.execPath, [BIN, ...(tls ? [] : PLAIN), ...args], {
     env: { ...clean, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -183,6 +183,42 @@ describe("ferryd's log", () => {
     await waitFor(() => lines(/ disconnect /).length >= 3, "three disconnect lines");
     const gone = lines(/ disconnect /).slice(1);
     for (const line of gone) expect(line).toMatch(/reason="client went away" detail=/);
+    expect(lines(/ WARN | ERROR /)).toEqual([]);
+  });
+  it("over TLS (the default) too: a client that hangs up mid-get or mid-put went away, not a failure", async () => {
+    const root = await tempDir();
+    const state = await tempDir();
+    await writeFile(path.join(root, "big.bin"), randomBytes(64 * MiB));
+    const r = ferryd(["--root", root, "--port", "0", "--no-fsync", "--state-dir", state], {}, { tls: true });
+    const port = await listening(r);
+    await waitFor(() => /^fingerprint \S+/m.test(r.stdout()), "the fingerprint line");
+    const fingerprint = /^fingerprint (\S+)/m.exec(r.stdout())?.[1] as string;
+    const lines = (re: RegExp) =>
+      r
+        .stderr()
+        .split("\n")
+        .filter((l) => re.test(l));
+
+    const c = await RawClient.ready(port, undefined, fingerprint);
+    expect(await c.request({ cmd: "get", path: "big.bin" })).toMatchObject({ ok: true, type: "file" });
+    expect((await c.frame())?.header.cmd).toBe("data");
+    c.close();
+    await waitFor(() => lines(/transfer .*path=big\.bin/).length > 0, "the big.bin transfer line");
+    expect(lines(/transfer .*path=big\.bin/)[0]).toMatch(/cmd=get .* result=ECONNLOST/);
+
+    const p = await RawClient.ready(port, undefined, fingerprint);
+    const data = randomBytes(4 * MiB);
+    const id = p.send({ cmd: "put", path: "cut.bin", size: data.length, md5: md5(data), handshake: true });
+    expect(await p.reply()).toMatchObject({ type: "ready" });
+    p.send({ cmd: "data", id, offset: 0, size: data.length });
+    p.sendRaw(data.subarray(0, MiB));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    p.close();
+    await waitFor(() => lines(/transfer .*path=cut\.bin/).length > 0, "the cut.bin transfer line");
+    expect(lines(/transfer .*path=cut\.bin/)[0]).toMatch(/cmd=put .* result=ECONNLOST/);
+
+    await waitFor(() => lines(/ disconnect /).length >= 2, "two disconnect lines");
+    for (const line of lines(/ disconnect /)) expect(line).toMatch(/reason="client went away" detail=/);
     expect(lines(/ WARN | ERROR /)).toEqual([]);
   });
 });

@@ -27,9 +27,6 @@ export interface Target {
   user?: string;
 }
 
-/** Passwords asked for one login before giving up, as ssh does (the secret gets as many tries). */
-export const PASSWORD_TRIES = LOGIN_TRIES;
-
 interface AuthDetails {
   authRequired?: boolean;
   accounts?: boolean;

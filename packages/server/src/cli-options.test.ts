@@ -22,3 +22,22 @@ describe("ferryd --max-rate", () => {
     }
   });
 });
+
+describe("ferryd --storage", () => {
+  const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    const parsed = parseCli(argv, env);
+    if (parsed.kind !== "run") throw new Error(`not a run: ${parsed.kind}`);
+    return parsed.options;
+  };
+
+  it("names what to serve, from the flag or FERRY_STORAGE; --root is the same for a directory", () => {
+    expect(parse(["--storage", "file:/srv/files"]).root).toBe("file:/srv/files");
+    expect(parse([], { FERRY_STORAGE: "/srv/files" }).root).toBe("/srv/files");
+    expect(parse(["--root", "/srv/files"]).root).toBe("/srv/files");
+  });
+
+  it("refuses --storage together with --root or --users", () => {
+    expect(() => parse(["--storage", "/a", "--root", "/b"])).toThrow(UsageError);
+    expect(() => parse(["--storage", "/a", "--users", "/u.json"])).toThrow(UsageError);
+  });
+});

@@ -13,6 +13,12 @@ const SPEC = {
     arg: "DIR",
     help: "directory to serve (created if missing); required without --users",
   },
+  storage: {
+    type: "string",
+    env: "FERRY_STORAGE",
+    arg: "SPEC",
+    help: "what to serve instead of --root: a directory (PATH or file:PATH); default the --root directory",
+  },
   users: {
     type: "string",
     env: "FERRY_USERS",
@@ -241,7 +247,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
   if (bool("no-tls") && values["tls-cert"] !== undefined) {
     throw new UsageError("--no-tls and --tls-cert contradict each other");
   }
-  const root = str("root");
+  const storage = str("storage");
+  if (storage !== undefined && str("root") !== undefined) {
+    throw new UsageError("--root and --storage cannot be combined: --storage names what to serve");
+  }
+  const root = storage ?? str("root");
   if (command === "fingerprint") {
     if (bool("no-tls")) throw new UsageError("--no-tls: a plain-TCP server has no fingerprint");
     return { kind: "fingerprint", root, tls };
@@ -249,9 +259,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
   const users = str("users");
   if (!root && !users) throw new UsageError("--root DIR (or --users FILE) is required (or set FERRY_ROOT)");
   if (root && users) {
-    throw new UsageError("--root and --users cannot be combined: each user's root is in the users file");
+    throw new UsageError(
+      "--root (or --storage) and --users cannot be combined: each user's root is in the users file",
+    );
   }
-  let secret = env.FERRY_SECRET || undefined;
+  // Set but empty is a mistake (an unset variable in a deploy script), never a wish to run without auth.
+  if (env.FERRY_SECRET === "")
+    throw new UsageError("FERRY_SECRET is set but empty; unset it to run without auth");
+  let secret = env.FERRY_SECRET;
   const secretFile = str("secret-file");
   if (secretFile) {
     try {

@@ -3,8 +3,12 @@ import { FerryError, fingerprintHex } from "@ferry/protocol";
 import { runUserCommand, UserUsageError } from "./accounts/user-cli.js";
 import { parseCli, UsageError } from "./cli-options.js";
 import { startServer } from "./server.js";
+import { localPathOf } from "./storage/open.js";
 import { resolveIdentity } from "./tls/identity.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
+
+/** Signals this close together are one request to stop (see `stop` below); a later one is "now". */
+const SAME_SIGNAL_MS = 1_000;
 
 /** `ferryd user ...`: edits the users file and exits. */
 async function userCommand(argv: string[]): Promise<number> {
@@ -49,7 +53,8 @@ async function main(): Promise<number> {
   if (parsed.kind === "fingerprint") {
     // Creates the certificate if this state directory has none yet, so it can be pinned before the
     // first start; the root (when given and present) is checked as a start would.
-    const root = parsed.root === undefined ? null : await realpath(parsed.root).catch(() => null);
+    const local = parsed.root === undefined ? null : localPathOf(parsed.root);
+    const root = local === null ? null : await realpath(local).catch(() => null);
     const identity = await resolveIdentity(parsed.tls, root).catch((err: unknown) => {
       process.stderr.write(`ferryd: error: ${err instanceof FerryError ? err.message : String(err)}\n`);
       return null;
@@ -71,14 +76,17 @@ async function main(): Promise<number> {
     process.stdout.write(`fingerprint ${server.fingerprint} (hex ${fingerprintHex(server.fingerprint)})\n`);
   }
   return new Promise<number>((resolve) => {
-    let stopping = false;
+    let firstAt: number | null = null;
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      if (firstAt !== null) {
+        // One Ctrl-C under `pnpm exec ferryd` arrives twice: from the terminal (to the whole process
+        // group) and forwarded by pnpm. A second signal that close to the first is the same keypress.
+        if (Date.now() - firstAt < SAME_SIGNAL_MS) return;
         process.stderr.write(`ferryd: ${signal} again, exiting now\n`);
         resolve(130);
         return;
       }
-      stopping = true;
+      firstAt = Date.now();
       parsed.options.logger?.log("info", "shutting down", { signal });
       server.close().then(
         () => resolve(0),

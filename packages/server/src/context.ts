@@ -1,25 +1,19 @@
-import type { FileHandle } from "node:fs/promises";
 import type { Frame } from "@ferry/protocol";
 import type { Accounts } from "./accounts/accounts.js";
 import type { AuthBackoff } from "./auth.js";
 import type { ResolvedOptions } from "./options.js";
-import type { ListBudget } from "./storage/list-budget.js";
-import type { QuotaLimits } from "./storage/usage.js";
-import type { Volume, Volumes } from "./storage/volume.js";
-import type { WriteBudget } from "./storage/write-budget.js";
+import type { Storages } from "./storage/open.js";
+import type { LentChunk, QuotaLimits, Storage } from "./storage/storage.js";
 
 /** What every connection of one server shares. */
 export interface ServerContext {
   readonly options: ResolvedOptions;
   /** The served roots, opened on first use and shared by the users of each. */
-  readonly volumes: Volumes;
+  readonly storages: Storages;
   /** Without accounts: the one root every session is confined to. */
-  readonly defaultVolume: Volume | null;
+  readonly defaultStorage: Storage | null;
   /** With `users`: the accounts of the users file (null: shared-secret or no auth). */
   readonly accounts: Accounts | null;
-  readonly writeBudget: WriteBudget;
-  /** Memory the names of listings in progress may take, together. */
-  readonly listBudget: ListBudget;
   /** Failed logins per client address. */
   readonly backoff: AuthBackoff;
   /** Failed logins per user name (known or not: the same for both, so it tells nothing). */
@@ -57,19 +51,17 @@ export interface TransferRecord {
 export interface SessionIO {
   readonly server: ServerContext;
   /** The root this session is confined to (the user's, once logged in). */
-  readonly volume: Volume;
+  readonly storage: Storage;
   readonly access: Access;
   readonly addr: string;
   send(header: object): Promise<void>;
   /**
-   * Sends a data frame whose payload is bytes [start, end) of an open file, each 1 MiB block shown
-   * to `onChunk` first (a running hash); see sendFileRange.
+   * Sends a data frame whose payload is `chunks` (a file's lent blocks, `header.size` bytes in all),
+   * each block shown to `onChunk` first (a running hash); see sendChunks.
    */
-  sendFile(
+  sendData(
     header: { cmd: "data"; id: number; offset: number; size: number },
-    fh: FileHandle,
-    start: number,
-    end: number,
+    chunks: AsyncIterable<LentChunk>,
     onChunk?: (chunk: Buffer) => void | Promise<void>,
   ): Promise<void>;
   /**

@@ -18,15 +18,15 @@ import type { LoginTarget } from "./accounts/accounts.js";
 import type { AuthBackoff } from "./auth.js";
 import { checkAnswer, newChallenge } from "./auth.js";
 import type { Access, ServerContext } from "./context.js";
-import type { Volume } from "./storage/volume.js";
+import type { Storage } from "./storage/storage.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
 /** What one hello or auth request leads to. */
 export type LoginStep =
   /** Answer `reply`; the login goes on. */
   | { kind: "reply"; reply: object }
-  /** Answer `reply`; the session is ready, confined to `volume`. */
-  | { kind: "ready"; reply: object; volume: Volume; access: Access }
+  /** Answer `reply`; the session is ready, confined to `storage`. */
+  | { kind: "ready"; reply: object; storage: Storage; access: Access }
   /** Answer `error` and close; `reason` is for the disconnect log line. */
   | { kind: "refuse"; error: FerryError; reason: string };
 
@@ -108,7 +108,7 @@ export class Login {
       );
       return this.refuse(e, "unsupported version");
     }
-    const { options, accounts, defaultVolume } = this.ctx;
+    const { options, accounts, defaultStorage } = this.ctx;
     const auth = accounts ? SCRAM_MECHANISM : options.secret !== undefined;
     if (auth !== false) {
       const refused = this.addressBackoff();
@@ -125,7 +125,7 @@ export class Login {
     this.log("debug", "hello", { addr: this.addr, client: msg.client });
     if (auth === false) {
       this.state = "done";
-      return { kind: "ready", reply, volume: defaultVolume as Volume, access: this.singleRootAccess() };
+      return { kind: "ready", reply, storage: defaultStorage as Storage, access: this.singleRootAccess() };
     }
     if (auth === true) {
       this.challenge = newChallenge();
@@ -150,7 +150,7 @@ export class Login {
       return {
         kind: "ready",
         reply,
-        volume: this.ctx.defaultVolume as Volume,
+        storage: this.ctx.defaultStorage as Storage,
         access: this.singleRootAccess(),
       };
     }
@@ -209,9 +209,9 @@ export class Login {
       readOnly: this.ctx.options.readOnly || account.readOnly,
       quota: account.quota,
     };
-    let volume: Volume;
+    let storage: Storage;
     try {
-      volume = await this.ctx.volumes.open(account.root, !access.readOnly);
+      storage = await this.ctx.storages.open(account.root, !access.readOnly);
     } catch (err) {
       const e = toFerryError(err);
       this.log("warn", "root unusable", { addr: this.addr, user: account.name, reason: e.message });
@@ -225,7 +225,7 @@ export class Login {
     return {
       kind: "ready",
       reply: { ok: true, id, type: "scram", scram: check.serverFinal },
-      volume,
+      storage,
       access,
     };
   }

@@ -6,8 +6,12 @@ import { silentLogger } from "./log.js";
 
 /** Everything `startServer` accepts; `root` or `users` is required. Times are in milliseconds. */
 export interface ServerOptions {
-  /** The one directory served (without `users`). */
+  /**
+   * The one tree served (without `users`): a directory (a plain path or `file:PATH`), or another
+   * backend's address (see storage/open.ts). `storage` is the same option under the CLI's name.
+   */
   root?: string;
+  storage?: string;
   /**
    * A users file (see accounts/users-file.ts): clients log in with SCRAM-SHA-256 as one of its
    * users, each confined to their own root. Exclusive with `root` and `secret`.
@@ -81,7 +85,7 @@ export interface ServerOptions {
   logger?: Logger;
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, "secret" | "root" | "users">> & {
+export type ResolvedOptions = Required<Omit<ServerOptions, "secret" | "root" | "storage" | "users">> & {
   secret: string | undefined;
   root: string | undefined;
   users: string | undefined;
@@ -118,7 +122,7 @@ export const DEFAULTS = {
 
 export function resolveOptions(o: ServerOptions): ResolvedOptions {
   return {
-    root: o.root,
+    root: o.storage ?? o.root,
     users: o.users,
     watchUsers: o.watchUsers ?? true,
     host: o.host ?? DEFAULTS.host,

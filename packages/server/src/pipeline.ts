@@ -1,15 +1,10 @@
 import { type GetRequest, type PutRequest, type SumRequest, toFerryError } from "@ferry/protocol";
 import { prepareGet, sendGet } from "./commands/get.js";
-import {
-  commitSmallPut,
-  type ReceivedPut,
-  receiveSmallPut,
-  type StagedPut,
-  settleSmallPut,
-  stageSmallPut,
-} from "./commands/put-small.js";
+import { type ReceivedPut, receiveSmallPut } from "./commands/put/small.js";
+import { answerPut, type CommitTurn, verifyAndCommit } from "./commands/put/tail.js";
 import { computeSum } from "./commands/sum.js";
 import type { SessionIO } from "./context.js";
+import { resolvePath } from "./storage/path.js";
 
 /** Requests of one session in flight at once, and the bytes of file data they may hold in memory. */
 export const PIPELINE_MAX_REQUESTS = 32;
@@ -46,7 +41,7 @@ export class Pipeline {
   /** The answer of the latest request: each waits for the previous one before it sends. */
   private replies: Promise<void> = Promise.resolve();
   /** The latest commit: each put's commit waits for the previous one. */
-  private commits: Promise<unknown> = Promise.resolve();
+  private commits: Promise<void> = Promise.resolve();
   /** Budget reservations of gets, taken in request order so that none can starve an earlier one. */
   private reservations: Promise<void> = Promise.resolve();
   /** Targets of puts taken but not yet answered. */
@@ -78,7 +73,7 @@ export class Pipeline {
     // must see that commit before its admission, as it would one request at a time.
     let names: readonly string[] = [];
     try {
-      names = this.io.volume.sandbox.resolve(req.path).names;
+      names = resolvePath(req.path).names;
     } catch {
       // admission answers it, in its turn
     }
@@ -113,16 +108,15 @@ export class Pipeline {
       this.add(req.id, 0, () => this.fail(req.id, e));
       return;
     }
-    const staged = stageSmallPut(received, this.io);
-    staged.catch(() => {}); // observed by the commit below
-    const commit = this.commits.then(() => this.commit(received, staged));
-    this.commits = commit.catch(() => {});
-    const rel = received.admitted.target.rel;
+    // The tail starts now (staging of several puts overlaps); its commit waits for its turn.
+    const turn = this.nextTurn();
+    const committed = verifyAndCommit(received.upload, received.expected, turn.run).finally(turn.pass);
+    committed.catch(() => {}); // observed by the answer below
+    const rel = names.join("/"); // admission resolved this same path
     this.pending.set(rel, (this.pending.get(rel) ?? 0) + 1);
     this.add(req.id, req.size, async () => {
       try {
-        const { st, how } = await commit;
-        await settleSmallPut(received, st, how, this.io);
+        await answerPut(req, received.upload, await committed, this.io);
       } catch (err) {
         log(toFerryError(err).code);
         await this.fail(req.id, err);
@@ -131,19 +125,9 @@ export class Pipeline {
         const left = (this.pending.get(rel) ?? 1) - 1;
         if (left > 0) this.pending.set(rel, left);
         else this.pending.delete(rel);
-        received.ticket.done();
-        received.reservation.release(); // a no-op after the commit
-        received.admitted.dir.release();
+        await received.upload.abort(false); // a no-op once committed
       }
       log("ok");
-      await this.io.send({
-        ok: true,
-        id: req.id,
-        type: "done",
-        size: req.size,
-        md5: received.md5,
-        alg: "md5",
-      });
     });
   }
 
@@ -205,9 +189,26 @@ export class Pipeline {
     prepared.catch(() => {}); // observed by the reply above
   }
 
-  private async commit(received: ReceivedPut, staged: Promise<StagedPut>) {
-    const st = await staged;
-    return { st, how: await commitSmallPut(received, st, this.io) };
+  /**
+   * The next commit's turn, taken in request order: `run` commits once the previous put's commit
+   * has succeeded or failed; `pass` gives the turn up (idempotent), so that a tail failing before
+   * its commit (ECHECKSUM, a failed stage) does not hold up the next one.
+   */
+  private nextTurn(): { run: CommitTurn; pass: () => void } {
+    const previous = this.commits;
+    let pass!: () => void;
+    this.commits = new Promise<void>((resolve) => {
+      pass = resolve;
+    });
+    const run: CommitTurn = async (commit) => {
+      try {
+        await previous;
+        await commit();
+      } finally {
+        pass();
+      }
+    };
+    return { run, pass };
   }
 
   /** Requests of another kind wait for everything before them. */

@@ -11,9 +11,7 @@ import type { ServerContext } from "./context.js";
 import type { LogLevel } from "./log.js";
 import { isLoopback, resolveOptions, type ServerOptions } from "./options.js";
 import { Session } from "./session.js";
-import { ListBudget } from "./storage/list-budget.js";
-import { Volumes } from "./storage/volume.js";
-import { WriteBudget } from "./storage/write-budget.js";
+import { localPathOf, Storages, storageConfigOf } from "./storage/open.js";
 import { resolveIdentity } from "./tls/identity.js";
 import { establish, type NoSession, refuse, type Transport } from "./tls/transport.js";
 
@@ -96,12 +94,12 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   // Before the root is opened (which makes its staging folder): a key inside the root is refused
   // without writing anything there. With accounts the key's place is checked against no root: each
   // user's root is the admin's to keep apart from the state directory.
-  const rootReal =
-    opts.root === undefined ? null : await realpath(opts.root).catch(() => path.resolve(opts.root as string));
+  const rootPath = opts.root === undefined ? null : localPathOf(opts.root);
+  const rootReal = rootPath === null ? null : await realpath(rootPath).catch(() => path.resolve(rootPath));
   const identity = opts.tls === false ? null : await resolveIdentity(opts.tls, rootReal);
   const accounts = opts.users === undefined ? null : await Accounts.load(opts.users);
-  const volumes = new Volumes(opts.stalePartialMs);
-  const defaultVolume = opts.root === undefined ? null : await volumes.open(opts.root, !opts.readOnly);
+  const storages = new Storages(storageConfigOf(opts));
+  const defaultStorage = opts.root === undefined ? null : await storages.open(opts.root, !opts.readOnly);
   const transport: Transport = identity
     ? {
         kind: "tls",
@@ -110,11 +108,9 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     : { kind: "plain" };
   const ctx: ServerContext = {
     options: opts,
-    volumes,
-    defaultVolume,
+    storages,
+    defaultStorage,
     accounts,
-    writeBudget: new WriteBudget(),
-    listBudget: new ListBudget(opts.maxListMemory),
     backoff: new AuthBackoff({ baseMs: opts.authBackoffMs, maxMs: opts.authBackoffMaxMs }),
     userBackoff: new AuthBackoff({ baseMs: opts.authBackoffMs, maxMs: opts.authBackoffMaxMs }),
   };
@@ -205,22 +201,18 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   }
 
   server.listen({ host: opts.host, port: opts.port });
-  // once() rejects with the listen error itself; the caller gets a FerryError that names the address.
+  // once() rejects with the "error" event's error: the only road a failed listen takes.
   await once(server, "listening").catch((err: unknown) => {
-    throw new FerryError(
-      "EINTERNAL",
-      `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`,
-      {},
-      { cause: err },
-    );
+    throw listenError(err, opts.host, opts.port);
   });
   const address = server.address() as net.AddressInfo;
   const auth = accounts ? "scram-sha-256" : opts.secret !== undefined ? "secret" : "none";
   log("info", "listening", {
     host: opts.host,
     port: address.port,
-    ...(defaultVolume ? { root: defaultVolume.root } : { users: opts.users, accounts: accounts?.size }),
+    ...(defaultStorage ? { root: defaultStorage.location } : { users: opts.users, accounts: accounts?.size }),
     auth,
+    mode: opts.readOnly ? "read-only" : "read-write",
     tls: identity !== null,
     fingerprint: identity?.fingerprint,
     cert: identity?.certFile,
@@ -231,7 +223,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     ? null
     : setInterval(
         () => {
-          for (const volume of volumes.all) void volume.sweep(opts.stalePartialMs).catch(() => {});
+          for (const storage of storages.all) void storage.sweep(opts.stalePartialMs).catch(() => {});
         },
         Math.min(3600_000, Math.max(1000, opts.stalePartialMs / 4)),
       );
@@ -246,11 +238,11 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
       const result = await accounts.reload();
       if (result.ok) {
         log("info", "users reloaded", { users: result.users });
-        for (const volume of volumes.all) {
-          void volume
+        for (const storage of storages.all) {
+          void storage
             .recount()
             .catch((err: unknown) =>
-              log("warn", "usage not counted", { root: volume.root, reason: (err as Error).message }),
+              log("warn", "usage not counted", { root: storage.location, reason: (err as Error).message }),
             );
         }
       } else {
@@ -281,7 +273,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     clearTimeout(timer);
     for (const slot of slots) slot.session?.destroy();
     await all();
-    await volumes.closeAll();
+    await storages.closeAll();
     // Sessions are over; sockets still lingering for a peer to read a last frame can go once flushed.
     for (const socket of sockets) if (socket.writableLength === 0) socket.destroy();
     await closed;
@@ -291,7 +283,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   return {
     host: opts.host,
     port: address.port,
-    root: defaultVolume?.root ?? "",
+    root: defaultStorage?.location ?? "",
     fingerprint: identity?.fingerprint ?? null,
     certFile: identity?.certFile ?? null,
     certCreated: identity?.created ?? false,
@@ -336,4 +328,19 @@ function watchUsersFile(
 
 function isNoSession(value: net.Socket | NoSession): value is NoSession {
   return !(value instanceof net.Socket);
+}
+
+/** A failed listen in words that say what to do, instead of Node's `listen EADDRINUSE: ...`. */
+function listenError(err: unknown, host: string, port: number): FerryError {
+  const errno = (err as NodeJS.ErrnoException | null)?.code;
+  const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const reason =
+    errno === "EADDRINUSE"
+      ? `${where} is already in use (another ferryd?); stop it or choose another --port`
+      : errno === "EADDRNOTAVAIL"
+        ? `${host} is not an address of this machine; check --host`
+        : errno === "EACCES"
+          ? `port ${port} needs privileges; choose a port above 1023 with --port`
+          : `cannot listen on ${where}: ${errno ?? (err as Error)?.message ?? String(err)}`;
+  return new FerryError("EINTERNAL", reason, { errno }, { cause: err });
 }

@@ -1,4 +1,3 @@
-import type { FileHandle } from "node:fs/promises";
 import type { Socket } from "node:net";
 import {
   type ClientFrame,
@@ -16,13 +15,13 @@ import {
   writePaced,
 } from "@ferry/protocol";
 import { dispatch, refusal } from "./commands/index.js";
-import { isSmallPut } from "./commands/put-small.js";
+import { isSmallPut } from "./commands/put/small.js";
 import type { Access, ServerContext, SessionIO, TransferRecord } from "./context.js";
 import { Login } from "./login.js";
 import { Pipeline } from "./pipeline.js";
+import { sendChunks } from "./send-chunks.js";
 import { SocketSource } from "./socket-source.js";
-import { sendFileRange } from "./storage/send-file.js";
-import type { Volume } from "./storage/volume.js";
+import type { LentChunk, Storage } from "./storage/storage.js";
 
 /** How long a closing connection waits for the peer to read the last frame before it is cut. */
 const LINGER_MS = 1_000;
@@ -39,7 +38,7 @@ export class Session implements SessionIO {
   private state: "login" | "ready" = "login";
   private readonly login: Login;
   /** Where the login put this session; null until it is ready. */
-  private confined: { volume: Volume; access: Access } | null = null;
+  private confined: { storage: Storage; access: Access } | null = null;
   private pushedBack: Frame | null = null;
   /** The payload of the last frame read, which its command may have left unread. */
   private openPayload: AsyncIterator<Buffer> | null = null;
@@ -80,11 +79,17 @@ export class Session implements SessionIO {
   /** Serves the connection until it ends; never rejects. */
   async run(): Promise<void> {
     let reason = "closed by client";
+    let detail: string | undefined;
     try {
       reason = await this.loop();
     } catch (err) {
       const e = toFerryError(err);
       reason = `${e.code}: ${e.message}`;
+      // A client that hangs up mid-request (Ctrl-C, a killed script) is not a failure of the server.
+      if (e.code === "ECONNLOST" && !this.closing) {
+        reason = "client went away";
+        detail = e.message;
+      }
       // Requests already taken are answered (or their uploads committed) before the last word.
       await this.pipeline.drain();
       if (e.code !== "ECONNLOST" && !this.midFrame && !this.socket.destroyed && !this.broken) {
@@ -92,7 +97,13 @@ export class Session implements SessionIO {
       }
     } finally {
       await this.pipeline.drain();
-      this.finish(reason);
+      // A pipelined transfer cut off by the peer (a get the client stopped reading) ends the loop as
+      // a plain end of input; it is the same hang-up.
+      if (detail === undefined && this.broken?.code === "ECONNLOST" && !this.closing) {
+        reason = "client went away";
+        detail = this.broken.message;
+      }
+      this.finish(reason, detail);
     }
   }
 
@@ -214,7 +225,7 @@ export class Session implements SessionIO {
       return step.reason;
     }
     if (step.kind === "ready") {
-      this.confined = { volume: step.volume, access: step.access };
+      this.confined = { storage: step.storage, access: step.access };
       this.state = "ready";
     }
     await this.send(step.reply);
@@ -223,9 +234,9 @@ export class Session implements SessionIO {
 
   // ---- SessionIO ----
 
-  get volume(): Volume {
+  get storage(): Storage {
     if (!this.confined) throw new FerryError("EAUTH", "authenticate first");
-    return this.confined.volume;
+    return this.confined.storage;
   }
 
   get access(): Access {
@@ -293,21 +304,19 @@ export class Session implements SessionIO {
     if (!more) await drained(socket);
   }
 
-  async sendFile(
+  async sendData(
     header: { cmd: "data"; id: number; offset: number; size: number },
-    fh: FileHandle,
-    start: number,
-    end: number,
+    chunks: AsyncIterable<LentChunk>,
     onChunk?: (chunk: Buffer) => void | Promise<void>,
   ): Promise<void> {
     await this.send(header);
     this.midFrame = true;
-    await sendFileRange(this.socket, fh, start, end, onChunk, this.sendLimit);
+    await sendChunks(this.socket, chunks, onChunk, this.sendLimit);
     this.midFrame = false;
   }
 
   transfer(record: TransferRecord): void {
-    const mbps = record.seconds > 0 ? record.bytes / 1e6 / record.seconds : 0;
+    const mbPerS = record.seconds > 0 ? record.bytes / 1e6 / record.seconds : 0;
     this.log("info", "transfer", {
       addr: this.addr,
       cmd: record.cmd,
@@ -316,7 +325,7 @@ export class Session implements SessionIO {
       size: record.size,
       offset: record.offset,
       seconds: Number(record.seconds.toFixed(3)),
-      mbps: Number(mbps.toFixed(1)),
+      mb_per_s: Number(mbPerS.toFixed(1)),
       result: record.result,
     });
   }
@@ -346,12 +355,12 @@ export class Session implements SessionIO {
     else this.socket.destroy();
   }
 
-  private finish(reason: string): void {
+  private finish(reason: string, detail?: string): void {
     if (this.finished) return;
     this.finished = true;
     this.stopHeaderClock();
     this.socket.setTimeout(0);
-    this.log("info", "disconnect", { addr: this.addr, reason });
+    this.log("info", "disconnect", { addr: this.addr, reason, detail });
     if (this.socket.destroyed) return;
     this.socket.end();
     setTimeout(() => this.socket.destroy(), LINGER_MS).unref();

@@ -9,9 +9,7 @@ import { AuthBackoff } from "../src/auth.js";
 import type { ServerContext } from "../src/context.js";
 import { resolveOptions } from "../src/options.js";
 import { Session } from "../src/session.js";
-import { ListBudget } from "../src/storage/list-budget.js";
-import { Volumes } from "../src/storage/volume.js";
-import { WriteBudget } from "../src/storage/write-budget.js";
+import { Storages, storageConfigOf } from "../src/storage/open.js";
 import { writeTestUsers } from "./helpers/accounts.js";
 import type { Header } from "./helpers/raw-client.js";
 import { tempDir } from "./helpers/server.js";
@@ -60,15 +58,13 @@ async function tlsFerryd(dir: string, credentials: { key: Buffer; cert: Buffer }
   const options = resolveOptions({ users: file, watchUsers: false, authBackoffMs: 1, authBackoffMaxMs: 1 });
   const ctx: ServerContext = {
     options,
-    volumes: new Volumes(options.stalePartialMs),
-    defaultVolume: null,
+    storages: new Storages(storageConfigOf(options)),
+    defaultStorage: null,
     accounts: await Accounts.load(file),
-    writeBudget: new WriteBudget(),
-    listBudget: new ListBudget(options.maxListMemory),
     backoff: new AuthBackoff({ baseMs: 1, maxMs: 1 }),
     userBackoff: new AuthBackoff({ baseMs: 1, maxMs: 1 }),
   };
-  onTestFinished(() => ctx.volumes.closeAll());
+  onTestFinished(() => ctx.storages.closeAll());
   const sockets = new Set<tls.TLSSocket>();
   const server = tls.createServer({ ...credentials, minVersion: "TLSv1.3" }, (socket) => {
     sockets.add(socket);

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Entry } from "@ferry/protocol";
 import { describe, expect, it } from "vitest";
-import { NameArena, SORT_SCRATCH_PER_NAME } from "../src/storage/name-arena.js";
+import { NameArena, SORT_SCRATCH_PER_NAME } from "../src/storage/local/name-arena.js";
 import { RawClient } from "./helpers/raw-client.js";
 import { startTestServer } from "./helpers/server.js";
 import { until } from "./helpers/wait.js";

@@ -10,7 +10,7 @@ import {
   type ScramVerifier,
 } from "@ferry/protocol";
 import { parseSize } from "../sizes.js";
-import type { QuotaLimits } from "../storage/usage.js";
+import type { QuotaLimits } from "../storage/storage.js";
 
 /** One account of the users file. */
 export interface Account {

@@ -1,79 +1,79 @@
-import type { Stats } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import type { RunningHash } from "@ferry/protocol";
-import { encodeFrame, FerryError, type GetRequest, mtimeOf } from "@ferry/protocol";
+import { encodeFrame, type GetRequest, toFerryError } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
-import { fsError } from "../fs-errors.js";
-import { assertUnchanged, assertUnchangedInline } from "../storage/file-version.js";
 import { hashChunk, transferHash } from "../storage/hasher.js";
-import { openForRead } from "../storage/open-read.js";
-import { readRange } from "../storage/read-range.js";
-import type { Resolved } from "../storage/sandbox.js";
-import { md5Hex, readWhole, SMALL_GET_MAX } from "./get-small.js";
+import { resolvePath } from "../storage/path.js";
+import type { ReadHandle, ReserveMemory } from "../storage/storage.js";
 
-/** A get whose file is open and checked (and, when small, read whole), ready to be sent. */
+/** Files up to this size are read whole and sent with their reply in one socket write. */
+export const SMALL_GET_MAX = 1024 * 1024;
+
+function md5Of(bytes: Uint8Array): string {
+  return createHash("md5").update(bytes).digest("hex");
+}
+
+/** A get whose file is open (and, when small, read whole), ready to be sent. */
 export interface PreparedGet {
   readonly req: GetRequest;
-  readonly fh: FileHandle;
-  /** Names of the file below the root, links followed ("/"-joined): its checksum-cache key. */
-  readonly real: string;
-  readonly st: Stats;
+  readonly file: ReadHandle;
   /** The whole file, when it is small. */
   readonly bytes: Buffer | null;
   readonly started: number;
 }
 
 /**
- * Everything of a get that only reads the disk: open (checking where the descriptor really leads),
- * stat, and for a small file the one read. `reserve(bytes)` is awaited before a small file is read
+ * Everything of a get that only reads storage: open (a regular file, links followed inside the tree
+ * only) and for a small file the one read. `reserve(bytes)` is awaited before a small file is read
  * into memory (the pipeline's budget). Gets have no effects, so several may be prepared at once.
  */
 export async function prepareGet(
   req: GetRequest,
   io: SessionIO,
-  reserve: (bytes: number) => Promise<void> = async () => {},
+  reserve: ReserveMemory = async () => {},
 ): Promise<PreparedGet> {
-  const { sandbox, dirs } = io.volume;
   const started = performance.now();
-  const r = sandbox.resolve(req.path);
-  const { fh, real, st } = await openForRead(dirs, r);
+  const file = await io.storage.openRead(resolvePath(req.path));
   try {
-    assertRegularFile(req.path, r, st);
     let bytes: Buffer | null = null;
-    if (st.size <= SMALL_GET_MAX) {
-      await reserve(st.size);
-      bytes = await readWhole(fh, st.size).catch((err) => {
-        throw fsError(err, req.path);
-      });
+    if (file.size <= SMALL_GET_MAX) {
+      await reserve(file.size);
+      bytes = await file.readAll();
     }
-    return { req, fh, real, st, bytes, started };
+    return { req, file, bytes, started };
   } catch (err) {
-    await fh.close().catch(() => {});
+    await file.close().catch(() => {});
     throw err;
   }
 }
 
-/** What a get or a sum may read: a regular file, named without a trailing `/`. */
-export function assertRegularFile(path: string, r: Resolved, st: Stats): void {
-  if (st.isDirectory()) throw new FerryError("EISDIR", `is a directory: ${JSON.stringify(path)}`);
-  if (r.dirOnly) throw new FerryError("ENOTDIR", `not a directory: ${JSON.stringify(path)}`);
-  if (!st.isFile()) throw new FerryError("EACCES", `not a regular file: ${JSON.stringify(path)}`);
-}
-
 /** Sends a prepared get (reply, data, trailer when needed) and closes its file. */
 export async function sendGet(p: PreparedGet, io: SessionIO): Promise<void> {
-  const { req, fh, real, st, bytes } = p;
+  const { req, file, bytes } = p;
+  // Bytes handed to the socket so far: what a get cut off (the client's Ctrl-C) reports in its log line.
+  const sent = { offset: req.offset ?? 0, bytes: 0 };
+  const log = (result: string) =>
+    io.transfer({
+      cmd: "get",
+      path: req.path,
+      bytes: sent.bytes,
+      size: file.size,
+      offset: sent.offset,
+      seconds: (performance.now() - p.started) / 1000,
+      result,
+    });
   try {
-    const offset = bytes
-      ? await sendSmall(req, io, fh, real, st, bytes)
-      : await sendStreamed(req, io, fh, real, st);
-    const seconds = (performance.now() - p.started) / 1000;
-    const size = st.size;
-    io.transfer({ cmd: "get", path: req.path, bytes: size - offset, size, offset, seconds, result: "ok" });
+    const offset = bytes ? await sendSmall(req, io, file, bytes) : await sendStreamed(req, io, file, sent);
+    sent.offset = offset;
+    sent.bytes = file.size - offset;
+    log("ok");
+  } catch (err) {
+    log(toFerryError(err).code);
+    throw err;
   } finally {
     // A small file was read whole: its close need not hold up the next reply.
-    if (bytes) void fh.close().catch(() => {});
-    else await fh.close();
+    if (bytes) void file.close().catch(() => {});
+    else await file.close();
   }
 }
 
@@ -86,13 +86,13 @@ export async function get(req: GetRequest, io: SessionIO): Promise<void> {
 }
 
 /** The reply's `offset`: the requested one when the client's prefix hash matches, otherwise 0. */
-function fileReply(req: GetRequest, st: Stats, offset: number, md5?: string): Record<string, unknown> {
+function fileReply(req: GetRequest, file: ReadHandle, offset: number, md5?: string): Record<string, unknown> {
   const reply: Record<string, unknown> = {
     ok: true,
     id: req.id,
     type: "file",
-    size: st.size,
-    mtime: mtimeOf(st),
+    size: file.size,
+    mtime: file.mtime,
     offset,
     alg: "md5",
   };
@@ -101,74 +101,73 @@ function fileReply(req: GetRequest, st: Stats, offset: number, md5?: string): Re
 }
 
 /**
- * A small file is read whole with one read, its md5 taken from the cache or computed on the spot, and
+ * A small file is read whole with one read, its md5 taken from storage or computed on the spot, and
  * reply, data frame and payload written to the socket in one go: no trailer, one system call.
  */
-async function sendSmall(
-  req: GetRequest,
-  io: SessionIO,
-  fh: FileHandle,
-  real: string,
-  st: Stats,
-  bytes: Buffer,
-): Promise<number> {
-  const { checksums } = io.volume;
-  const size = st.size;
-  const known = checksums.get(real, st);
-  const md5 = known ?? md5Hex(bytes);
+async function sendSmall(req: GetRequest, io: SessionIO, file: ReadHandle, bytes: Buffer): Promise<number> {
+  const size = file.size;
+  const known = file.md5;
+  const md5 = known ?? md5Of(bytes);
   const wanted = req.offset ?? 0;
   const offset =
-    wanted > 0 && wanted <= size && req.prefixMd5 && md5Hex(bytes.subarray(0, wanted)) === req.prefixMd5
+    wanted > 0 && wanted <= size && req.prefixMd5 && md5Of(bytes.subarray(0, wanted)) === req.prefixMd5
       ? wanted
       : 0;
-  // Read after the open, the bytes may mix two versions if the file changed since (and a cached md5
+  // Read after the open, the bytes may mix two versions if the file changed since (and a known md5
   // would not be theirs): ECHANGED goes out in place of the file reply (PROTOCOL.md §4 get).
-  assertUnchangedInline(fh, st, req.path);
+  await file.assertUnchanged();
   await io.sendEncoded([
-    encodeFrame(fileReply(req, st, offset, md5)),
+    encodeFrame(fileReply(req, file, offset, md5)),
     encodeFrame({ cmd: "data", id: req.id, offset, size: size - offset }),
     bytes.subarray(offset),
   ]);
-  if (!known) checksums.set(real, st, md5);
+  if (!known) file.remember(md5);
   return offset;
 }
 
 async function sendStreamed(
   req: GetRequest,
   io: SessionIO,
-  fh: FileHandle,
-  real: string,
-  st: Stats,
+  file: ReadHandle,
+  sent: { offset: number; bytes: number },
 ): Promise<number> {
-  const { checksums } = io.volume;
-  const size = st.size;
-  const known = checksums.get(real, st);
+  const size = file.size;
+  const known = file.md5;
   const wanted = req.offset ?? 0;
+  const resuming = wanted > 0 && wanted <= size && req.prefixMd5 !== undefined;
+  const thread = io.server.options.hashThread;
   let offset = 0;
   let hash: RunningHash | null = null;
   try {
-    if (!known || (wanted > 0 && wanted <= size && req.prefixMd5))
-      hash = transferHash(size, io.server.options.hashThread);
-    if (hash && wanted > 0 && wanted <= size && req.prefixMd5) {
-      for await (const chunk of readRange(fh, 0, wanted)) await hashChunk(hash, chunk);
+    if (!known || resuming) hash = transferHash(size, thread);
+    if (hash && resuming) {
+      for await (const chunk of file.read(0, wanted)) {
+        try {
+          await hashChunk(hash, chunk.bytes);
+        } finally {
+          chunk.release();
+        }
+      }
       if ((await hash.peek()) === req.prefixMd5) offset = wanted;
       else {
         hash.close();
-        hash = known ? null : transferHash(size, io.server.options.hashThread);
+        hash = known ? null : transferHash(size, thread);
       }
     }
     if (known && hash) {
       hash.close();
       hash = null;
     }
-    await io.send(fileReply(req, st, offset, known));
+    await io.send(fileReply(req, file, offset, known));
+    sent.offset = offset;
     const h = hash;
-    await io.sendFile(
+    await io.sendData(
       { cmd: "data", id: req.id, offset, size: size - offset },
-      fh,
-      offset,
-      size,
-      h ? (chunk) => hashChunk(h, chunk) : undefined,
+      file.read(offset, size),
+      (chunk) => {
+        sent.bytes += chunk.length;
+        return h ? hashChunk(h, chunk) : undefined;
+      },
     );
     if (h) {
       const md5 = await h.digest();
@@ -177,9 +176,9 @@ async function sendStreamed(
       // versions, and their md5 would vouch for a file that never existed. ECHANGED then goes out
       // in place of the trailer (PROTOCOL.md §4 get). With the md5 in the reply there is no trailer
       // to withhold; torn bytes fail the client's check of that md5 instead.
-      await assertUnchanged(fh, st, req.path);
+      await file.assertUnchanged();
       await io.send({ cmd: "end", id: req.id, md5, alg: "md5" });
-      checksums.set(real, st, md5);
+      file.remember(md5);
     }
     return offset;
   } finally {

@@ -1,9 +1,8 @@
 import type { MkdirRequest } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
-import { makeDir } from "../storage/tree.js";
+import { resolvePath } from "../storage/path.js";
 
 export async function mkdir(req: MkdirRequest, io: SessionIO): Promise<void> {
-  const { sandbox, dirs } = io.volume;
-  await makeDir(dirs, sandbox.resolve(req.path), req.parents === true);
+  await io.storage.mkdir(resolvePath(req.path), req.parents === true);
   await io.send({ ok: true, id: req.id, type: "ok" });
 }

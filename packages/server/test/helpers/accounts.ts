@@ -4,7 +4,7 @@ import { channelBindingOf, makeVerifier, ScramClient } from "@ferry/protocol";
 import { onTestFinished } from "vitest";
 import { type Account, newDecoyKey, writeUsersFile } from "../../src/accounts/users-file.js";
 import { type FerryServer, type ServerOptions, startServer } from "../../src/index.js";
-import type { QuotaLimits } from "../../src/storage/usage.js";
+import type { QuotaLimits } from "../../src/storage/storage.js";
 import { type Header, RawClient } from "./raw-client.js";
 import { tempDir } from "./server.js";
 

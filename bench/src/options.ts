@@ -9,6 +9,7 @@ export const SECTIONS = [
   "list",
   "tls",
   "mirror",
+  "peers",
   "s3",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -28,14 +29,20 @@ export interface BenchOptions {
   smallSize: number;
   clients: number;
   clientPutSize: number;
-  /** `--storage s3`: the S3 section alone (ferryd on a Ceph RGW the bench starts). */
+  /** `--storage s3`: the S3 section (ferryd on a Ceph RGW the bench starts), alone or with --only. */
   storage: "local" | "s3";
 }
 
-export const USAGE = `usage: pnpm bench [--quick] [--runs N] [--only ${SECTIONS.join(",")}] [--window N] [--cpu-prof] [--storage local|s3]`;
+/**
+ * Sections a bare `pnpm bench` runs: all but peers and s3, which have their own flags (peers takes
+ * minutes more; s3 needs Ceph).
+ */
+const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== "peers" && s !== "s3");
 
-/** Sections a plain `pnpm bench` runs: all but s3, which needs Ceph and runs with --storage s3. */
-const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== "s3");
+export const USAGE = `usage: pnpm bench [--quick] [--runs N] [--only ${SECTIONS.join(",")}] [--peers] [--storage local|s3] [--window N] [--cpu-prof]
+
+  --peers     ferry beside an rsync daemon and OpenSSH sftp (a private sshd), both started on
+              127.0.0.1 by the bench, in the same rounds; alone, or with the sections of --only`;
 
 /** Parses the bench's own flags; unknown flags are an error so typos do not silently run the full bench. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -54,7 +61,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     clientPutSize: 10 * MiB,
     storage: "local",
   };
-  let only = false;
+  let only: Section[] | null = null;
+  let peers = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = () => {
@@ -64,6 +72,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     };
     if (arg === "--quick") continue;
     if (arg === "--cpu-prof") opts.cpuProf = true;
+    else if (arg === "--peers") peers = true;
+    else if (arg === "--storage") {
+      const v = value();
+      if (v !== "local" && v !== "s3") throw new Error(`--storage must be local or s3\n${USAGE}`);
+      opts.storage = v;
+    }
     else if (arg === "--runs") opts.runs = positiveInt(arg, value());
     else if (arg === "--window") opts.window = positiveInt(arg, value());
     else if (arg === "--only") {
@@ -71,16 +85,17 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       for (const n of names) {
         if (!(SECTIONS as readonly string[]).includes(n)) throw new Error(`unknown section ${n}\n${USAGE}`);
       }
-      opts.sections = new Set(names as Section[]);
-      only = true;
-    } else if (arg === "--storage") {
-      const v = value();
-      if (v !== "local" && v !== "s3") throw new Error(`--storage must be local or s3\n${USAGE}`);
-      opts.storage = v;
+      only = names as Section[];
     } else if (arg === "--") {
     } else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
-  if (opts.storage === "s3" && !only) opts.sections = new Set(["s3"]);
+  const s3 = opts.storage === "s3";
+  if (only !== null || peers || s3)
+    opts.sections = new Set([
+      ...(only ?? []),
+      ...(peers ? ["peers" as const] : []),
+      ...(s3 ? ["s3" as const] : []),
+    ]);
   return opts;
 }
 

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   ETIMEDOUT: "the connection was idle for too long and was closed",
   ECONNLOST: "the connection was lost; reconnect and retry (transfers resume where they stopped)",
   ECONNREFUSED: "could not connect to the server; check the host and port and that ferryd is running",
+  ENOTFOUND: "the host name did not resolve; check its spelling, or give an IP address",
   EABORTED: "the transfer was aborted; run it again to resume",
   EMAXDELETE: "refused: the mirror would delete more than --max-delete allows; nothing was changed",
   EINTERNAL: "internal server error",

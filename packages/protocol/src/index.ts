@@ -14,4 +14,5 @@ export { writePaced } from "./rate/paced-write.js";
 export { parseByteRate } from "./rate/rate-text.js";
 export { RATE_BURST_MS, RATE_MIN_BURST, type RateClock, slices, TokenBucket } from "./rate/token-bucket.js";
 export * from "./scram.js";
+export { humanSize } from "./units.js";
 export * as validate from "./validate.js";

@@ -63,6 +63,7 @@ describe("round trip: encodeFrame → FrameReader → parse", () => {
     expect([...types].sort()).toEqual(
       [
         "data",
+        "df",
         "done",
         "end",
         "entries",

@@ -101,6 +101,7 @@ const requestShapes = {
     overwrite: optional(boolean),
     parents: optional(boolean),
     handshake: optional(boolean),
+    resumeTarget: optional(boolean),
     /** Milliseconds since the epoch: the mtime the server gives the file at commit. */
     mtime: optional(integer(0)),
   }),
@@ -114,6 +115,7 @@ const requestShapes = {
   mkdir: object({ cmd: literal("mkdir"), id, path, parents: optional(boolean) }),
   delete: object({ cmd: literal("delete"), id, path, recursive: optional(boolean) }),
   rename: object({ cmd: literal("rename"), id, from: path, to: path, overwrite: optional(boolean) }),
+  df: object({ cmd: literal("df"), id }),
   bye: object({ cmd: literal("bye"), id }),
   data: object({ cmd: literal("data"), id, offset: size, size }),
   end: object({ cmd: literal("end"), id, md5: md5Hex, alg }),
@@ -133,6 +135,7 @@ export type StatRequest = MessageOf<"stat">;
 export type MkdirRequest = MessageOf<"mkdir">;
 export type DeleteRequest = MessageOf<"delete">;
 export type RenameRequest = MessageOf<"rename">;
+export type DfRequest = MessageOf<"df">;
 export type ByeRequest = MessageOf<"bye">;
 /** Precedes exactly `size` payload bytes: the file's bytes from `offset` on. */
 export type DataFrame = MessageOf<"data">;
@@ -150,6 +153,7 @@ export type Request =
   | MkdirRequest
   | DeleteRequest
   | RenameRequest
+  | DfRequest
   | ByeRequest;
 /** Anything a client may send. */
 export type ClientFrame = Request | DataFrame | EndFrame;
@@ -287,6 +291,22 @@ const replyShapes = {
   }),
   /** Answer to stat. */
   entry: object({ ok: literal(true), id, type: literal("entry"), entry }),
+  /**
+   * Answer to df: the served store's `free` and `total` bytes (absent where the store cannot tell,
+   * as an object store cannot); the quota fields only where the
+   * server keeps a quota for the user (`quotaBytes`/`quotaFiles` the limits, `used*` what is used).
+   */
+  df: object({
+    ok: literal(true),
+    id,
+    type: literal("df"),
+    free: optional(size),
+    total: optional(size),
+    quotaBytes: optional(size),
+    usedBytes: optional(size),
+    quotaFiles: optional(size),
+    usedFiles: optional(size),
+  }),
   /** Answer to sum: the hash of the whole file, and the size and mtime of the version hashed. */
   sum: object({
     ok: literal(true),
@@ -309,6 +329,7 @@ export type DoneReply = ReplyOf<"done">;
 export type FileReply = ReplyOf<"file">;
 export type EntriesReply = ReplyOf<"entries">;
 export type EntryReply = ReplyOf<"entry">;
+export type DfReply = ReplyOf<"df">;
 export type SumReply = ReplyOf<"sum">;
 /** `id` is null when the server could not read the request's id (a malformed or oversized header). */
 export interface ErrorReply {
@@ -316,6 +337,8 @@ export interface ErrorReply {
   id: number | null;
   code: ErrorCode;
   message: string;
+  /** How long to wait before trying again, where the server can say (EBUSY of auth backoff). */
+  retryAfterMs?: number;
 }
 export type SuccessReply =
   | HelloReply
@@ -326,6 +349,7 @@ export type SuccessReply =
   | FileReply
   | EntriesReply
   | EntryReply
+  | DfReply
   | SumReply;
 export type Reply = SuccessReply | ErrorReply;
 export type ServerFrame = Reply | DataFrame | EndFrame;
@@ -339,6 +363,7 @@ const errorReply = object({
   id: (v, f) => (v === null ? null : id(v, f)),
   code: string,
   message: string,
+  retryAfterMs: optional(size),
 });
 
 /** Validates a header sent by a server (client side). Unknown error codes become EINTERNAL. */
@@ -361,10 +386,14 @@ export function parseServerFrame(header: Record<string, unknown>): Parsed<Server
 export function errorReplyOf(id: number | null, err: FerryError): ErrorReply {
   const message =
     err.message.length > MAX_MESSAGE_CHARS ? `${err.message.slice(0, MAX_MESSAGE_CHARS)}...` : err.message;
-  return { ok: false, id, code: err.code, message };
+  const retry = err.details.retryAfterMs;
+  const reply: ErrorReply = { ok: false, id, code: err.code, message };
+  if (typeof retry === "number" && Number.isSafeInteger(retry) && retry >= 0) reply.retryAfterMs = retry;
+  return reply;
 }
 
 /** Rebuilds the typed error a server sent, so a client throws the same code. */
 export function errorFromReply(reply: ErrorReply): FerryError {
-  return new FerryError(reply.code, reply.message);
+  const details = reply.retryAfterMs === undefined ? {} : { retryAfterMs: reply.retryAfterMs };
+  return new FerryError(reply.code, reply.message, details);
 }

@@ -145,13 +145,14 @@ describe("PROTOCOL.md", () => {
       "mkdir",
       "delete",
       "rename",
+      "df",
       "bye",
       "data",
       "end",
     ]) {
       expect(cmds).toContain(cmd);
     }
-    for (const type of ["hello", "scram", "ready", "done", "file", "entries", "entry", "sum"]) {
+    for (const type of ["hello", "scram", "ready", "done", "file", "entries", "entry", "df", "sum"]) {
       expect(types).toContain(type);
     }
     expect(examples.some((e) => e.ok === false)).toBe(true);
@@ -286,7 +287,7 @@ describe("PROTOCOL.md", () => {
   });
 
   it("lists every error code that travels on the wire", () => {
-    const local = ["ECONNLOST", "ECONNREFUSED", "EABORTED", "EHOSTKEY", "EMAXDELETE"];
+    const local = ["ECONNLOST", "ECONNREFUSED", "ENOTFOUND", "EABORTED", "EHOSTKEY", "EMAXDELETE"];
     for (const code of Object.keys(ERROR_CODES)) {
       if (local.includes(code)) expect(doc).toContain(`\`${code}\``);
       else expect(doc).toMatch(new RegExp(`\\| \`${code}\` +\\|`));

@@ -287,7 +287,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
       "--root (or --storage) and --users cannot be combined: each user's root is in the users file",
     );
   }
-  let secret = env.FERRY_SECRET || undefined;
+  // Set but empty is a mistake (an unset variable in a deploy script), never a wish to run without auth.
+  if (env.FERRY_SECRET === "")
+    throw new UsageError("FERRY_SECRET is set but empty; unset it to run without auth");
+  let secret = env.FERRY_SECRET;
   const secretFile = str("secret-file");
   if (secretFile) {
     try {

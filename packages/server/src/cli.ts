@@ -7,6 +7,9 @@ import { localPathOf } from "./storage/open.js";
 import { resolveIdentity } from "./tls/identity.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
+/** Signals this close together are one request to stop (see `stop` below); a later one is "now". */
+const SAME_SIGNAL_MS = 1_000;
+
 /** `ferryd user ...`: edits the users file and exits. */
 async function userCommand(argv: string[]): Promise<number> {
   try {
@@ -73,14 +76,17 @@ async function main(): Promise<number> {
     process.stdout.write(`fingerprint ${server.fingerprint} (hex ${fingerprintHex(server.fingerprint)})\n`);
   }
   return new Promise<number>((resolve) => {
-    let stopping = false;
+    let firstAt: number | null = null;
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      if (firstAt !== null) {
+        // One Ctrl-C under `pnpm exec ferryd` arrives twice: from the terminal (to the whole process
+        // group) and forwarded by pnpm. A second signal that close to the first is the same keypress.
+        if (Date.now() - firstAt < SAME_SIGNAL_MS) return;
         process.stderr.write(`ferryd: ${signal} again, exiting now\n`);
         resolve(130);
         return;
       }
-      stopping = true;
+      firstAt = Date.now();
       parsed.options.logger?.log("info", "shutting down", { signal });
       server.close().then(
         () => resolve(0),

@@ -5,7 +5,7 @@ export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"
 
 /**
  * Where the server reports connection events and finished transfers. Fields are flat facts
- * (addr, cmd, path, bytes, seconds, mbps, result); a secret never reaches a logger.
+ * (addr, cmd, path, bytes, seconds, mb_per_s, result); a secret never reaches a logger.
  */
 export interface Logger {
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;

@@ -201,14 +201,9 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   }
 
   server.listen({ host: opts.host, port: opts.port });
-  // once() rejects with the listen error itself; the caller gets a FerryError that names the address.
+  // once() rejects with the "error" event's error: the only road a failed listen takes.
   await once(server, "listening").catch((err: unknown) => {
-    throw new FerryError(
-      "EINTERNAL",
-      `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}`,
-      {},
-      { cause: err },
-    );
+    throw listenError(err, opts.host, opts.port);
   });
   const address = server.address() as net.AddressInfo;
   const auth = accounts ? "scram-sha-256" : opts.secret !== undefined ? "secret" : "none";
@@ -217,6 +212,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
     port: address.port,
     ...(defaultStorage ? { root: defaultStorage.location } : { users: opts.users, accounts: accounts?.size }),
     auth,
+    mode: opts.readOnly ? "read-only" : "read-write",
     tls: identity !== null,
     fingerprint: identity?.fingerprint,
     cert: identity?.certFile,
@@ -332,4 +328,19 @@ function watchUsersFile(
 
 function isNoSession(value: net.Socket | NoSession): value is NoSession {
   return !(value instanceof net.Socket);
+}
+
+/** A failed listen in words that say what to do, instead of Node's `listen EADDRINUSE: ...`. */
+function listenError(err: unknown, host: string, port: number): FerryError {
+  const errno = (err as NodeJS.ErrnoException | null)?.code;
+  const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const reason =
+    errno === "EADDRINUSE"
+      ? `${where} is already in use (another ferryd?); stop it or choose another --port`
+      : errno === "EADDRNOTAVAIL"
+        ? `${host} is not an address of this machine; check --host`
+        : errno === "EACCES"
+          ? `port ${port} needs privileges; choose a port above 1023 with --port`
+          : `cannot listen on ${where}: ${errno ?? (err as Error)?.message ?? String(err)}`;
+  return new FerryError("EINTERNAL", reason, { errno }, { cause: err });
 }

@@ -79,11 +79,17 @@ export class Session implements SessionIO {
   /** Serves the connection until it ends; never rejects. */
   async run(): Promise<void> {
     let reason = "closed by client";
+    let detail: string | undefined;
     try {
       reason = await this.loop();
     } catch (err) {
       const e = toFerryError(err);
       reason = `${e.code}: ${e.message}`;
+      // A client that hangs up mid-request (Ctrl-C, a killed script) is not a failure of the server.
+      if (e.code === "ECONNLOST" && !this.closing) {
+        reason = "client went away";
+        detail = e.message;
+      }
       // Requests already taken are answered (or their uploads committed) before the last word.
       await this.pipeline.drain();
       if (e.code !== "ECONNLOST" && !this.midFrame && !this.socket.destroyed && !this.broken) {
@@ -91,7 +97,13 @@ export class Session implements SessionIO {
       }
     } finally {
       await this.pipeline.drain();
-      this.finish(reason);
+      // A pipelined transfer cut off by the peer (a get the client stopped reading) ends the loop as
+      // a plain end of input; it is the same hang-up.
+      if (detail === undefined && this.broken?.code === "ECONNLOST" && !this.closing) {
+        reason = "client went away";
+        detail = this.broken.message;
+      }
+      this.finish(reason, detail);
     }
   }
 
@@ -304,7 +316,7 @@ export class Session implements SessionIO {
   }
 
   transfer(record: TransferRecord): void {
-    const mbps = record.seconds > 0 ? record.bytes / 1e6 / record.seconds : 0;
+    const mbPerS = record.seconds > 0 ? record.bytes / 1e6 / record.seconds : 0;
     this.log("info", "transfer", {
       addr: this.addr,
       cmd: record.cmd,
@@ -313,7 +325,7 @@ export class Session implements SessionIO {
       size: record.size,
       offset: record.offset,
       seconds: Number(record.seconds.toFixed(3)),
-      mbps: Number(mbps.toFixed(1)),
+      mb_per_s: Number(mbPerS.toFixed(1)),
       result: record.result,
     });
   }
@@ -343,12 +355,12 @@ export class Session implements SessionIO {
     else this.socket.destroy();
   }
 
-  private finish(reason: string): void {
+  private finish(reason: string, detail?: string): void {
     if (this.finished) return;
     this.finished = true;
     this.stopHeaderClock();
     this.socket.setTimeout(0);
-    this.log("info", "disconnect", { addr: this.addr, reason });
+    this.log("info", "disconnect", { addr: this.addr, reason, detail });
     if (this.socket.destroyed) return;
     this.socket.end();
     setTimeout(() => this.socket.destroy(), LINGER_MS).unref();

@@ -99,7 +99,7 @@ describe("ferryd user add / passwd / del / list", () => {
     expect(list.code).toBe(0);
     expect(list.stdout.trim().split("\n")).toEqual([
       expect.stringMatching(/^alice\s+read-write\s+no quota\s+\S+alice$/),
-      expect.stringMatching(/^bob\s+read-only\s+quota 10 GiB, 500 files\s+\S+bob-root$/),
+      expect.stringMatching(/^bob\s+read-only\s+quota 10\.0 GiB, 500 files\s+\S+bob-root$/),
     ]);
     expect(list.stdout).not.toContain("SCRAM");
 

@@ -27,7 +27,7 @@ describe("quotas", () => {
     // Handshake: refused in place of ready, so the client sends nothing.
     const refused = await handshakePut(c, "more.bin", randomBytes(6 * KiB));
     expect(refused.first).toMatchObject({ ok: false, code: "EQUOTA" });
-    expect(refused.first.message).toMatch(/6\.0 KiB of 10 KiB used.*needs 6\.0 KiB/);
+    expect(refused.first.message).toMatch(/6\.0 KiB of 10\.0 KiB used.*needs 6\.0 KiB/);
     expect(await stagingFiles(t.roots.q as string)).toEqual(staged);
     // Streamed: refused at once, its payload skipped, the stream in step.
     expect(await c.put("more.bin", randomBytes(6 * KiB))).toMatchObject({ code: "EQUOTA" });

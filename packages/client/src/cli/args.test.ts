@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batchLines, quoteWord, splitArgs, splitCommands, splitLine, takeFlags } from "./args.js";
+import { batchLines, quoteWord, splitArgs, splitCommands, splitLine } from "./args.js";
 import { CliError } from "./errors.js";
 
 const texts = (line: string): string[] => splitArgs(line).map((t) => t.text);
@@ -76,18 +76,5 @@ describe("batchLines", () => {
       "-rm a",
       "ls",
     ]);
-  });
-});
-
-describe("takeFlags", () => {
-  it("takes leading single-letter flags, combined or not, up to --", () => {
-    const { flags, rest } = takeFlags(splitArgs("-r -h dir -x"), "rh");
-    expect([...flags].sort()).toEqual(["h", "r"]);
-    expect(rest.map((t) => t.text)).toEqual(["dir", "-x"]);
-    expect(takeFlags(splitArgs("-rh -- -odd"), "rh").rest.map((t) => t.text)).toEqual(["-odd"]);
-  });
-
-  it("rejects unknown flags", () => {
-    expect(() => takeFlags(splitArgs("-z a"), "r")).toThrow(/unknown option -z/);
   });
 });

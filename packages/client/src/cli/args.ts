@@ -137,22 +137,3 @@ export function batchLines(content: string): string[] {
 export function quoteWord(word: string): string {
   return word.replace(/[\s"'\\*?[#;]/g, (c) => `\\${c}`);
 }
-
-/** Splits leading `-x` flags (single letters, combinable as `-rh`) off the words. `--` ends flags. */
-export function takeFlags(tokens: Token[], allowed: string): { flags: Set<string>; rest: Token[] } {
-  const flags = new Set<string>();
-  let i = 0;
-  for (; i < tokens.length; i++) {
-    const t = (tokens[i] as Token).text;
-    if (t === "--") {
-      i++;
-      break;
-    }
-    if (!/^-[a-zA-Z]+$/.test(t)) break;
-    for (const f of t.slice(1)) {
-      if (!allowed.includes(f)) throw usage(`unknown option -${f}`);
-      flags.add(f);
-    }
-  }
-  return { flags, rest: tokens.slice(i) };
-}

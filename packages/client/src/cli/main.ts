@@ -5,7 +5,7 @@ import type { ReadStream, WriteStream } from "node:tty";
 import { KnownHosts } from "../lib/index.js";
 import { batchLines, quoteWord, splitCommands } from "./args.js";
 import { completionSources } from "./completion.js";
-import { CliError, describeError } from "./errors.js";
+import { CliError, describeError, localFileError } from "./errors.js";
 import { historyFile } from "./history.js";
 import { HostTrust } from "./host-trust.js";
 import { processIo } from "./io.js";
@@ -65,6 +65,7 @@ async function runLines(lines: Iterable<string> | AsyncIterable<string>, runner:
     for await (const line of lines) {
       if (interrupted) return EXIT_INTERRUPTED;
       current = new AbortController();
+      runner.remember(line);
       const result = await runner.run(line, current.signal);
       current = null;
       if (result.quit) return 0;
@@ -100,6 +101,18 @@ async function run(opts: ParsedOptions): Promise<number> {
   );
   const state = new CliState(process.cwd(), { secret: opts.secret, password: opts.password }, trust);
   state.limitRate = opts.limitRate;
+  state.progress = opts.progress;
+  // The batch file is read before anything else: a missing one fails at once, not after connecting.
+  let batch: string[] | undefined;
+  if (opts.batch !== undefined) {
+    try {
+      batch = batchLines(readFileSync(opts.batch, "utf8"));
+    } catch (err) {
+      const error = localFileError(err as NodeJS.ErrnoException, opts.batch, "batch file");
+      io.err(`ferry: ${describeError(error)}`);
+      return EXIT_USAGE;
+    }
+  }
   const runner = new Runner({
     state,
     options: { yes: opts.yes, progress: opts.progress, json: opts.json, port: opts.port },
@@ -115,16 +128,7 @@ async function run(opts: ParsedOptions): Promise<number> {
       if (!opened.ok) return EXIT_FAILURE;
     }
     if (opts.command !== undefined) return await runLines(splitCommands(opts.command), runner);
-    if (opts.batch !== undefined) {
-      let content: string;
-      try {
-        content = readFileSync(opts.batch, "utf8");
-      } catch (err) {
-        io.err(`ferry: -b ${opts.batch}: ${describeError(err)}`);
-        return EXIT_USAGE;
-      }
-      return await runLines(batchLines(content), runner);
-    }
+    if (batch !== undefined) return await runLines(batch, runner);
     if (!interactive || !keys) return await runLines(stdinLines(), runner);
     await repl({
       input: process.stdin as ReadStream,

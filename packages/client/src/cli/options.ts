@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { normalizeFingerprint, parseByteRate } from "../lib/index.js";
-import { CliError, usage } from "./errors.js";
+import { localFileError, usage } from "./errors.js";
 import { parseHostPort, parsePort } from "./paths.js";
 
 export const DEFAULT_PORT = 2121;
@@ -107,6 +107,23 @@ function joinValues(argv: string[]): string[] {
   return out;
 }
 
+/**
+ * node:util's parseArgs explains itself in sentences with quotes around the option and a hint about
+ * `--` ("Unknown option '--bogus'. To specify a positional argument ..."): one short line instead.
+ */
+function parseArgsReason(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  const option = /'(-[^' ]+)/.exec(message)?.[1];
+  if (option !== undefined && code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${option}`;
+  if (option !== undefined && code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return /argument missing/.test(message)
+      ? `option ${option} needs a value`
+      : `option ${option} takes no value`;
+  }
+  return message.split(". ")[0] ?? message;
+}
+
 /** Reads argv (without node and the script). Throws EUSAGE with a one-line reason. */
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOptions {
   let values: Record<string, string | boolean | undefined>;
@@ -137,7 +154,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
       },
     }));
   } catch (err) {
-    throw usage((err as Error).message);
+    throw usage(parseArgsReason(err));
   }
   if (positionals.length > 1) throw usage(`one host expected, got ${positionals.length}`);
   if (values.command !== undefined && values.batch !== undefined) throw usage("-c and -b cannot be combined");
@@ -149,7 +166,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
       // A trailing newline from `echo secret > file` is not part of the secret.
       secret = readFileSync(secretFile, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
-      throw new CliError("EUSAGE", `--secret-file ${secretFile}: ${(err as Error).message}`);
+      throw usage(localFileError(err as NodeJS.ErrnoException, secretFile, "--secret-file").message);
     }
   }
   const rateText = values["limit-rate"];
@@ -165,7 +182,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
     try {
       password = readFileSync(passwordFile, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
-      throw new CliError("EUSAGE", `--password-file ${passwordFile}: ${(err as Error).message}`);
+      throw usage(localFileError(err as NodeJS.ErrnoException, passwordFile, "--password-file").message);
     }
   }
   return {
@@ -222,7 +239,7 @@ function transportOptions(
     try {
       ca = readFileSync(caFile, "utf8");
     } catch (err) {
-      throw new CliError("EUSAGE", `--ca ${caFile}: ${(err as Error).message}`);
+      throw usage(localFileError(err as NodeJS.ErrnoException, caFile, "--ca").message);
     }
     if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw usage(`--ca ${caFile}: no PEM certificate in it`);
     return { tls: { ca }, acceptNew, knownHostsFile, forgetHost };

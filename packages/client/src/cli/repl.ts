@@ -61,6 +61,8 @@ function readOne(opts: ReplOptions, history: string[]): Promise<Read> {
 /** The `ftp>` loop. Resolves when the user quits (quit, Ctrl-D, Ctrl-C on an empty line). */
 export async function repl(opts: ReplOptions): Promise<void> {
   const history = loadHistory(opts.historyFile);
+  // `history` shows the saved lines too, oldest first, then each line as it is typed.
+  for (const line of [...history].reverse()) opts.runner.remember(line);
   for (;;) {
     const read = await readOne(opts, history);
     if (read.kind === "eof") {
@@ -72,6 +74,7 @@ export async function repl(opts: ReplOptions): Promise<void> {
       continue;
     }
     const line = read.line;
+    if (line.trim() !== "") opts.runner.remember(line.trim());
     if (line.trim() !== "" && history[0] !== line) {
       history.unshift(line);
       history.length = Math.min(history.length, HISTORY_SIZE);

@@ -1,7 +1,7 @@
 import { splitArgs } from "./args.js";
 import { findCommand } from "./commands/index.js";
 import type { Context } from "./commands/types.js";
-import { codeOf, describeError, messageOf, usage } from "./errors.js";
+import { type CliCode, codeOf, describeError, messageOf, usage } from "./errors.js";
 import type { Io } from "./io.js";
 import { ConflictPolicy, type Prompter } from "./prompts.js";
 import { Reporter } from "./render/reporter.js";
@@ -24,12 +24,17 @@ export interface LineResult {
   ok: boolean;
   quit: boolean;
   /** The failure's code, when it failed (even if ignored). */
-  code?: string;
+  code?: CliCode;
 }
 
 /** Runs one command line: parses it, runs the command, turns a failure into one printed line. */
 export class Runner {
   constructor(private readonly deps: RunnerDeps) {}
+
+  /** A line typed or read (or saved history), for the `history` command. */
+  remember(line: string): void {
+    this.deps.state.remember(line);
+  }
 
   async run(rawLine: string, signal: AbortSignal): Promise<LineResult> {
     let line = rawLine.trim();
@@ -80,7 +85,7 @@ export class Runner {
       session: () => state.require(prompter, options.timeoutMs),
       reporter: () => {
         const r = new Reporter(io, {
-          bars: options.progress && !options.json && io.stdout.isTTY === true,
+          bars: state.progress && !options.json && io.stdout.isTTY === true,
           json: options.json,
         });
         reporters.push(r);

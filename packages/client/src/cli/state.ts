@@ -1,6 +1,8 @@
 import type { Entry } from "@ferry/protocol";
 import { connect, type FerrySession } from "../lib/index.js";
+import { LOGIN_TRIES, type LoginFailure, login, loginFailure } from "./credentials.js";
 import { CliError, notConnected } from "./errors.js";
+import { HISTORY_SIZE } from "./history.js";
 import type { HostTrust } from "./host-trust.js";
 import type { Prompter } from "./prompts.js";
 
@@ -25,14 +27,17 @@ export interface Target {
   user?: string;
 }
 
-/** Passwords asked for one login before giving up, as ssh does. */
-export const PASSWORD_TRIES = 3;
-
 interface AuthDetails {
   authRequired?: boolean;
   accounts?: boolean;
   missing?: "user" | "password";
   rejected?: boolean;
+}
+
+/** What a login tries: the shared secret, or (a server with accounts) the user's password. */
+interface Credentials {
+  secret?: string;
+  password?: string;
 }
 
 /**
@@ -44,6 +49,13 @@ export class CliState {
   session: FerrySession | null = null;
   target: Target | null = null;
   remoteCwd = "/";
+  /** Where `cd -` and `lcd -` go back to. */
+  previousRemoteCwd: string | null = null;
+  previousLocalCwd: string | null = null;
+  /** Draw progress bars (the `progress` command toggles it). */
+  progress = true;
+  /** The command lines of this process, oldest first (at the prompt: with the saved history before them). */
+  readonly history: string[] = [];
   /** `--limit-rate` for every session this process opens. */
   limitRate: number | undefined;
   secret: string | undefined;
@@ -63,56 +75,67 @@ export class CliState {
     this.givenPassword = credentials.password;
   }
 
+  /** Notes a command line for `history` (bounded as the history file is). */
+  remember(line: string): void {
+    this.history.push(line);
+    if (this.history.length > HISTORY_SIZE) this.history.splice(0, this.history.length - HISTORY_SIZE);
+  }
+
   get connected(): boolean {
     return this.session !== null && !this.session.closed;
   }
 
   /**
-   * Opens a session, asking for what the server needs and is not known: the shared secret (once),
-   * or the user's password (again after a wrong one, up to {@link PASSWORD_TRIES} times). The old
-   * session, if any, is closed first.
+   * Opens a session, asking for what the server needs and is not known: the shared secret or the
+   * user's password, each asked again at the prompt after a wrong one, up to {@link LOGIN_TRIES}
+   * answers (see login). A password from a file or the environment is never asked again: a script
+   * wants the error. The old session, if any, is closed first.
    */
   async open(target: Target, prompter: Prompter, timeoutMs?: number): Promise<FerrySession> {
     await this.close();
     const { host, port, user } = target;
-    const key = `${user ?? ""}@${host}:${port}`;
-    let secret = this.secret;
-    let password = this.givenPassword ?? this.passwords.get(key);
-    let prompts = 0;
+    const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+    const key = `${user ?? ""}@${where}`;
+    let accounts = false;
+    let asked = 0;
     const transport = this.trust?.connectOptions(prompter) ?? {};
-    let session: FerrySession;
-    for (;;) {
-      try {
-        session = await connect({
+    const classify = (err: unknown): LoginFailure => {
+      const failure = loginFailure(err);
+      const details = ((err as { details?: AuthDetails }).details ?? {}) as AuthDetails;
+      if (failure === "missing" || failure === "wrong") {
+        accounts = details.accounts === true;
+        if (accounts && details.missing === "user") return null;
+        if (accounts && this.givenPassword !== undefined) return null;
+      }
+      return failure;
+    };
+    const { value: session, credential } = await login<FerrySession, Credentials>({
+      known: { secret: this.secret, password: this.givenPassword ?? this.passwords.get(key) },
+      interactive: prompter.interactive,
+      classify,
+      attempt: (c) =>
+        connect({
           host,
           port,
-          secret,
           user,
-          password,
+          secret: c?.secret,
+          password: c?.password,
           timeoutMs,
           clientName: "ferry",
           limitRate: this.limitRate,
           ...transport,
         }).catch((err: unknown) => {
           throw this.trust ? this.trust.explain(err) : err;
-        });
-        break;
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        const details = ((err as { details?: AuthDetails }).details ?? {}) as AuthDetails;
-        if (code !== "EAUTH" || details.authRequired !== true) throw err;
-        if (!details.accounts) {
-          if (secret !== undefined) throw err;
-          secret = await prompter.password(`secret for ${host}:${port}`);
-          continue;
-        }
-        if (details.missing === "user") {
-          throw new CliError("EAUTH", `${host}:${port} has accounts: open USER@${host}:${port}`);
-        }
-        // A password from a file or the environment is not typed again: a script wants the error.
-        if (this.givenPassword !== undefined) throw err;
-        if (prompts >= PASSWORD_TRIES) {
-          throw new CliError("EAUTH", `wrong user or password (${PASSWORD_TRIES} tries)`);
+        }),
+      ask: async ({ refused, attempt }) => {
+        asked = attempt;
+        if (!accounts) {
+          const secret = await prompter.password(
+            refused
+              ? `the server refused that secret; secret for ${where} (try ${attempt} of ${LOGIN_TRIES})`
+              : `secret for ${where}`,
+          );
+          return { secret };
         }
         if (!prompter.interactive) {
           throw new CliError(
@@ -120,18 +143,40 @@ export class CliState {
             `${user}@${host} needs a password; give it with --password-file FILE or FERRY_PASSWORD`,
           );
         }
-        const again = details.rejected ? "wrong user or password; " : "";
-        password = await prompter.password(`${again}password for ${user}@${host}`);
-        prompts++;
-      }
-    }
-    this.secret = secret;
+        const again = refused ? "wrong user or password; " : "";
+        return { password: await prompter.password(`${again}password for ${user}@${host}`) };
+      },
+    }).catch((err: unknown) => {
+      throw this.loginError(err, accounts, asked, where);
+    });
+    if (credential?.secret !== undefined) this.secret = credential.secret;
+    const password = credential?.password;
     if (password !== undefined && this.givenPassword === undefined) this.passwords.set(key, password);
     this.session = session;
     this.target = { host, port, user };
     this.remoteCwd = "/";
+    this.previousRemoteCwd = null;
     this.listings.clear();
     return session;
+  }
+
+  /** The last word on a failed login: what to check or type, with the library's error as the cause. */
+  private loginError(err: unknown, accounts: boolean, asked: number, where: string): unknown {
+    const details = ((err as { details?: AuthDetails }).details ?? {}) as AuthDetails;
+    if (accounts && details.missing === "user") {
+      return new CliError("EAUTH", `${where} has accounts: open USER@${where}`, { cause: err });
+    }
+    if (loginFailure(err) !== "wrong") return err;
+    if (accounts) {
+      return asked >= LOGIN_TRIES
+        ? new CliError("EAUTH", `wrong user or password (${LOGIN_TRIES} tries)`, { cause: err })
+        : err;
+    }
+    return new CliError(
+      "EAUTH",
+      `${where} refused the secret; check it (--secret-file FILE or FERRY_SECRET) and open again`,
+      { cause: err },
+    );
   }
 
   /** The session, reconnecting (same host, cwd kept) when the connection was lost since. */
@@ -139,8 +184,10 @@ export class CliState {
     if (this.session && !this.session.closed) return this.session;
     if (!this.target) throw notConnected();
     const cwd = this.remoteCwd;
+    const previous = this.previousRemoteCwd;
     const session = await this.open(this.target, prompter, timeoutMs);
     this.remoteCwd = cwd;
+    this.previousRemoteCwd = previous;
     return session;
   }
 

@@ -19,12 +19,18 @@ export {
 } from "./errors.js";
 export { hostKey, type KnownHost, KnownHosts } from "./known-hosts.js";
 export * from "./mirror/index.js";
-export { PROGRESS_INTERVAL_MS, type Progress, type ProgressCallback } from "./progress.js";
+export {
+  PROGRESS_INTERVAL_MS,
+  type Progress,
+  type ProgressCallback,
+  type ProgressPhase,
+} from "./progress.js";
 export { isSafeRemoteName, printable, resolveLocalTarget } from "./safe-names.js";
 export { IN_MEMORY_GET_MAX, PART_SUFFIX } from "./transfer/download.js";
 export { STREAMED_PUT_MAX } from "./transfer/upload.js";
 export type {
   ConnectOptions,
+  DiskUsage,
   FerrySession,
   KnownHostsOptions,
   ServerInfo,

@@ -2,17 +2,19 @@ import { describe, expect, it } from "vitest";
 import { type Progress, ProgressReporter } from "./progress.js";
 
 describe("ProgressReporter", () => {
-  it("reports at the start and at the end, not per chunk", () => {
+  it("reports at the start, at the last byte and at the end, not per chunk", () => {
     const seen: Progress[] = [];
-    // An interval no test run can reach: only the start and the final report may appear.
+    // An interval no test run can reach: only the start, the last byte and the end may appear.
     const reporter = new ProgressReporter(1000, (p) => seen.push(p), 1e12);
     reporter.begin(100);
     for (let i = 0; i < 900; i++) reporter.add(1);
     reporter.finish();
-    expect(seen).toHaveLength(2);
-    expect(seen[0]).toMatchObject({ bytes: 100, total: 1000, transferred: 0 });
-    expect(seen[1]).toMatchObject({ bytes: 1000, total: 1000, transferred: 900 });
-    expect(seen[1]?.rate).toBeGreaterThanOrEqual(0);
+    expect(seen).toHaveLength(3);
+    expect(seen[0]).toMatchObject({ bytes: 100, total: 1000, transferred: 0, phase: "data" });
+    // Every byte has moved: the check and sync that follow show as "verifying", not as a stuck 97 %.
+    expect(seen[1]).toMatchObject({ bytes: 1000, total: 1000, transferred: 900, phase: "verifying" });
+    expect(seen[2]).toMatchObject({ bytes: 1000, total: 1000, transferred: 900, phase: "done" });
+    expect(seen[2]?.rate).toBeGreaterThanOrEqual(0);
   });
 
   it("reports every chunk when the interval is zero, with counts that add up", () => {

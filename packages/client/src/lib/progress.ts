@@ -11,7 +11,14 @@ export interface Progress {
   transferred: number;
   /** Bytes per second moved over the wire by this call, averaged since its data started moving. */
   rate: number;
+  /**
+   * "data" while bytes move; "verifying" once every byte has moved and the transfer waits for its
+   * check and sync (the server's fsync and commit of a put, the local one of a get); "done" at the end.
+   */
+  phase: ProgressPhase;
 }
+
+export type ProgressPhase = "data" | "verifying" | "done";
 
 export type ProgressCallback = (progress: Progress) => void;
 
@@ -48,12 +55,15 @@ export class ProgressReporter {
     this.transferred += n;
     if (this.callback === undefined) return;
     const now = performance.now();
-    if (now - this.lastReport >= this.intervalMs) this.report(now);
+    // The last byte is reported at once, whatever the interval: what follows (the check, an fsync)
+    // may take a while, and a bar left at 97 % looks stuck.
+    if (this.bytes >= this.total && n > 0) this.report(now, "verifying");
+    else if (now - this.lastReport >= this.intervalMs) this.report(now);
   }
 
   /** The last report: always sent, so the observer sees the final numbers. */
   finish(): void {
-    this.report(performance.now());
+    this.report(performance.now(), "done");
   }
 
   /** The last report, and the result of the verified transfer it followed. */
@@ -72,13 +82,13 @@ export class ProgressReporter {
     return this.transferred;
   }
 
-  private report(now: number): void {
+  private report(now: number, phase: ProgressPhase = this.bytes >= this.total ? "verifying" : "data"): void {
     this.lastReport = now;
     if (this.callback === undefined) return;
     const elapsed = (now - this.started) / 1000;
     const rate = elapsed > 0 ? this.transferred / elapsed : 0;
     try {
-      this.callback({ bytes: this.bytes, total: this.total, transferred: this.transferred, rate });
+      this.callback({ bytes: this.bytes, total: this.total, transferred: this.transferred, rate, phase });
     } catch {
       // An observer's bug must not corrupt a transfer in flight; it only loses its own drawing.
     }

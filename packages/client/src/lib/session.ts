@@ -1,10 +1,17 @@
-import type { Entry, EntryReply, OkReply, SumReply } from "@ferry/protocol";
+import type { DfReply, Entry, EntryReply, OkReply, SumReply } from "@ferry/protocol";
 import type { Connection } from "./connection.js";
 import { listStream } from "./listing.js";
 import { Semaphore } from "./semaphore.js";
 import { type DownloadContext, download } from "./transfer/download.js";
 import { upload } from "./transfer/upload.js";
-import type { FerrySession, ServerInfo, SumResult, TransferOptions, TransferResult } from "./types.js";
+import type {
+  DiskUsage,
+  FerrySession,
+  ServerInfo,
+  SumResult,
+  TransferOptions,
+  TransferResult,
+} from "./types.js";
 
 /** Small files read ahead of their turn; with files of at most 1 MiB this bounds that memory to 32 MiB. */
 const READ_AHEAD_FILES = 32;
@@ -74,6 +81,14 @@ export class Session implements FerrySession {
       (id) => ({ cmd: "rename", id, from, to, overwrite: opts.overwrite === true }),
       "ok",
     );
+  }
+
+  async df(): Promise<DiskUsage> {
+    const { free, total, quotaBytes, usedBytes, quotaFiles, usedFiles } = await this.conn.call<DfReply>(
+      (id) => ({ cmd: "df", id }),
+      "df",
+    );
+    return { free, total, quotaBytes, usedBytes, quotaFiles, usedFiles };
   }
 
   close(): Promise<void> {

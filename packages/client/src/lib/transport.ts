@@ -7,6 +7,7 @@ import {
   connect as tlsConnect,
 } from "node:tls";
 import { certificateFingerprint, FerryError, fingerprintHex, normalizeFingerprint } from "@ferry/protocol";
+import { connectError } from "./connect-error.js";
 import { KnownHosts } from "./known-hosts.js";
 import type { SocketSource } from "./socket-source.js";
 import type { KnownHostsOptions, TlsInfo, TlsOptions, TrustedBy } from "./types.js";
@@ -59,7 +60,7 @@ function openPlain({ host, port, timeoutMs, source }: TransportTarget): Promise<
     socket.once("error", (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       socket.destroy();
-      reject(refused(host, port, err));
+      reject(connectError(host, port, err));
     });
   });
 }
@@ -123,7 +124,7 @@ function openTls(
     const lost = () => new FerryError("ECONNLOST", `${hostPort(host, port)} closed the connection`);
     socket.on("error", (err: NodeJS.ErrnoException) => {
       if (secured) fail(lost());
-      else fail(tcp ? handshakeError(host, port, err) : refused(host, port, err));
+      else fail(tcp ? handshakeError(host, port, err) : connectError(host, port, err));
     });
     socket.once("close", () => {
       const closed = Object.assign(new Error("closed"), { code: "ECONNRESET" });
@@ -275,15 +276,6 @@ function handshakeError(host: string, port: number, err: NodeJS.ErrnoException):
       reason: "handshake",
       sysCode: code,
     },
-    { cause: err },
-  );
-}
-
-function refused(host: string, port: number, err: NodeJS.ErrnoException): FerryError {
-  return new FerryError(
-    "ECONNREFUSED",
-    `cannot connect to ${host}:${port} (${err.code ?? err.message}); check the host and port, and that ferryd is running there`,
-    { host, port, sysCode: err.code },
     { cause: err },
   );
 }

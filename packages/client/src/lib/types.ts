@@ -92,6 +92,13 @@ export interface TransferOptions {
   /** put: create missing remote parent directories. */
   parents?: boolean;
   /**
+   * put, with `overwrite`: when the remote file is shorter than the local one (say, left by an
+   * interrupted copy of another tool), continue after its bytes if they are this file's prefix
+   * (checked by md5, as any resume); otherwise the whole file is sent. The target stays as it was
+   * until the verified commit.
+   */
+  resumeTarget?: boolean;
+  /**
    * Abort: the call rejects with EABORTED and the partial stays resumable. A transfer still waiting
    * its turn is simply dropped; one already on the wire breaks the connection (reconnect to continue).
    */
@@ -131,6 +138,20 @@ export interface SumResult {
   md5: string;
 }
 
+/** What `df` reports, in bytes (and files for the quota). Quota fields are absent without a quota. */
+export interface DiskUsage {
+  /**
+   * Bytes uploads may still use on the served disk (less what uploads in progress hold); absent,
+   * like `total`, where the store cannot tell (an object store).
+   */
+  free?: number;
+  total?: number;
+  quotaBytes?: number;
+  usedBytes?: number;
+  quotaFiles?: number;
+  usedFiles?: number;
+}
+
 export interface ServerInfo {
   name: string;
   version: number;
@@ -166,6 +187,8 @@ export interface FerrySession {
   mkdir(path: string, opts?: { parents?: boolean }): Promise<void>;
   delete(path: string, opts?: { recursive?: boolean }): Promise<void>;
   rename(from: string, to: string, opts?: { overwrite?: boolean }): Promise<void>;
+  /** The server's free and total disk space, and the user's quota where the server keeps one. */
+  df(): Promise<DiskUsage>;
   /** Sends bye after the calls already made, then closes the socket. Idempotent. */
   close(): Promise<void>;
   /** True once the connection is closed or broken. */

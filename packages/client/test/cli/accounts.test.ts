@@ -53,7 +53,8 @@ describe("ferry user@host against a server with accounts", () => {
       FERRY_PASSWORD: "alice pw",
     });
     expect(put.code).toBe(0);
-    expect(put.stdout).toMatch(/connected to 127\.0\.0\.1:\d+ as alice/);
+    // A status line: on stderr, so stdout is only what the commands print.
+    expect(put.stderr).toMatch(/connected to 127\.0\.0\.1:\d+ as alice/);
     expect(await readFile(path.join(w.roots.alice as string, "a.txt"), "utf8")).toBe("from alice");
 
     const passwordFile = path.join(w.dir, "bob.pw");

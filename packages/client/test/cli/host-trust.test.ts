@@ -55,7 +55,8 @@ describe("trusting a server from the command line", () => {
     expect(await readFile(file, "utf8")).toBe(`127.0.0.1:${w.port} ${w.fingerprint}\n`);
     const later = await w.ferry([`127.0.0.1:${w.port}`, "-c", "pwd"], { trust: false, env });
     expect(later.code, later.stderr).toBe(0);
-    expect(later.stderr).toBe("");
+    // Nothing but the status line (status lines go to stderr): no notice, no question.
+    expect(later.stderr).toMatch(/^connected to 127\.0\.0\.1:\d+ \(ferryd\/[^)]+\)\n$/);
   });
 
   it("--fingerprint pins the certificate, in either spelling; any other fingerprint is a hard stop", async () => {
@@ -172,7 +173,7 @@ describe("a CA-issued certificate (--tls-cert)", () => {
       env: { ...env, NODE_EXTRA_CA_CERTS: files.ca },
     });
     expect(system.code, system.stderr).toBe(0);
-    expect(system.stderr).toBe("");
+    expect(system.stderr).toMatch(/^connected to 127\.0\.0\.1:\d+ \(ferryd\/[^)]+\)\n$/);
     await expect(stat(file)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });

@@ -99,7 +99,7 @@ describe("the ftp> prompt in a pseudo-terminal", () => {
     // Ctrl-C on a half-typed line only clears it.
     await t2.expect(PROMPT);
     await t2.send("help put\r");
-    await t2.expect(/put LOCAL \[REMOTE\]/);
+    await t2.expect(/put \[-r\] \[-p\] LOCAL\.\.\. \[REMOTE\]/);
     await t2.expect(PROMPT);
     await t2.send("\x03");
     expect(await t2.exit()).toBe(0);

@@ -14,13 +14,18 @@ export interface Pty {
   /** Waits for the process to exit; its exit code. */
   exit(timeoutS?: number): Promise<number | null>;
   transcript(): Promise<string>;
+  /** What the terminal shows, scrollback included: rows the terminal wrapped are joined into one line. */
+  screen(): Promise<{ rows: string[]; lines: string[] }>;
 }
 
 /**
  * The real `ferry` in a real pseudo-terminal (python3's pty module: node-pty's native build is not
  * reliable here). Killed when the test ends.
  */
-export function ferryInPty(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Pty {
+export function ferryInPty(
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; columns?: number; rows?: number },
+): Pty {
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: "xterm-256color" };
   // A secret in the developer's shell must not answer the prompt we want to see, nor a pin the
   // question about a new host; and the user's known_hosts is never read.
@@ -28,6 +33,8 @@ export function ferryInPty(args: string[], opts: { cwd: string; env: NodeJS.Proc
   delete env.FERRY_FINGERPRINT;
   env.FERRY_KNOWN_HOSTS = testKnownHostsFile();
   Object.assign(env, opts.env);
+  env.FERRY_PTY_COLUMNS = String(opts.columns ?? 140);
+  env.FERRY_PTY_ROWS = String(opts.rows ?? 40);
   const proc = spawn("python3", [DRIVER, process.execPath, FERRY_BIN, ...args], {
     cwd: opts.cwd,
     env,
@@ -70,6 +77,10 @@ export function ferryInPty(args: string[], opts: { cwd: string; env: NodeJS.Proc
     },
     async transcript() {
       return String((await call({ op: "transcript" })).text);
+    },
+    async screen() {
+      const r = await call({ op: "screen" });
+      return { rows: r.rows as string[], lines: r.lines as string[] };
     },
   };
 }

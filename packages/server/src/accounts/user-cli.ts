@@ -2,13 +2,13 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import {
+  humanSize,
   isValidUserName,
   makeVerifier,
   SCRAM_DEFAULT_ITERATIONS,
   SCRAM_MIN_ITERATIONS,
 } from "@ferry/protocol";
 import { parseSize } from "../sizes.js";
-import { humanBytes } from "../storage/local/usage.js";
 import type { QuotaLimits } from "../storage/storage.js";
 import { newPassword, type PasswordSources } from "./password-input.js";
 import { type Account, newDecoyKey, readUsersFile, type UsersFile, writeUsersFile } from "./users-file.js";
@@ -142,7 +142,7 @@ function parse(argv: string[]) {
 
 function describe(u: Account): string {
   const limits = [
-    u.quota?.bytes !== undefined ? humanBytes(u.quota.bytes) : null,
+    u.quota?.bytes !== undefined ? humanSize(u.quota.bytes) : null,
     u.quota?.files !== undefined ? `${u.quota.files} files` : null,
   ].filter(Boolean);
   const quota = limits.length > 0 ? `quota ${limits.join(", ")}` : "no quota";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { RunningHash } from "@ferry/protocol";
-import { encodeFrame, type GetRequest } from "@ferry/protocol";
+import { encodeFrame, type GetRequest, toFerryError } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { hashChunk, transferHash } from "../storage/hasher.js";
 import { resolvePath } from "../storage/path.js";
@@ -50,11 +50,26 @@ export async function prepareGet(
 /** Sends a prepared get (reply, data, trailer when needed) and closes its file. */
 export async function sendGet(p: PreparedGet, io: SessionIO): Promise<void> {
   const { req, file, bytes } = p;
+  // Bytes handed to the socket so far: what a get cut off (the client's Ctrl-C) reports in its log line.
+  const sent = { offset: req.offset ?? 0, bytes: 0 };
+  const log = (result: string) =>
+    io.transfer({
+      cmd: "get",
+      path: req.path,
+      bytes: sent.bytes,
+      size: file.size,
+      offset: sent.offset,
+      seconds: (performance.now() - p.started) / 1000,
+      result,
+    });
   try {
-    const offset = bytes ? await sendSmall(req, io, file, bytes) : await sendStreamed(req, io, file);
-    const seconds = (performance.now() - p.started) / 1000;
-    const size = file.size;
-    io.transfer({ cmd: "get", path: req.path, bytes: size - offset, size, offset, seconds, result: "ok" });
+    const offset = bytes ? await sendSmall(req, io, file, bytes) : await sendStreamed(req, io, file, sent);
+    sent.offset = offset;
+    sent.bytes = file.size - offset;
+    log("ok");
+  } catch (err) {
+    log(toFerryError(err).code);
+    throw err;
   } finally {
     // A small file was read whole: its close need not hold up the next reply.
     if (bytes) void file.close().catch(() => {});
@@ -110,7 +125,12 @@ async function sendSmall(req: GetRequest, io: SessionIO, file: ReadHandle, bytes
   return offset;
 }
 
-async function sendStreamed(req: GetRequest, io: SessionIO, file: ReadHandle): Promise<number> {
+async function sendStreamed(
+  req: GetRequest,
+  io: SessionIO,
+  file: ReadHandle,
+  sent: { offset: number; bytes: number },
+): Promise<number> {
   const size = file.size;
   const known = file.md5;
   const wanted = req.offset ?? 0;
@@ -139,11 +159,15 @@ async function sendStreamed(req: GetRequest, io: SessionIO, file: ReadHandle): P
       hash = null;
     }
     await io.send(fileReply(req, file, offset, known));
+    sent.offset = offset;
     const h = hash;
     await io.sendData(
       { cmd: "data", id: req.id, offset, size: size - offset },
       file.read(offset, size),
-      h ? (chunk) => hashChunk(h, chunk) : undefined,
+      (chunk) => {
+        sent.bytes += chunk.length;
+        return h ? hashChunk(h, chunk) : undefined;
+      },
     );
     if (h) {
       const md5 = await h.digest();

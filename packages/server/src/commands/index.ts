@@ -1,6 +1,7 @@
 import { FerryError, type Request } from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { del } from "./delete.js";
+import { df } from "./df.js";
 import { get } from "./get.js";
 import { list } from "./list.js";
 import { mkdir } from "./mkdir.js";
@@ -28,6 +29,7 @@ export const VERBS: { readonly [C in SessionRequest["cmd"]]: Verb<C> } = {
   mkdir: { run: mkdir, writes: true },
   delete: { run: del, writes: true },
   rename: { run: rename, writes: true },
+  df: { run: df, writes: false },
   bye: { run: (msg, io) => io.send({ ok: true, id: msg.id, type: "ok" }), writes: false },
 };
 

@@ -44,6 +44,14 @@ export interface QuotaLimits {
   readonly files?: number;
 }
 
+/** The df figures of a storage (see {@link Storage.space}). */
+export interface SpaceFigures {
+  readonly free?: number;
+  readonly total?: number;
+  /** What the user's files hold, when a quota is kept for them. */
+  readonly used?: { readonly bytes: number; readonly files: number };
+}
+
 /** The md5 of a whole file, with the size and mtime of the version hashed (the `sum` reply). */
 export interface FileSum {
   readonly size: number;
@@ -108,6 +116,11 @@ export interface UploadSpec {
   readonly parents: boolean;
   /** Look for a partial of an interrupted upload of the same path and size to continue. */
   readonly resume: boolean;
+  /**
+   * With `resume` and `overwrite`: when no partial is found, a shorter file under the target name is
+   * offered as the partial (an explicit `reput`); the target itself stays whole until the commit.
+   */
+  readonly resumeTarget?: boolean;
   /** The user's limits; null: none. Free space is always checked. */
   readonly quota: QuotaLimits | null;
 }
@@ -207,6 +220,12 @@ export interface Storage {
    * target is EEXIST. A backend that cannot rename a directory atomically says so in PROTOCOL.md.
    */
   rename(from: StoragePath, to: StoragePath, overwrite: boolean): Promise<void>;
+  /**
+   * For df: what an upload could still get (free space less what uploads in progress hold) and the
+   * size of the store, each absent when the backend cannot tell (an object store has no such
+   * figure); with `quota`, what the user has used of it.
+   */
+  space(quota: QuotaLimits | null): Promise<SpaceFigures>;
   /** Removes partials of interrupted uploads not touched for `maxAgeMs`. */
   sweep(maxAgeMs: number): Promise<void>;
   /** Counts the usage behind quotas again on the next need (the users file was reloaded). */

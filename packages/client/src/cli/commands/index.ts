@@ -1,14 +1,17 @@
-import { cd, lcd, lpwd, pwd } from "./cd.js";
-import { get } from "./get.js";
+import { cd, lcd, lmkdir, lpwd, pwd } from "./cd.js";
+import { df } from "./df.js";
+import { get, reget } from "./get.js";
 import { helpCommand } from "./help.js";
+import { history } from "./history.js";
 import { lls } from "./lls.js";
-import { ls } from "./ls.js";
+import { dir, ls } from "./ls.js";
 import { mget } from "./mget.js";
 import { mirror } from "./mirror.js";
 import { mkdir } from "./mkdir.js";
 import { mput } from "./mput.js";
 import { close, open } from "./open.js";
-import { put } from "./put.js";
+import { progress } from "./progress.js";
+import { put, reput } from "./put.js";
 import { quit } from "./quit.js";
 import { rename } from "./rename.js";
 import { rm, rmdir } from "./rm.js";
@@ -22,21 +25,28 @@ const base: CommandSpec[] = [
   close,
   put,
   get,
+  reput,
+  reget,
   mput,
   mget,
   mirror,
   ls,
+  dir,
   cd,
   pwd,
   lcd,
   lpwd,
   lls,
+  lmkdir,
   mkdir,
   rm,
   rmdir,
   rename,
   stat,
   sum,
+  df,
+  progress,
+  history,
 ];
 
 export const COMMANDS: readonly CommandSpec[] = [

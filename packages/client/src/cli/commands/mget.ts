@@ -1,21 +1,23 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Entry } from "@ferry/protocol";
-import { isSafeRemoteName, printable } from "../../lib/index.js";
-import { takeFlags } from "../args.js";
+import { type FerrySession, isSafeRemoteName, printable } from "../../lib/index.js";
+import type { Token } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { isInside, joinRemote, remoteBasename, resolveRemote } from "../paths.js";
+import { decideGet, type TargetMode } from "../transfer/decide.js";
 import { decideAndRun, showLocal } from "../transfer/jobs.js";
 import { remoteLister } from "../transfer/remote.js";
 import { inWindow, TRANSFER_WINDOW } from "../transfer/window.js";
-import { decideLocal } from "./get.js";
 import type { CommandSpec, Context } from "./types.js";
 
 interface Planned {
   remote: string;
   local: string;
   size: number;
+  md5?: string;
   error?: unknown;
 }
 
@@ -56,7 +58,7 @@ async function walkRemote(
         } else if (e.type === "dir") {
           next.push({ remote, local });
         } else if (e.type === "file" || e.type === "symlink") {
-          files.push({ remote, local, size: e.size });
+          files.push({ remote, local, size: e.size, md5: e.md5 });
         } else {
           ctx.io.err(`skipping ${printable(remote)}: not a regular file`);
         }
@@ -66,56 +68,87 @@ async function walkRemote(
   }
 }
 
+/** Remote paths for words: globs expanded (no match is ENOENT, entries kept), plain words resolved. */
+export async function remoteSources(
+  ctx: Context,
+  session: FerrySession,
+  tokens: readonly Token[],
+): Promise<{ path: string; entry?: Entry }[]> {
+  const out: { path: string; entry?: Entry }[] = [];
+  for (const token of tokens) {
+    const matches = token.glob
+      ? await expandGlob(token.pattern, ctx.state.remoteCwd, remoteLister(session), joinRemote)
+      : [{ path: resolveRemote(ctx.state.remoteCwd, token.text) }];
+    if (matches.length === 0) throw new CliError("ENOENT", `no remote match for ${printable(token.text)}`);
+    // remoteLister hands back the session's own Entry objects.
+    for (const m of matches) out.push({ path: m.path, entry: m.entry as Entry | undefined });
+  }
+  return out;
+}
+
+/**
+ * Downloads remote paths into `dest`: each to `local` when given (already checked by the caller),
+ * else to `dest/NAME` with NAME checked as every name from the server is. Directories go as whole
+ * trees when `recursive`. Identical local files are skipped as up to date; others are asked about
+ * (`mode`), and `preserve` gives each file the server's mtime (-p).
+ */
+export async function downloadMany(
+  ctx: Context,
+  sources: readonly { path: string; entry?: Entry; local?: string }[],
+  dest: string,
+  {
+    recursive,
+    mode = "ask",
+    preserve = false,
+  }: { recursive: boolean; mode?: TargetMode; preserve?: boolean },
+): Promise<void> {
+  const session = await ctx.session();
+  const localDirs: string[] = [];
+  const files: Planned[] = [];
+  for (const m of sources) {
+    const { type, size, md5 } = m.entry ?? (await session.stat(m.path));
+    const local = m.local ?? localTarget(dest, dest, remoteBasename(m.path));
+    if (local === null) {
+      files.push({ remote: m.path, local: dest, size: 0, error: unsafe(m.path) });
+    } else if (type === "file" || type === "symlink") {
+      files.push({ remote: m.path, local, size, md5 });
+    } else if (type === "dir" && recursive) {
+      await walkRemote(ctx, { remote: m.path, local }, dest, localDirs, files);
+    } else {
+      ctx.io.err(`skipping ${printable(m.path)}: ${type === "dir" ? "a directory (use -r)" : "not a file"}`);
+    }
+  }
+  if (ctx.signal.aborted) throw new CliError("EABORTED", "interrupted");
+
+  for (const d of localDirs) await fs.mkdir(d, { recursive: true });
+
+  const conflicts = ctx.conflicts();
+  await decideAndRun(
+    ctx,
+    "get",
+    files,
+    (f) =>
+      decideGet(conflicts, mode, f.local, { size: f.size, md5: f.md5 }, showLocal(ctx, f.local), ctx.signal),
+    { preserve },
+  );
+}
+
 export const mget: CommandSpec = {
   name: "mget",
   usage: "mget [-r] [-p] PATTERN...",
   summary: "download remote files matching globs into the local directory (-r: whole trees)",
   details:
-    "Every name from the server is checked before anything is written; targets always stay inside the local directory.",
+    "Every name from the server is checked before anything is written; targets always stay inside the local directory. A local file identical to the remote one (same size and md5) is skipped as up to date.",
   args: ["remote"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "rp");
+    const { flags, positionals: rest } = takeOptions(args, shortFlags("rp"));
     if (rest.length === 0) throw usage(this.usage);
-    const recursive = flags.has("r");
     const session = await ctx.session();
-    const dest = path.resolve(ctx.state.localCwd);
-    const localDirs: string[] = [];
-    const files: Planned[] = [];
-
-    for (const token of rest) {
-      const matches = token.glob
-        ? await expandGlob(token.pattern, ctx.state.remoteCwd, remoteLister(session), joinRemote)
-        : [{ path: resolveRemote(ctx.state.remoteCwd, token.text) }];
-      if (matches.length === 0) throw new CliError("ENOENT", `no remote match for ${printable(token.text)}`);
-      for (const m of matches) {
-        // remoteLister hands back the session's own Entry objects.
-        const { type, size } = (m.entry as Entry | undefined) ?? (await session.stat(m.path));
-        const local = localTarget(dest, dest, remoteBasename(m.path));
-        if (local === null) {
-          files.push({ remote: m.path, local: dest, size: 0, error: unsafe(m.path) });
-        } else if (type === "file" || type === "symlink") {
-          files.push({ remote: m.path, local, size });
-        } else if (type === "dir" && recursive) {
-          await walkRemote(ctx, { remote: m.path, local }, dest, localDirs, files);
-        } else {
-          ctx.io.err(
-            `skipping ${printable(m.path)}: ${type === "dir" ? "a directory (use -r)" : "not a file"}`,
-          );
-        }
-      }
-    }
-    if (ctx.signal.aborted) throw new CliError("EABORTED", "interrupted");
-
-    for (const d of localDirs) await fs.mkdir(d, { recursive: true });
-
-    const conflicts = ctx.conflicts();
-    await decideAndRun(
-      ctx,
-      "get",
-      files,
-      (f) => decideLocal(conflicts, f.local, f.size, showLocal(ctx, f.local)),
-      { preserve: flags.has("p") },
-    );
+    const sources = await remoteSources(ctx, session, rest);
+    await downloadMany(ctx, sources, path.resolve(ctx.state.localCwd), {
+      recursive: flags.has("r"),
+      preserve: flags.has("p"),
+    });
     return undefined;
   },
 };

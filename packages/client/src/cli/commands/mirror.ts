@@ -1,7 +1,7 @@
 import path from "node:path";
 import { type FilterRule, remotePath, mirror as runMirror } from "../../lib/index.js";
+import { type OptionSpec, takeOptions } from "../command-options.js";
 import { CliError, codeOf, usage } from "../errors.js";
-import { type OptionSpec, parseLongOptions } from "../long-options.js";
 import { joinRemote, remoteBasename, resolveLocal, resolveRemote } from "../paths.js";
 import { Reporter } from "../render/reporter.js";
 import { MirrorReport } from "../transfer/mirror-report.js";
@@ -38,7 +38,7 @@ export const mirror: CommandSpec = {
   ].join(" "),
   args: ["remote", "local"],
   async run(ctx, args) {
-    const parsed = parseLongOptions(args, OPTIONS);
+    const parsed = takeOptions(args, OPTIONS);
     const has = (name: string) => parsed.flags.has(name);
     if (parsed.positionals.length > 2) throw usage(this.usage);
     const upload = has("reverse");

@@ -1,4 +1,4 @@
-import { takeFlags } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { usage } from "../errors.js";
 import { resolveRemote } from "../paths.js";
 import type { CommandSpec } from "./types.js";
@@ -9,7 +9,7 @@ export const mkdir: CommandSpec = {
   summary: "create remote directories (-p: with parents, no error if it exists)",
   args: ["remote"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "p");
+    const { flags, positionals: rest } = takeOptions(args, shortFlags("p"));
     if (rest.length === 0) throw usage(this.usage);
     const session = await ctx.session();
     for (const t of rest) {

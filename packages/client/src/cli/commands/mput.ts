@@ -1,10 +1,13 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import type { Entry } from "../../lib/index.js";
 import { printable } from "../../lib/index.js";
-import { takeFlags } from "../args.js";
+import type { Token } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, localFileError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { joinRemote, remoteDirname, resolveLocal } from "../paths.js";
+import { decidePut, type TargetMode } from "../transfer/decide.js";
 import { decideAndRun } from "../transfer/jobs.js";
 import { localList } from "../transfer/local.js";
 import { listOrEmpty } from "../transfer/remote.js";
@@ -36,62 +39,95 @@ async function walkLocal(ctx: Context, dir: string, remoteDir: string, dirs: str
   }
 }
 
+/** Local paths for words: globs expanded (no match is ENOENT), plain words resolved. */
+export async function localSources(ctx: Context, tokens: readonly Token[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const token of tokens) {
+    const matches = token.glob
+      ? await expandGlob(token.pattern, ctx.state.localCwd, localList, path.join)
+      : [{ path: resolveLocal(ctx.state.localCwd, token.text) }];
+    if (matches.length === 0) throw new CliError("ENOENT", `no local match for ${printable(token.text)}`);
+    out.push(...matches.map((m) => m.path));
+  }
+  return out;
+}
+
+/**
+ * Uploads each local path to its remote path: files as they are, directories as whole trees when
+ * `recursive` (else skipped with a note). Remote directories are made first; then every file whose
+ * target exists is decided (identical: "up to date"; else asked, per `mode`) and the rest go
+ * pipelined; `preserve` sends each file's mtime (-p).
+ */
+export async function uploadMany(
+  ctx: Context,
+  sources: readonly { local: string; remote: string }[],
+  {
+    recursive,
+    mode = "ask",
+    preserve = false,
+  }: { recursive: boolean; mode?: TargetMode; preserve?: boolean },
+): Promise<void> {
+  const session = await ctx.session();
+  const dirs: string[] = [];
+  const files: Planned[] = [];
+  for (const src of sources) {
+    const st = await fs.stat(src.local).catch((err: NodeJS.ErrnoException) => {
+      throw localFileError(err, printable(src.local));
+    });
+    if (st.isFile()) files.push({ local: src.local, remote: src.remote, size: st.size });
+    else if (st.isDirectory() && recursive) await walkLocal(ctx, src.local, src.remote, dirs, files);
+    else
+      ctx.io.err(
+        `skipping ${printable(src.local)}: ${st.isDirectory() ? "a directory (use -r)" : "not a file"}`,
+      );
+  }
+
+  // mkdir -p is idempotent and the library pipelines it; parents come before children in `dirs`.
+  await inWindow(dirs, TRANSFER_WINDOW, (d) => session.mkdir(d, { parents: true }), ctx.signal);
+
+  const existing = new Map<string, Map<string, Entry>>();
+  const targetDirs = [...new Set(files.map((f) => remoteDirname(f.remote)))];
+  await inWindow(targetDirs, TRANSFER_WINDOW, async (d) => {
+    const entries = await listOrEmpty(session, d);
+    existing.set(d, new Map(entries.map((e) => [e.name, e])));
+  });
+
+  const conflicts = ctx.conflicts();
+  await decideAndRun(
+    ctx,
+    "put",
+    files,
+    (f) => {
+      const there = existing.get(remoteDirname(f.remote))?.get(path.posix.basename(f.remote));
+      return decidePut(
+        conflicts,
+        mode,
+        { path: f.local, size: f.size },
+        there,
+        printable(f.remote),
+        ctx.signal,
+      );
+    },
+    { preserve },
+  );
+}
+
 export const mput: CommandSpec = {
   name: "mput",
   usage: "mput [-r] [-p] PATTERN...",
   summary: "upload files matching local globs into the remote directory (-r: whole trees)",
   details:
-    "Transfers are pipelined on the one connection. Asks once per existing remote file: overwrite, skip, overwrite all, skip all (--yes: overwrite all).",
+    "Transfers are pipelined on the one connection. A remote file identical to the local one (same size and md5) is skipped as up to date; for any other existing one it asks: overwrite, resume (a shorter one), skip, overwrite all, skip all (--yes: overwrite all).",
   args: ["local"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "rp");
+    const { flags, positionals: rest } = takeOptions(args, shortFlags("rp"));
     if (rest.length === 0) throw usage(this.usage);
-    const recursive = flags.has("r");
-    const session = await ctx.session();
     const cwd = ctx.state.remoteCwd;
-    const dirs: string[] = [];
-    const files: Planned[] = [];
-
-    for (const token of rest) {
-      const matches = token.glob
-        ? await expandGlob(token.pattern, ctx.state.localCwd, localList, path.join)
-        : [{ path: resolveLocal(ctx.state.localCwd, token.text) }];
-      if (matches.length === 0) throw new CliError("ENOENT", `no local match for ${printable(token.text)}`);
-      for (const m of matches) {
-        const st = await fs.stat(m.path).catch((err: NodeJS.ErrnoException) => {
-          throw localFileError(err, printable(m.path));
-        });
-        const remote = joinRemote(cwd, path.basename(m.path));
-        if (st.isFile()) files.push({ local: m.path, remote, size: st.size });
-        else if (st.isDirectory() && recursive) await walkLocal(ctx, m.path, remote, dirs, files);
-        else
-          ctx.io.err(
-            `skipping ${printable(m.path)}: ${st.isDirectory() ? "a directory (use -r)" : "not a file"}`,
-          );
-      }
-    }
-
-    // mkdir -p is idempotent and the library pipelines it; parents come before children in `dirs`.
-    await inWindow(dirs, TRANSFER_WINDOW, (d) => session.mkdir(d, { parents: true }), ctx.signal);
-
-    const existing = new Map<string, Set<string>>();
-    const targetDirs = [...new Set(files.map((f) => remoteDirname(f.remote)))];
-    await inWindow(targetDirs, TRANSFER_WINDOW, async (d) => {
-      const entries = await listOrEmpty(session, d);
-      existing.set(d, new Set(entries.map((e) => e.name)));
-    });
-
-    const conflicts = ctx.conflicts();
-    await decideAndRun(
+    const locals = await localSources(ctx, rest);
+    await uploadMany(
       ctx,
-      "put",
-      files,
-      async (f) => {
-        if (!existing.get(remoteDirname(f.remote))?.has(path.posix.basename(f.remote))) return undefined;
-        const choice = await conflicts.decide(printable(f.remote), false, "use --yes or rm it first");
-        return choice === "skip" ? { skip: "exists" } : { overwrite: true };
-      },
-      { preserve: flags.has("p") },
+      locals.map((local) => ({ local, remote: joinRemote(cwd, path.basename(local)) })),
+      { recursive: flags.has("r"), preserve: flags.has("p") },
     );
     return undefined;
   },

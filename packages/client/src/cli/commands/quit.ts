@@ -1,3 +1,4 @@
+import { takeOptions } from "../command-options.js";
 import type { CommandSpec } from "./types.js";
 
 export const quit: CommandSpec = {
@@ -6,7 +7,8 @@ export const quit: CommandSpec = {
   usage: "quit",
   summary: "disconnect and leave",
   args: ["none"],
-  async run() {
+  async run(_ctx, args) {
+    takeOptions(args, []);
     return "quit";
   },
 };

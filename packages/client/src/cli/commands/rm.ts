@@ -1,5 +1,5 @@
 import { printable } from "../../lib/index.js";
-import { takeFlags } from "../args.js";
+import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { joinRemote, resolveRemote } from "../paths.js";
@@ -9,12 +9,13 @@ import type { CommandSpec } from "./types.js";
 export const rm: CommandSpec = {
   name: "rm",
   aliases: ["delete"],
-  usage: "rm [-r] PATTERN...",
+  usage: "rm [-r] [-f] PATTERN...",
   summary: "delete remote files (globs; -r: directories with their contents)",
-  details: "Asks before deleting more than one file matched by a glob (--yes: delete without asking).",
+  details:
+    "Asks before deleting more than one file matched by a glob, and before deleting a directory with -r (--yes or -f: delete without asking).",
   args: ["remote"],
   async run(ctx, args) {
-    const { flags, rest } = takeFlags(args, "rf");
+    const { flags, positionals: rest } = takeOptions(args, shortFlags("rf"));
     if (rest.length === 0) throw usage(this.usage);
     const recursive = flags.has("r");
     const session = await ctx.session();
@@ -36,8 +37,16 @@ export const rm: CommandSpec = {
         throw new CliError("EISDIR", `${printable(t.path)} is a directory; use rmdir, or rm -r`);
       }
     }
-    if (globbed > 1 && !ctx.options.yes && !flags.has("f")) {
-      const ok = await ctx.prompter.confirm(`delete ${targets.length} files?`);
+    const trees = targets.filter((t) => t.type === "dir");
+    if ((globbed > 1 || trees.length > 0) && !ctx.options.yes && !flags.has("f")) {
+      // A whole tree goes as easily as many files: the same question, naming what is at stake.
+      const what =
+        trees.length === 1 && targets.length === 1
+          ? `delete ${printable((trees[0] as { path: string }).path)} and everything in it?`
+          : trees.length > 0
+            ? `delete ${targets.length} entries, ${trees.length} of them directories with everything in them?`
+            : `delete ${targets.length} files?`;
+      const ok = await ctx.prompter.confirm(what);
       if (!ok) throw new CliError("EABORTED", "nothing deleted");
     }
     try {
@@ -55,9 +64,10 @@ export const rmdir: CommandSpec = {
   summary: "delete empty remote directories",
   args: ["remote"],
   async run(ctx, args) {
-    if (args.length === 0) throw usage(this.usage);
+    const { positionals: rest } = takeOptions(args, []);
+    if (rest.length === 0) throw usage(this.usage);
     const session = await ctx.session();
-    for (const t of args) {
+    for (const t of rest) {
       const target = resolveRemote(ctx.state.remoteCwd, t.text);
       const entry = await session.stat(target);
       if (entry.type !== "dir") throw new CliError("ENOTDIR", `${printable(target)} is not a directory`);

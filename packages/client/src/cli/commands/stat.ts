@@ -1,4 +1,5 @@
 import { printable } from "../../lib/index.js";
+import { takeOptions } from "../command-options.js";
 import { usage } from "../errors.js";
 import { resolveRemote } from "../paths.js";
 import { formatMtime, humanSize } from "../render/format.js";
@@ -10,8 +11,9 @@ export const stat: CommandSpec = {
   summary: "show a remote file's type, size, mtime and md5 (when the server knows it)",
   args: ["remote"],
   async run(ctx, args) {
-    if (args.length !== 1) throw usage(this.usage);
-    const target = resolveRemote(ctx.state.remoteCwd, (args[0] as { text: string }).text);
+    const { positionals: rest } = takeOptions(args, []);
+    if (rest.length !== 1) throw usage(this.usage);
+    const target = resolveRemote(ctx.state.remoteCwd, (rest[0] as { text: string }).text);
     const e = await (await ctx.session()).stat(target);
     if (ctx.options.json) {
       ctx.io.json({ kind: "entry", path: target, ...e });

@@ -1,4 +1,5 @@
 import { printable } from "../../lib/index.js";
+import { takeOptions } from "../command-options.js";
 import { CliError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { resolveRemote } from "../paths.js";
@@ -15,10 +16,11 @@ export const sum: CommandSpec = {
     "Globs too. Nothing is downloaded. Prints `MD5  PATH` lines like md5sum; with --json, one JSON line per file with size and mtime.",
   args: ["remote"],
   async run(ctx, args) {
-    if (args.length === 0) throw usage(this.usage);
+    const { positionals } = takeOptions(args, []);
+    if (positionals.length === 0) throw usage(this.usage);
     const session = await ctx.session();
     const paths: string[] = [];
-    for (const token of args) {
+    for (const token of positionals) {
       if (!token.glob) {
         paths.push(resolveRemote(ctx.state.remoteCwd, token.text));
         continue;

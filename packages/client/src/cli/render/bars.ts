@@ -5,11 +5,18 @@ export interface ProgressLike {
   bytes: number;
   total: number;
   rate: number;
+  /** "verifying": every byte moved, the check and sync are under way (see the library's Progress). */
+  phase?: string;
 }
 
 /** At most this many redraws a second, however often progress is reported. */
 export const BARS_FPS = 10;
 const LABEL_WIDTH = 24;
+const LABEL_MIN = 8;
+const BAR_WIDTH = 20;
+const BAR_MIN = 5;
+/** Without a width (not a terminal that says), the width of the classic terminal. */
+const DEFAULT_COLUMNS = 80;
 
 function fit(label: string, width: number): string {
   const chars = [...label];
@@ -19,24 +26,66 @@ function fit(label: string, width: number): string {
 
 interface Payload {
   label: string;
-  detail: string;
+  /** The detail, from the most to the least needed part: parts are dropped from the end to fit. */
+  detail: string[];
 }
 
-function formatLine(options: cliProgress.Options, params: cliProgress.Params, payload: Payload): string {
-  const bar = cliProgress.Format.BarFormat(params.progress, options);
-  return `${fit(payload.label, LABEL_WIDTH)} [${bar}] ${payload.detail}`;
+/**
+ * `label [bar] detail`, no wider than `columns - 1`: a line as wide as the terminal (or wider) would
+ * wrap, and the bars' redraw, which counts one row per bar, would then overwrite the lines above.
+ * The bar, then the label shrink first; then the detail loses its last parts (ETA, then the rate).
+ */
+export function barLine(
+  columns: number,
+  label: string,
+  progress: number,
+  payload: string[],
+  options: cliProgress.Options,
+): string {
+  const width = Math.max(20, columns - 1);
+  const parts = [...payload];
+  for (;;) {
+    const detail = parts.join(" ");
+    const room = width - 4 - [...detail].length;
+    const labelWidth = Math.min(LABEL_WIDTH, Math.max(LABEL_MIN, room - BAR_MIN));
+    const barWidth = Math.min(BAR_WIDTH, room - labelWidth);
+    if (barWidth >= BAR_MIN || parts.length <= 1) {
+      const bar = cliProgress.Format.BarFormat(progress, {
+        ...options,
+        barsize: Math.max(BAR_MIN, barWidth),
+      });
+      return `${fit(label, labelWidth)} [${bar}] ${detail}`;
+    }
+    parts.pop();
+  }
 }
 
-/** `45% 12.0 MiB/64.0 MiB 300.0 MiB/s ETA 3s` */
+/** `45% 12.0 MiB/64.0 MiB 300.0 MiB/s ETA 3s`, or `100% 64.0 MiB/64.0 MiB verifying` at the end. */
 export function fileDetail(p: ProgressLike): string {
+  return fileParts(p).join(" ");
+}
+
+function fileParts(p: ProgressLike): string[] {
+  const amount = `${percent(p.bytes, p.total).padStart(4)} ${humanSize(p.bytes)}/${humanSize(p.total)}`;
+  if (p.phase === "verifying") return [amount, "verifying"];
+  if (p.phase === "done") return [amount, humanRate(p.rate)];
   const eta = p.rate > 0 ? humanDuration((p.total - p.bytes) / p.rate) : "--";
-  return `${percent(p.bytes, p.total).padStart(4)} ${humanSize(p.bytes)}/${humanSize(p.total)} ${humanRate(p.rate)} ETA ${eta}`;
+  return [amount, humanRate(p.rate), `ETA ${eta}`];
 }
 
 /** `45% 12/30 files 1.2 GiB/2.0 GiB 300.0 MiB/s ETA 3s` */
 export function batchDetail(filesDone: number, files: number, p: ProgressLike): string {
+  return batchParts(filesDone, files, p).join(" ");
+}
+
+function batchParts(filesDone: number, files: number, p: ProgressLike): string[] {
   const eta = p.rate > 0 ? humanDuration((p.total - p.bytes) / p.rate) : "--";
-  return `${percent(p.bytes, p.total).padStart(4)} ${filesDone}/${files} files ${humanSize(p.bytes)}/${humanSize(p.total)} ${humanRate(p.rate)} ETA ${eta}`;
+  return [
+    `${percent(p.bytes, p.total).padStart(4)} ${filesDone}/${files} files`,
+    `${humanSize(p.bytes)}/${humanSize(p.total)}`,
+    humanRate(p.rate),
+    `ETA ${eta}`,
+  ];
 }
 
 /**
@@ -50,14 +99,19 @@ export class Bars {
   private current: cliProgress.SingleBar | null = null;
   private stopped = false;
 
-  constructor(stream: NodeJS.WritableStream) {
+  constructor(stream: NodeJS.WritableStream & { columns?: number }) {
     this.multi = new cliProgress.MultiBar({
       stream,
       fps: BARS_FPS,
-      format: formatLine,
-      barsize: 20,
+      format: (options, params, payload: Payload) =>
+        barLine(stream.columns || DEFAULT_COLUMNS, payload.label, params.progress, payload.detail, options),
+      barsize: BAR_WIDTH,
       hideCursor: true,
       clearOnComplete: true,
+      // cli-progress turns the terminal's line wrap off by default: a result line longer than the
+      // terminal then loses its end ("…md5 ok" becomes "…tk"). Bar lines fit the width (barLine);
+      // lines logged above them wrap as any output does.
+      linewrap: true,
       // We stop the bars ourselves on Ctrl-C; cli-progress' own SIGINT hook would stay behind.
       gracefulExit: false,
       barCompleteChar: "█",
@@ -69,19 +123,19 @@ export class Bars {
   startBatch(files: number, bytes: number): void {
     this.overall = this.multi.create(Math.max(bytes, 1), 0, {
       label: "total",
-      detail: batchDetail(0, files, { bytes: 0, total: bytes, rate: 0 }),
+      detail: batchParts(0, files, { bytes: 0, total: bytes, rate: 0 }),
     });
   }
 
   updateBatch(filesDone: number, files: number, p: ProgressLike): void {
-    this.overall?.update(p.total > 0 ? p.bytes : 1, { detail: batchDetail(filesDone, files, p) });
+    this.overall?.update(p.total > 0 ? p.bytes : 1, { detail: batchParts(filesDone, files, p) });
   }
 
   /** Shows `label` on the file bar (created on first use). */
   updateFile(label: string, p: ProgressLike): void {
     const value = p.total > 0 ? p.bytes : 1;
     const total = Math.max(p.total, 1);
-    const payload = { label, detail: fileDetail(p) };
+    const payload = { label, detail: fileParts(p) };
     if (!this.current) {
       this.current = this.multi.create(total, value, payload);
     } else {

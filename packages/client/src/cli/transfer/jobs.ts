@@ -1,7 +1,7 @@
 import path from "node:path";
 import { printable, type TransferResult } from "../../lib/index.js";
 import type { Context } from "../commands/types.js";
-import { CliError, codeOf, describeError } from "../errors.js";
+import { CliError, codeOf, describeError, messageOf } from "../errors.js";
 import type { TransferSummary } from "../render/lines.js";
 import { visible } from "../render/visible.js";
 import { inWindow, TRANSFER_WINDOW } from "./window.js";
@@ -13,6 +13,8 @@ export interface Job {
   remote: string;
   size: number;
   overwrite: boolean;
+  /** put: continue after the bytes of a shorter remote file when they are this file's prefix. */
+  resumeTarget?: boolean;
   /** Decided before starting: skip this file, with the reason shown. */
   skip?: string;
   /** A reason the job cannot run (shown as its failure). */
@@ -48,22 +50,24 @@ function label(ctx: Context, job: Job): string {
 }
 
 /** What a file's question decided: nothing (go ahead), overwrite, or skip. */
-export type Decision = Partial<Pick<Job, "overwrite" | "skip">> | undefined;
+export type Decision = Partial<Pick<Job, "overwrite" | "skip" | "resumeTarget">> | undefined;
 
 /**
  * Turns planned files into jobs, asking `decide` about each one that has no error yet, then runs
  * them as a batch. A question that fails marks only its file; Ctrl-C (EABORTED) stops the command.
  */
-export async function decideAndRun(
+export async function decideAndRun<F extends Omit<Job, "op" | "overwrite">>(
   ctx: Context,
   op: Job["op"],
-  files: ReadonlyArray<Omit<Job, "op" | "overwrite">>,
-  decide: (file: Omit<Job, "op" | "overwrite">) => Promise<Decision>,
+  files: readonly F[],
+  decide: (file: F) => Promise<Decision>,
   common: Pick<Job, "preserve"> = {},
 ): Promise<void> {
   const jobs: Job[] = [];
   for (const f of files) {
-    const job: Job = { op, ...common, ...f, overwrite: false };
+    // Only the job's own fields: a planned file may carry more (its entry, its stat).
+    const { local, remote, size, error } = f;
+    const job: Job = { op, ...common, local, remote, size, error, overwrite: false };
     if (!f.error) {
       try {
         Object.assign(job, await decide(f));
@@ -109,6 +113,7 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
         if (job.error) throw job.error;
         const opts = {
           overwrite: job.overwrite,
+          resumeTarget: job.resumeTarget,
           preserve: job.preserve === true,
           signal: ctx.signal,
           onProgress: file.onProgress,
@@ -124,7 +129,7 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
           aborted = true;
           return;
         }
-        failures.push({ job, err });
+        failures.push({ job, err: resumable(err) });
         if (batch) reporter.note(`${job.op} ${shownFrom} → ${shownTo}: ${visible(describeError(err))}`);
       }
     },
@@ -134,10 +139,28 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
   ctx.state.forgetListings();
 
   if (aborted || ctx.signal.aborted) {
-    throw new CliError("EABORTED", "interrupted; run the same command again to resume");
+    throw new CliError("EABORTED", `interrupted; ${AGAIN_TO_RESUME}`);
   }
   if (failures.length === 0) return;
   const first = failures[0] as { job: Job; err: unknown };
   if (!batch) throw first.err;
-  throw new CliError(codeOf(first.err), `${failures.length} of ${jobs.length} transfers failed`);
+  const lost = failures.some((f) => lostConnection(f.err));
+  throw new CliError(
+    codeOf(first.err),
+    `${failures.length} of ${jobs.length} transfers failed${lost ? `; ${AGAIN_TO_RESUME}` : ""}`,
+    { cause: first.err },
+  );
+}
+
+const AGAIN_TO_RESUME = "run the same command again to resume";
+
+function lostConnection(err: unknown): boolean {
+  const code = codeOf(err);
+  return code === "ECONNLOST" || code === "ETIMEDOUT";
+}
+
+/** A transfer cut off by a lost connection is resumed by running it again; its error says so. */
+function resumable(err: unknown): unknown {
+  if (!lostConnection(err)) return err;
+  return new CliError(codeOf(err), `${messageOf(err)}; ${AGAIN_TO_RESUME}`, { cause: err });
 }

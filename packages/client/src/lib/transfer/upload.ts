@@ -72,7 +72,9 @@ export async function upload(
         path: localPath,
       });
     }
-    const small = st.size <= STREAMED_PUT_MAX ? await readSmall(localPath, st.size) : null;
+    // Only a handshake put can continue from the target's bytes: resumeTarget always takes that road.
+    const small =
+      st.size <= STREAMED_PUT_MAX && opts.resumeTarget !== true ? await readSmall(localPath, st.size) : null;
     if (small === null) releasePermit();
     turn = await abort.race(turnPromise);
     abort.throwIfAborted();
@@ -214,6 +216,7 @@ async function handshakePut(
         overwrite: opts.overwrite === true,
         parents: opts.parents === true,
         handshake: true,
+        ...(opts.resumeTarget === true && opts.overwrite === true ? { resumeTarget: true } : {}),
         ...(opts.preserve === true ? { mtime: mtimeOf(opened) } : {}),
       })
     ) {

@@ -1,4 +1,4 @@
-import { FerryError, type PutRequest } from "@ferry/protocol";
+import { FerryError, humanSize, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../../context.js";
 import { assertFileTarget, resolvePath } from "../../storage/path.js";
 import type { Upload } from "../../storage/storage.js";
@@ -13,10 +13,11 @@ export async function beginPut(req: PutRequest, io: SessionIO): Promise<Upload> 
   assertFileTarget(path);
   const { maxFileSize } = io.server.options;
   if (req.size > maxFileSize) {
-    throw new FerryError("ETOOBIG", `${req.size} bytes is over the server's limit of ${maxFileSize}`, {
-      size: req.size,
-      max: maxFileSize,
-    });
+    throw new FerryError(
+      "ETOOBIG",
+      `${humanSize(req.size)} is over the server's limit of ${humanSize(maxFileSize)} per file`,
+      { size: req.size, max: maxFileSize },
+    );
   }
   return io.storage.beginUpload({
     path,
@@ -26,6 +27,7 @@ export async function beginPut(req: PutRequest, io: SessionIO): Promise<Upload> 
     overwrite: req.overwrite === true,
     parents: req.parents === true,
     resume: req.handshake === true,
+    resumeTarget: req.resumeTarget === true,
     quota: io.access.quota,
   });
 }

@@ -1,5 +1,5 @@
 import { statfs } from "node:fs/promises";
-import { FerryError } from "@ferry/protocol";
+import { FerryError, humanSize } from "@ferry/protocol";
 
 /** Uploads up to this size may be admitted on a free-space figure up to {@link SPACE_TTL_MS} old. */
 export const SPACE_CACHE_MAX_BYTES = 1024 * 1024;
@@ -28,6 +28,9 @@ export interface SpaceReserver {
 
 /** Bytes the disk reports free (statfs), for a root. */
 export type FreeBytes = () => Promise<number>;
+
+/** Bytes of the disk in all (statfs), for a root. */
+export type TotalBytes = () => Promise<number>;
 
 /** The sums over every live reservation, shared by the reservations and their {@link FreeSpace}. */
 interface Ledger {
@@ -62,16 +65,32 @@ export class FreeSpace implements SpaceReserver {
   private known: Measure | null = null;
   private readonly ledger: Ledger = { outstanding: 0, written: 0 };
   private readonly freeBytes: FreeBytes;
+  private readonly totalBytes: TotalBytes;
   private readonly now: () => number;
 
-  constructor(root: string, options: { freeBytes?: FreeBytes; now?: () => number } = {}) {
+  constructor(
+    root: string,
+    options: { freeBytes?: FreeBytes; totalBytes?: TotalBytes; now?: () => number } = {},
+  ) {
     this.freeBytes =
       options.freeBytes ??
       (async () => {
         const fs = await statfs(root);
         return fs.bavail * fs.bsize;
       });
+    this.totalBytes =
+      options.totalBytes ??
+      (async () => {
+        const fs = await statfs(root);
+        return fs.blocks * fs.bsize;
+      });
     this.now = options.now ?? Date.now;
+  }
+
+  /** For df: what an upload could still get now (a fresh figure less what is held), and the disk's size. */
+  async usage(): Promise<{ free: number; total: number }> {
+    const [known, total] = await Promise.all([this.measure(), this.totalBytes()]);
+    return { free: Math.max(0, this.available(known)), total };
   }
 
   /** Bytes reserved by uploads in progress and not yet written. */
@@ -99,7 +118,8 @@ export class FreeSpace implements SpaceReserver {
       const reserved = this.ledger.outstanding;
       throw new FerryError(
         "ENOSPC",
-        `not enough space: ${bytes} bytes needed, ${free} free (after ${reserved} reserved by uploads in progress)`,
+        `not enough space: ${humanSize(bytes)} needed, ${humanSize(free)} free` +
+          (reserved > 0 ? ` (after ${humanSize(reserved)} held by uploads in progress)` : ""),
         { needed: bytes, free, reserved },
       );
     }

@@ -1,5 +1,6 @@
 import type { Stats } from "node:fs";
-import { lstat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, lstat, open } from "node:fs/promises";
 import { FerryError } from "@ferry/protocol";
 import { errnoOf, fsError } from "../../fs-errors.js";
 import { transferHash } from "../hasher.js";
@@ -10,6 +11,7 @@ import type {
   QuotaLimits,
   ReadHandle,
   ReserveMemory,
+  SpaceFigures,
   Storage,
   StorageEntry,
   StoragePath,
@@ -23,6 +25,7 @@ import { DirHandles, type DirRef } from "./dir-handles.js";
 import { entryOf } from "./entry.js";
 import { FreeSpace, type Reservation } from "./free-space.js";
 import { HASH_BUFFER_BYTES } from "./hash-file.js";
+import { lentRange } from "./lent-range.js";
 import { sortedListing } from "./listing.js";
 import { assertRegularFile, LocalReadHandle } from "./local-read.js";
 import {
@@ -68,7 +71,7 @@ export class LocalStorage implements Storage, UploadPlace {
   private usageOf: Usage | null = null;
   readonly checksums = new ChecksumCache();
   readonly staging: Staging;
-  private readonly space: FreeSpace;
+  private readonly freeSpace: FreeSpace;
 
   private constructor(
     /** Real path of the root. */
@@ -77,7 +80,7 @@ export class LocalStorage implements Storage, UploadPlace {
     private readonly config: LocalConfig,
   ) {
     this.staging = new Staging(location);
-    this.space = new FreeSpace(location);
+    this.freeSpace = new FreeSpace(location);
   }
 
   /** Opens (creating if missing) the directory `root`; made writable at once when `writable`. */
@@ -222,6 +225,9 @@ export class LocalStorage implements Storage, UploadPlace {
     let ticket: ReturnType<Staging["track"]> | null = null;
     try {
       claimed = spec.resume ? await this.staging.claim(rel, spec.size, spec.md5) : null;
+      if (!claimed && spec.resume && spec.resumeTarget && spec.overwrite) {
+        claimed = await this.targetAsPartial(spec, target);
+      }
       ticket = this.staging.track(rel, spec.size);
       const fh = claimed ? await openClaimed(claimed.file) : null;
       try {
@@ -285,6 +291,13 @@ export class LocalStorage implements Storage, UploadPlace {
     }
   }
 
+  async space(quota: QuotaLimits | null): Promise<SpaceFigures> {
+    const { free, total } = await this.freeSpace.usage();
+    if (!quota || (quota.bytes === undefined && quota.files === undefined)) return { free, total };
+    const { used } = await this.usage().current();
+    return { free, total, used: { bytes: used.bytes, files: used.files } };
+  }
+
   /** Removes partials older than `maxAgeMs` (nothing when nobody writes here). */
   async sweep(maxAgeMs: number): Promise<void> {
     if (this.writable) await this.staging.cleanStale(maxAgeMs);
@@ -325,6 +338,45 @@ export class LocalStorage implements Storage, UploadPlace {
       opts.reservation.commit();
       return how;
     });
+  }
+
+  /**
+   * `resumeTarget`: a shorter regular file under the target name is copied into staging and offered
+   * like a partial (PROTOCOL.md §6), so the target stays whole until the commit. Null when there is
+   * none. The copy goes 1 MiB at a time through lent buffers: memory stays bounded by the file's size.
+   */
+  private async targetAsPartial(spec: UploadSpec, target: UploadTarget): Promise<Claimed | null> {
+    const old = target.existing;
+    if (!old?.isFile() || old.size === 0 || old.size >= spec.size) return null;
+    const src = await open(target.dir.at(target.dest), constants.O_RDONLY | constants.O_NOFOLLOW).catch(
+      () => null,
+    );
+    if (!src) return null;
+    let copy: { file: string; fh: FileHandle } | null = null;
+    try {
+      const st = await src.stat();
+      if (!st.isFile() || st.size === 0 || st.size >= spec.size) return null;
+      copy = await this.staging.create({ path: spec.path.rel, size: spec.size, md5: spec.md5 });
+      let at = 0;
+      for await (const chunk of lentRange(src, 0, st.size)) {
+        try {
+          await copy.fh.write(chunk.bytes, 0, chunk.bytes.length, at);
+          at += chunk.bytes.length;
+        } finally {
+          chunk.release();
+        }
+      }
+      await copy.fh.close();
+      return { file: copy.file, bytes: at };
+    } catch (err) {
+      if (copy) {
+        await copy.fh.close().catch(() => {});
+        await this.staging.discard(copy.file);
+      }
+      throw fsError(err, spec.path.client);
+    } finally {
+      await src.close().catch(() => {});
+    }
   }
 
   /** The put's target, checked before a byte of payload; its directory is held until released. */
@@ -369,7 +421,7 @@ export class LocalStorage implements Storage, UploadPlace {
       quota = usage.reserve({ bytes: spec.size - (old?.size ?? 0), files: old ? 0 : 1 }, limits);
     }
     try {
-      return bothReservations(await this.space.reserve(spec.size - staged), quota);
+      return bothReservations(await this.freeSpace.reserve(spec.size - staged), quota);
     } catch (err) {
       quota?.release();
       throw err;

@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { type FileHandle, lstat, open, opendir } from "node:fs/promises";
-import { FerryError } from "@ferry/protocol";
+import { FerryError, humanSize } from "@ferry/protocol";
 import { errnoOf } from "../../fs-errors.js";
 import type { QuotaLimits } from "../storage.js";
 import type { Reservation } from "./free-space.js";
@@ -17,20 +17,6 @@ export const MAX_COUNTED_ENTRIES = 1_000_000;
 /** Deeper than this, the count gives up rather than hold a descriptor per level without end. */
 const MAX_COUNT_DEPTH = 256;
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
-
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-
-/** 1536 → "1.5 KiB": sizes in quota messages. */
-export function humanBytes(n: number): string {
-  let value = n;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const text = unit === 0 ? String(value) : value.toFixed(value < 10 ? 1 : 0);
-  return `${text} ${UNITS[unit]}`;
-}
 
 /**
  * What the regular files under one root hold, for quotas: counted once by a walk when first needed,
@@ -96,10 +82,10 @@ export class Usage {
     const { used, reserved } = this;
     if (limits.bytes !== undefined && bytes > 0 && used.bytes + reserved.bytes + bytes > limits.bytes) {
       const also =
-        reserved.bytes > 0 ? ` (and ${humanBytes(reserved.bytes)} held by uploads in progress)` : "";
+        reserved.bytes > 0 ? ` (and ${humanSize(reserved.bytes)} held by uploads in progress)` : "";
       throw new FerryError(
         "EQUOTA",
-        `over quota: ${humanBytes(used.bytes)} of ${humanBytes(limits.bytes)} used${also}; this upload needs ${humanBytes(bytes)}`,
+        `over quota: ${humanSize(used.bytes)} of ${humanSize(limits.bytes)} used${also}; this upload needs ${humanSize(bytes)}`,
         { used: used.bytes, reserved: reserved.bytes, limit: limits.bytes, needed: bytes },
       );
     }

@@ -1,0 +1,94 @@
+import { createReadStream } from "node:fs";
+import fs from "node:fs/promises";
+import { createDigest } from "@ferry/protocol";
+import type { Entry } from "../../lib/index.js";
+import { CliError } from "../errors.js";
+import type { ConflictPolicy } from "../prompts.js";
+import type { Decision } from "./jobs.js";
+import { statOrNull } from "./local.js";
+
+/**
+ * `ask`: a target that exists is asked about (overwrite, resume when it is shorter, skip).
+ * `resume`: reget/reput: a shorter target is continued without a question.
+ */
+export type TargetMode = "ask" | "resume";
+
+export const UP_TO_DATE = "up to date";
+
+/** md5 of a local file, streamed (64 KiB at a time, whatever its size). */
+export async function localMd5(file: string, signal?: AbortSignal): Promise<string> {
+  const hash = createDigest("md5");
+  for await (const chunk of createReadStream(file, { signal })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/**
+ * True when the two sides already hold the same file: same size, and the md5 the server knows
+ * equals the local file's. Without the server's md5 it cannot be told, and the answer is false.
+ */
+async function identical(
+  local: string,
+  localSize: number,
+  remote: Pick<Entry, "size" | "md5">,
+  signal?: AbortSignal,
+) {
+  if (remote.md5 === undefined || remote.size !== localSize) return false;
+  return (await localMd5(local, signal)) === remote.md5;
+}
+
+function nothingToResume(shown: string, op: "get" | "put"): CliError {
+  return new CliError(
+    "EEXIST",
+    `${shown} is not shorter than the source, so there is nothing to resume; use ${op} to replace it`,
+  );
+}
+
+/**
+ * A get onto `local`: go ahead (nothing there), skip it (identical: "up to date"), resume it (a
+ * shorter file becomes NAME.part, which the library continues after checking its md5), or ask.
+ */
+export async function decideGet(
+  conflicts: ConflictPolicy,
+  mode: TargetMode,
+  local: string,
+  remote: Pick<Entry, "size" | "md5">,
+  shown: string,
+  signal?: AbortSignal,
+): Promise<Decision> {
+  const st = await statOrNull(local);
+  if (!st) return undefined;
+  if (st.isDirectory()) throw new CliError("EISDIR", `${shown} is a directory`);
+  if (await identical(local, st.size, remote, signal)) return { skip: UP_TO_DATE };
+  const shorter = st.size < remote.size;
+  if (mode === "resume" && !shorter) throw nothingToResume(shown, "get");
+  const choice =
+    mode === "resume" ? "resume" : await conflicts.decide(shown, shorter, "use --yes to overwrite");
+  if (choice === "skip") return { skip: "exists" };
+  if (choice === "resume") {
+    await fs.rename(local, `${local}.part`);
+    return undefined;
+  }
+  return { overwrite: true };
+}
+
+/** A put onto `remote` (null: nothing there): go, skip ("up to date"), continue a shorter one, or ask. */
+export async function decidePut(
+  conflicts: ConflictPolicy,
+  mode: TargetMode,
+  local: { path: string; size: number },
+  remote: Pick<Entry, "type" | "size" | "md5"> | null | undefined,
+  shown: string,
+  signal?: AbortSignal,
+): Promise<Decision> {
+  if (!remote) return undefined;
+  if (remote.type === "dir") throw new CliError("EISDIR", `${shown} is a directory`);
+  if (remote.type === "file" && (await identical(local.path, local.size, remote, signal))) {
+    return { skip: UP_TO_DATE };
+  }
+  const shorter = remote.type === "file" && remote.size < local.size;
+  if (mode === "resume" && !shorter) throw nothingToResume(shown, "put");
+  const choice =
+    mode === "resume" ? "resume" : await conflicts.decide(shown, shorter, "use --yes or rm it first");
+  if (choice === "skip") return { skip: "exists" };
+  return choice === "resume" ? { overwrite: true, resumeTarget: true } : { overwrite: true };
+}

@@ -77,8 +77,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       const v = value();
       if (v !== "local" && v !== "s3") throw new Error(`--storage must be local or s3\n${USAGE}`);
       opts.storage = v;
-    }
-    else if (arg === "--runs") opts.runs = positiveInt(arg, value());
+    } else if (arg === "--runs") opts.runs = positiveInt(arg, value());
     else if (arg === "--window") opts.window = positiveInt(arg, value());
     else if (arg === "--only") {
       const names = value().split(",");

@@ -5,6 +5,7 @@ import type {
   FileSum,
   ReadHandle,
   ReserveMemory,
+  SpaceFigures,
   Storage,
   StorageEntry,
   StoragePath,
@@ -118,7 +119,8 @@ export class S3Storage implements Storage {
   /**
    * Admission (the parent must be a directory, made with `parents`; a directory under the name is
    * EISDIR, an existing file without `overwrite` EEXIST, both asked at once), then the upload.
-   * There is no free-space check (a bucket has no size to check against) and no quota.
+   * There is no free-space check (a bucket has no size to check against) and no quota. A reput's
+   * `resumeTarget` finds no partial in the target object here: it starts from byte 0.
    */
   async beginUpload(spec: UploadSpec): Promise<Upload> {
     const p = spec.path;
@@ -189,6 +191,11 @@ export class S3Storage implements Storage {
     } finally {
       this.place.knownDirs.forget();
     }
+  }
+
+  /** A bucket has no free space or size to report (df shows neither), and S3 keeps no quotas. */
+  async space(): Promise<SpaceFigures> {
+    return {};
   }
 
   async sweep(maxAgeMs: number): Promise<void> {

@@ -99,7 +99,14 @@ describe.skipIf(skip !== null)(`the S3 backend${skip ? ` (skipped: ${skip})` : "
         { name: "empty", type: "dir" },
       ]);
       expect(await c.list("d")).toEqual([]);
+      // Siblings whose keys sort between "d" and "d/" do not hide the directory from a put's check.
+      expect(await c.put("d-x", Buffer.from("1"))).toMatchObject({ ok: true });
+      expect(await c.put("d.y", Buffer.from("2"))).toMatchObject({ ok: true });
+      expect(await c.put("d", Buffer.from("3"), { overwrite: true })).toMatchObject({ code: "EISDIR" });
+      expect(await c.request({ cmd: "mkdir", path: "d" })).toMatchObject({ code: "EEXIST" });
       expect(await c.request({ cmd: "delete", path: "d" })).toMatchObject({ ok: true });
+      expect(await c.request({ cmd: "delete", path: "d-x" })).toMatchObject({ ok: true });
+      expect(await c.request({ cmd: "delete", path: "d.y" })).toMatchObject({ ok: true });
       expect(await keysIn(place)).toEqual(["empty/"]);
       c.close();
     } finally {

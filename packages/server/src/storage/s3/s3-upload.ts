@@ -93,6 +93,17 @@ class SmallUpload implements S3Upload {
         "ESIZE",
         `more than ${this.target.size} bytes for ${JSON.stringify(this.target.clientPath)}`,
       );
+    if (this.ended) throw new FerryError("EINTERNAL", "write after the upload ended");
+    if (!this.held) {
+      await this.place.uploadMemory.take(this.target.size);
+      this.held = true;
+      // Ended while waiting for memory (the connection went): give it straight back.
+      if (this.ended) {
+        this.held = false;
+        this.place.uploadMemory.give(this.target.size);
+        throw new FerryError("EINTERNAL", "write after the upload ended");
+      }
+    }
     this.chunks.push(chunk);
     this.hash.update(chunk);
     this.filled += chunk.length;

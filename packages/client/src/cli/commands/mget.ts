@@ -147,7 +147,14 @@ export async function downloadMany(
       const names = present.get(path.dirname(f.local));
       // Neither the target nor a partial of it: nothing to ask and nothing to resume.
       if (names && !names.has(name) && !names.has(`${name}${PART_SUFFIX}`)) return { resume: false };
-      return decideGet(conflicts, mode, f.local, { size: f.size, md5: f.md5 }, showLocal(ctx, f.local), ctx.signal);
+      return decideGet(
+        conflicts,
+        mode,
+        f.local,
+        { size: f.size, md5: f.md5 },
+        showLocal(ctx, f.local),
+        ctx.signal,
+      );
     },
     { preserve },
   );

@@ -1,5 +1,5 @@
-import { closeSync, lstatSync, open as openCallback, type Stats, writeSync } from "node:fs";
-import { type FileHandle, open, rename, truncate, unlink, utimes, writeFile } from "node:fs/promises";
+import { closeSync, open as openCallback, writeSync } from "node:fs";
+import { type FileHandle, lstat, open, rename, truncate, unlink, utimes, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import {
@@ -57,8 +57,16 @@ export async function download(
     abort.throwIfAborted();
     const target = resolve(localPath);
     const part = target + PART_SUFFIX;
-    checkTarget(target, localPath, opts.overwrite === true);
-    prefix = opts.resume !== false ? await hashPart(part, opts.signal) : null;
+    // Both are lookups in the same folder; side by side they cost one thread-pool round trip. Not
+    // synchronous: a lookup of a name that is not there waits on the folder's lock while other gets
+    // create files in it, and the main thread would wait with it.
+    const [checked, found] = await Promise.allSettled([
+      checkTarget(target, localPath, opts.overwrite === true),
+      opts.resume !== false ? hashPart(part, opts.signal) : null,
+    ]);
+    if (found.status === "fulfilled") prefix = found.value;
+    if (checked.status === "rejected") throw checked.reason;
+    if (found.status === "rejected") throw found.reason;
     abort.throwIfAborted();
     turn = await abort.race(turnPromise);
     abort.throwIfAborted();
@@ -93,15 +101,14 @@ export async function download(
   }
 }
 
-/** One synchronous lstat (see SYNC_IO_MAX for why not through the thread pool). */
-function checkTarget(target: string, localPath: string, overwrite: boolean): void {
-  let st: Stats | undefined;
+async function checkTarget(target: string, localPath: string, overwrite: boolean): Promise<void> {
+  let st: Awaited<ReturnType<typeof lstat>>;
   try {
-    st = lstatSync(target, { throwIfNoEntry: false });
+    st = await lstat(target);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
     throw localError(err, localPath);
   }
-  if (st === undefined) return;
   if (st.isDirectory()) {
     throw new FerryError("EISDIR", `local ${localPath} is a directory`, { local: true, path: localPath });
   }

@@ -87,14 +87,17 @@ export async function uploadMany(
   }
 
   // mkdir -p is idempotent and the library pipelines it; parents come before children in `dirs`.
-  await inWindow(dirs, TRANSFER_WINDOW, (d) => session.mkdir(d, { parents: true }), ctx.signal);
-
+  // The listings go out beside them, not after: a folder that was there lists the same either way,
+  // and one being made holds nothing yet (ENOENT or empty). One round trip before the puts, not two.
   const existing = new Map<string, Map<string, Entry>>();
   const targetDirs = [...new Set(files.map((f) => remoteDirname(f.remote)))];
-  await inWindow(targetDirs, TRANSFER_WINDOW, async (d) => {
-    const entries = await listOrEmpty(session, d);
-    existing.set(d, new Map(entries.map((e) => [e.name, e])));
-  });
+  await Promise.all([
+    inWindow(dirs, TRANSFER_WINDOW, (d) => session.mkdir(d, { parents: true }), ctx.signal),
+    inWindow(targetDirs, TRANSFER_WINDOW, async (d) => {
+      const entries = await listOrEmpty(session, d);
+      existing.set(d, new Map(entries.map((e) => [e.name, e])));
+    }),
+  ]);
 
   const conflicts = ctx.conflicts();
   await decideAndRun(

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchOptions } from "./options.js";
 import { PROFILES_DIR } from "./paths.js";
+import type { PeerFigure } from "./peers/table.js";
 import type { Row } from "./report.js";
 
 /** What the sections share: options, the test file, baselines for ratios, and the rows so far. */
@@ -20,6 +21,10 @@ export interface BenchContext {
     /** CPU seconds per GiB of Node's md5: the floor for each side of a verified transfer. */
     md5CpuPerGiB: number | null;
   };
+  /** `--peers`: each tool's figure per row, kept in latest.json as `peers`. */
+  peers: PeerFigure[];
+  /** `--peers`: the table in the issue's shape, printed after the main one. */
+  peersTable: string | null;
   /** Peak RSS (MB) of the big-file put, for the memory-scaling ratio. */
   bigPutPeak: { server: number | null; client: number | null };
   /** Node flags for child processes (server and client), e.g. --cpu-prof. */

@@ -4,7 +4,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { type BenchContext, nodeArgsFor } from "./context.js";
 import { ensureDataFile } from "./datafile.js";
-import { parseOptions } from "./options.js";
+import { type BenchOptions, parseOptions, USAGE } from "./options.js";
 import { DATA_DIR, RESULTS_DIR } from "./paths.js";
 import { formatTable } from "./report.js";
 import { runBaselines } from "./section-baselines.js";
@@ -13,12 +13,24 @@ import { runConcurrency } from "./section-concurrency.js";
 import { runList } from "./section-list.js";
 import { runMemoryScaling } from "./section-memory.js";
 import { runMirror } from "./section-mirror.js";
+import { runPeers } from "./section-peers.js";
 import { runSmallFiles } from "./section-small.js";
 import { runTls } from "./section-tls.js";
 import { sizeLabel } from "./stats.js";
 
 async function main(): Promise<number> {
-  const opts = parseOptions(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let opts: BenchOptions;
+  try {
+    opts = parseOptions(argv);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
   const started = Date.now();
   const log = (message: string) =>
     process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
@@ -31,6 +43,8 @@ async function main(): Promise<number> {
     bigMd5,
     rows: [],
     raw: {},
+    peers: [],
+    peersTable: null,
     baseline: { md5sumMbps: null, nodeMd5Mbps: null, verifiedCopyMbps: null, md5CpuPerGiB: null },
     bigPutPeak: { server: null, client: null },
     nodeArgs: (role) => nodeArgsFor(opts.cpuProf, role),
@@ -46,6 +60,7 @@ async function main(): Promise<number> {
     ["list", runList],
     ["tls", runTls],
     ["mirror", runMirror],
+    ["peers", runPeers],
   ];
   for (const [name, run] of sections) {
     if (!opts.sections.has(name as never)) continue;
@@ -69,6 +84,8 @@ async function main(): Promise<number> {
   const seconds = (Date.now() - started) / 1000;
   const header = `ferry bench${opts.quick ? " --quick" : ""}: ${cpus().length} CPUs, ${(totalmem() / 1e9).toFixed(1)} GB RAM, node ${process.version}, ${seconds.toFixed(0)} s, medians of ${opts.runs} run(s); MB = 10^6 bytes`;
   process.stdout.write(`\n${header}\n\n${table}\n`);
+  if (ctx.peersTable !== null)
+    process.stdout.write(`\nferry beside its peers (medians of ${opts.runs}):\n\n${ctx.peersTable}\n`);
   await mkdir(RESULTS_DIR, { recursive: true });
   const json = {
     date: new Date().toISOString(),
@@ -91,6 +108,7 @@ async function main(): Promise<number> {
       window: opts.window,
     },
     rows: ctx.rows,
+    peers: ctx.peers,
     raw: ctx.raw,
     failures,
   };

@@ -9,6 +9,7 @@ export const SECTIONS = [
   "list",
   "tls",
   "mirror",
+  "peers",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -29,7 +30,13 @@ export interface BenchOptions {
   clientPutSize: number;
 }
 
-export const USAGE = `usage: pnpm bench [--quick] [--runs N] [--only ${SECTIONS.join(",")}] [--window N] [--cpu-prof]`;
+/** Sections a bare `pnpm bench` runs: all but peers, which has its own flag (it takes minutes more). */
+const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== "peers");
+
+export const USAGE = `usage: pnpm bench [--quick] [--runs N] [--only ${SECTIONS.join(",")}] [--peers] [--window N] [--cpu-prof]
+
+  --peers     ferry beside an rsync daemon and OpenSSH sftp (a private sshd), both started on
+              127.0.0.1 by the bench, in the same rounds; alone, or with the sections of --only`;
 
 /** Parses the bench's own flags; unknown flags are an error so typos do not silently run the full bench. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -37,7 +44,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const opts: BenchOptions = {
     quick,
     runs: quick ? 1 : 3,
-    sections: new Set(SECTIONS),
+    sections: new Set(DEFAULT_SECTIONS),
     cpuProf: false,
     window: 128,
     bigSize: quick ? 64 * MiB : GiB,
@@ -47,6 +54,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     clients: quick ? 50 : 300,
     clientPutSize: 10 * MiB,
   };
+  let only: Section[] | null = null;
+  let peers = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = () => {
@@ -56,6 +65,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     };
     if (arg === "--quick") continue;
     if (arg === "--cpu-prof") opts.cpuProf = true;
+    else if (arg === "--peers") peers = true;
     else if (arg === "--runs") opts.runs = positiveInt(arg, value());
     else if (arg === "--window") opts.window = positiveInt(arg, value());
     else if (arg === "--only") {
@@ -63,10 +73,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       for (const n of names) {
         if (!(SECTIONS as readonly string[]).includes(n)) throw new Error(`unknown section ${n}\n${USAGE}`);
       }
-      opts.sections = new Set(names as Section[]);
+      only = names as Section[];
     } else if (arg === "--") {
     } else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
+  if (only !== null || peers)
+    opts.sections = new Set([...(only ?? []), ...(peers ? ["peers" as const] : [])]);
   return opts;
 }
 

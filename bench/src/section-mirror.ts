@@ -1,18 +1,18 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
-import { createServer, connect as tcpConnect } from "node:net";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { hasCommand } from "./baselines.js";
 import { type BenchContext, withTempDir } from "./context.js";
 import { loadConnect, loadMirror } from "./ferry-client.js";
-import { cleanEnv, startFerryd, stopChild } from "./ferryd.js";
+import { startFerryd } from "./ferryd.js";
 import { DATA_DIR, FERRY_BIN } from "./paths.js";
+import { runProcess } from "./peers/process.js";
+import { PYFTPD_INSTALL, pyftpdAvailable, startPyftpd } from "./peers/pyftpd.js";
+import { RSYNC_INSTALL, rsyncUnavailable, startRsyncd } from "./peers/rsyncd.js";
 import { judged, type Row } from "./report.js";
 import { sizeLabel, timed } from "./stats.js";
+import { ensureTree, expectFiles } from "./tree.js";
 
 const NO_CHANGE_TARGET_S = 1;
-const PYTHON = "/usr/bin/python3";
 
 /**
  * Section 8: `mirror -R` of a tree of small files (10 directories × count/10 files) to a fresh
@@ -117,37 +117,16 @@ export async function runMirror(ctx: BenchContext): Promise<void> {
   });
 
   // rsync: the daemon with its own config in the temp folder, rsync -rt (mtimes kept, as mirror keeps them).
-  if (!hasCommand("rsync")) {
-    ctx.rows.push(row("rsync -rt", null, "rsync is not installed: apt-get install -y rsync"));
+  if (rsyncUnavailable()) {
+    ctx.rows.push(row("rsync -rt", null, `rsync is not installed: ${RSYNC_INSTALL}`));
     raw.rsync = "not installed";
   } else {
     await withTempDir("mirror-rsync", async (dir) => {
       const root = join(dir, "root");
       await mkdir(root);
-      const port = await freePort();
-      const conf = join(dir, "rsyncd.conf");
-      await writeFile(
-        conf,
-        [
-          `pid file = ${join(dir, "rsyncd.pid")}`,
-          `port = ${port}`,
-          "address = 127.0.0.1",
-          "use chroot = false",
-          "[bench]",
-          `  path = ${root}`,
-          "  read only = false",
-          ...(process.getuid?.() === 0 ? ["  uid = 0", "  gid = 0"] : []),
-          "",
-        ].join("\n"),
-      );
-      const daemon = spawn("rsync", ["--daemon", "--no-detach", `--config=${conf}`], {
-        stdio: "ignore",
-        env: cleanEnv(),
-      });
+      const daemon = await startRsyncd(dir, root);
       try {
-        await waitForPort(port, daemon);
-        const run = () =>
-          timed(() => runProcess("rsync", ["-rt", `${src}/`, `rsync://127.0.0.1:${port}/bench/m/`]));
+        const run = () => timed(() => runProcess("rsync", ["-rt", `${src}/`, daemon.url("m/")]));
         ctx.log("mirror: rsync -rt, first run");
         const first = await run();
         ctx.log("mirror: rsync -rt, nothing changed");
@@ -157,39 +136,25 @@ export async function runMirror(ctx: BenchContext): Promise<void> {
         ctx.rows.push(row("rsync -rt to rsyncd, first run", first.seconds));
         ctx.rows.push(row("rsync -rt to rsyncd, nothing changed", again.seconds));
       } finally {
-        await stopChild(daemon);
+        await daemon.stop();
       }
     });
   }
 
   // lftp: mirror -R to an FTP server on loopback.
   const lftp = hasCommand("lftp");
-  const ftpd =
-    hasCommand(PYTHON) &&
-    (await runProcess(PYTHON, ["-c", "import pyftpdlib"]).then(
-      () => true,
-      () => false,
-    ));
+  const ftpd = await pyftpdAvailable();
   if (!lftp || !ftpd) {
-    const missing = [!lftp && "lftp", !ftpd && "python3-pyftpdlib"].filter(Boolean).join(" ");
-    ctx.rows.push(row("lftp mirror -R", null, `not installed: apt-get install -y ${missing}`));
+    const missing = [!lftp && "apt-get install -y lftp", !ftpd && PYFTPD_INSTALL].filter(Boolean).join("; ");
+    ctx.rows.push(row("lftp mirror -R", null, `not installed: ${missing}`));
     raw.lftp = "not installed";
   } else {
     await withTempDir("mirror-lftp", async (dir) => {
       const root = join(dir, "root");
       await mkdir(root);
-      const port = await freePort();
-      const server = spawn(
-        PYTHON,
-        ["-m", "pyftpdlib", "-i", "127.0.0.1", "-p", String(port), "-w", "-d", root],
-        {
-          stdio: "ignore",
-          env: cleanEnv(),
-        },
-      );
+      const server = await startPyftpd(root);
       try {
-        await waitForPort(port, server);
-        const script = `set cmd:fail-exit yes; set net:max-retries 1; open -p ${port} 127.0.0.1; mirror -R '${src}' /m`;
+        const script = `set cmd:fail-exit yes; set net:max-retries 1; open -p ${server.port} 127.0.0.1; mirror -R '${src}' /m`;
         const run = () => timed(() => runProcess("lftp", ["-c", script]));
         ctx.log("mirror: lftp mirror -R, first run");
         const first = await run();
@@ -200,87 +165,9 @@ export async function runMirror(ctx: BenchContext): Promise<void> {
         ctx.rows.push(row("lftp mirror -R to pyftpdlib, first run", first.seconds));
         ctx.rows.push(row("lftp mirror -R to pyftpdlib, nothing changed", again.seconds));
       } finally {
-        await stopChild(server);
+        await server.stop();
       }
     });
   }
   ctx.raw.mirror = { files: count, size: opts.smallSize, ...raw };
-}
-
-/** `count` files of `size` pseudo-random bytes in 10 subdirectories, written once. */
-async function ensureTree(dir: string, count: number, size: number): Promise<void> {
-  const perDir = Math.ceil(count / 10);
-  const done = await expectFiles(dir, count).then(
-    () => true,
-    () => false,
-  );
-  if (done) return;
-  for (let i = 0; i < count; i++) {
-    const sub = join(dir, `d${String(Math.floor(i / perDir)).padStart(2, "0")}`);
-    await mkdir(sub, { recursive: true });
-    const bytes = Buffer.alloc(size);
-    let block = createHash("sha256").update(`mirror ${i}`).digest();
-    for (let at = 0; at < size; at += block.length) {
-      block.copy(bytes, at);
-      block = createHash("sha256").update(block).digest();
-    }
-    await writeFile(join(sub, `f${String(i).padStart(4, "0")}.bin`), bytes);
-  }
-}
-
-/** Throws unless `dir` holds exactly `count` files (in its subdirectories). */
-async function expectFiles(dir: string, count: number): Promise<void> {
-  let n = 0;
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      if (e.isDirectory()) await walk(join(d, e.name));
-      else if (e.isFile() && (await stat(join(d, e.name))).size >= 0) n++;
-    }
-  };
-  await walk(dir);
-  if (n !== count) throw new Error(`${dir} holds ${n} files, expected ${count}`);
-}
-
-function runProcess(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: cleanEnv() });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => {
-      out += s;
-    });
-    child.stderr.setEncoding("utf8").on("data", (s: string) => {
-      err = (err + s).slice(-4000);
-    });
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${command} exited with code ${code}: ${err.trim()}`)),
-    );
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
-/** Resolves once something accepts connections on 127.0.0.1:port; rejects if `child` exits first. */
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = tcpConnect({ host: "127.0.0.1", port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
 }

@@ -4,9 +4,9 @@ import { type BenchContext, withTempDir } from "./context.js";
 import { ensureDataFile, md5File } from "./datafile.js";
 import { kbToMb, pretouchMemory } from "./memory.js";
 import { DATA_DIR } from "./paths.js";
+import { SCP_CIPHER, sshUnavailable, startPrivateSshd } from "./peers/sshd.js";
 import { judged } from "./report.js";
 import { SERVER_RSS_LIMIT_MB, transferOnce } from "./section-bigfile.js";
-import { SCP_CIPHER, sshUnavailable, startPrivateSshd } from "./ssh-baseline.js";
 import { GiB, mbps, median, sizeLabel } from "./stats.js";
 
 type Op = "put" | "get";

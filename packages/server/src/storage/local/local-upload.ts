@@ -92,6 +92,8 @@ export class LocalUpload implements Upload {
   private st: Stats | null = null;
   private how: "moved" | "linked" | null = null;
   private commitFailed = false;
+  /** What follows a commit (the staging name dropped, the directory synced), started by the commit. */
+  private settling: Promise<unknown> | null = null;
   private synced = false;
   private ended = false;
 
@@ -211,12 +213,18 @@ export class LocalUpload implements Upload {
       this.commitFailed = true;
       throw err;
     }
+    // Started now, not when the answer's turn comes (the answers of a pipeline go out one after
+    // another): the directory syncs of a burst then overlap and are shared (groupSync), and `done`
+    // still waits for a sync that started after this commit.
+    this.settling = Promise.all([this.dropStagingName(), this.place.fsync ? this.target.dir.sync() : null]);
+    this.settling.catch(() => {}); // observed by sync() or abort()
   }
 
   async sync(): Promise<void> {
     this.synced = true;
     try {
-      await Promise.all([this.dropStagingName(), this.place.fsync ? this.target.dir.sync() : null]);
+      await (this.settling ??
+        Promise.all([this.dropStagingName(), this.place.fsync ? this.target.dir.sync() : null]));
     } catch (err) {
       throw fsError(err, this.spec.path.client);
     }
@@ -230,7 +238,7 @@ export class LocalUpload implements Upload {
     if (keep && this.how === null) this.ticket.lost();
     try {
       if (this.how === null) await this.settle(keep && !this.commitFailed);
-      else if (!this.synced) await this.dropStagingName();
+      else if (!this.synced) await (this.settling ?? this.dropStagingName());
     } catch {
       // abort never rejects: what could not be kept is removed by the stale sweep.
     } finally {

@@ -1,10 +1,11 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { connect, createServer } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { stopChild } from "../ferryd.js";
+import { freePort, runProcess, spawnDaemon, waitForPort } from "./process.js";
 
 const run = promisify(execFile);
 
@@ -12,13 +13,14 @@ const SSHD = "/usr/sbin/sshd";
 const PRIVSEP_DIR = "/run/sshd";
 /** The cipher ferry's TLS row is compared with: AES-GCM, as TLS 1.3 uses. */
 export const SCP_CIPHER = "aes128-gcm@openssh.com";
-const START_TRIES = 200;
+/** How to get OpenSSH where it is missing; the bench prints it in the rows that could not run. */
+export const SSH_INSTALL = "apt-get install -y openssh-server openssh-client";
 
-/** Why the scp row cannot run here, or null when it can. */
+/** Why a private sshd (with scp and sftp) cannot run here, or null when it can. */
 export function sshUnavailable(): string | null {
-  if (!existsSync(SSHD)) return "openssh-server is not installed (apt-get install -y openssh-server)";
-  for (const tool of ["/usr/bin/scp", "/usr/bin/ssh-keygen"]) {
-    if (!existsSync(tool)) return `${tool} is missing (apt-get install -y openssh-client)`;
+  if (!existsSync(SSHD)) return `openssh-server is not installed (${SSH_INSTALL})`;
+  for (const tool of ["/usr/bin/scp", "/usr/bin/sftp", "/usr/bin/ssh-keygen"]) {
+    if (!existsSync(tool)) return `${tool} is missing (${SSH_INSTALL})`;
   }
   // sshd refuses to start without its (empty) privilege-separation folder, which the system's init
   // scripts make at boot; a container may not have it. Root may make it, as those scripts do.
@@ -37,8 +39,14 @@ export interface ScpRun {
 }
 
 export interface PrivateSshd {
+  port: number;
   /** Runs scp with this sshd's keys and cipher: wall time and CPU time. */
   scp(from: string, to: string): Promise<ScpRun>;
+  /**
+   * Runs `sftp -b` with these commands (one per line; a failing one fails the run), connecting to
+   * `port` (a delay proxy in front of this sshd, say), by default this sshd's own.
+   */
+  sftp(commands: readonly string[], port?: number): Promise<void>;
   /** `user@127.0.0.1:path`, for scp arguments. */
   remote(path: string): string;
   stop(): Promise<void>;
@@ -76,19 +84,17 @@ export async function startPrivateSshd(dir: string): Promise<PrivateSshd> {
       "",
     ].join("\n"),
   );
-  const sshd = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  sshd.stderr.setEncoding("utf8").on("data", (s: string) => {
-    stderr = (stderr + s).slice(-4000);
-  });
-  await waitForPort(
-    port,
-    () => sshd.exitCode !== null,
-    () => stderr,
-  );
+  const { child: sshd, stderr } = spawnDaemon(SSHD, ["-D", "-e", "-f", config]);
+  try {
+    await waitForPort(port, sshd, stderr);
+  } catch (err) {
+    await stopChild(sshd);
+    throw err;
+  }
   const ticks = Number((await run("getconf", ["CLK_TCK"])).stdout.trim()) || 100;
   const user = userInfo().username;
-  const options = [
+  // scp and sftp take the same options; -P is the port for both (ssh's own -p is not).
+  const common = [
     "-q",
     "-F",
     "/dev/null",
@@ -96,8 +102,6 @@ export async function startPrivateSshd(dir: string): Promise<PrivateSshd> {
     SCP_CIPHER,
     "-i",
     clientKey,
-    "-P",
-    String(port),
     "-o",
     "BatchMode=yes",
     "-o",
@@ -106,8 +110,13 @@ export async function startPrivateSshd(dir: string): Promise<PrivateSshd> {
     `UserKnownHostsFile=${join(dir, "known_hosts")}`,
     "-o",
     "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "IdentitiesOnly=yes",
   ];
+  const options = [...common, "-P", String(port)];
+  let batches = 0;
   return {
+    port,
     remote: (path) => `${user}@127.0.0.1:${path}`,
     async scp(from, to) {
       const sshdBefore = childCpuSeconds(sshd.pid, ticks);
@@ -125,12 +134,12 @@ export async function startPrivateSshd(dir: string): Promise<PrivateSshd> {
           : children + sshdAfter - sshdBefore;
       return { seconds, cpuSeconds };
     },
-    async stop() {
-      if (sshd.exitCode !== null) return;
-      const exited = new Promise((resolve) => sshd.once("exit", resolve));
-      sshd.kill("SIGTERM");
-      await exited;
+    async sftp(commands, via = port) {
+      const batch = join(dir, `sftp-batch-${++batches}`);
+      await writeFile(batch, `${commands.join("\n")}\n`);
+      await runProcess("sftp", [...common, "-P", String(via), "-b", batch, `${user}@127.0.0.1`]);
     },
+    stop: () => stopChild(sshd),
   };
 }
 
@@ -155,32 +164,4 @@ function parseTimes(out: string): number | null {
   const line = out.trim().split("\n").at(-1) ?? "";
   const parts = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
   return parts.length === 2 ? (parts[0] as number) + (parts[1] as number) : null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-async function waitForPort(port: number, exited: () => boolean, stderr: () => string): Promise<void> {
-  for (let i = 0; i < START_TRIES; i++) {
-    if (exited()) throw new Error(`sshd exited: ${stderr().trim()}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const s = connect(port, "127.0.0.1");
-      s.once("connect", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`sshd did not listen on 127.0.0.1:${port}: ${stderr().trim()}`);
 }

@@ -1,4 +1,3 @@
-import { confirm, expand, password } from "@inquirer/prompts";
 import { CliError } from "./errors.js";
 
 export type ConflictChoice = "overwrite" | "resume" | "skip" | "overwrite-all" | "skip-all";
@@ -29,6 +28,14 @@ function cancelled(err: unknown): never {
   throw err;
 }
 
+/**
+ * inquirer is loaded on the first question: it is the largest part of the CLI (~150 ms of module
+ * loading here), and most runs (-c, -b, --yes, piped stdin) never ask anything.
+ */
+function inquirer(): Promise<typeof import("@inquirer/prompts")> {
+  return import("@inquirer/prompts");
+}
+
 export class InquirerPrompter implements Prompter {
   readonly interactive = true;
 
@@ -46,7 +53,7 @@ export class InquirerPrompter implements Prompter {
   }
 
   password(message: string): Promise<string> {
-    return this.ask(() => password({ message, mask: false }));
+    return this.ask(async () => (await inquirer()).password({ message, mask: false }));
   }
 
   conflict(message: string, canResume: boolean): Promise<ConflictChoice> {
@@ -57,11 +64,13 @@ export class InquirerPrompter implements Prompter {
       { key: "a" as const, name: "overwrite all", value: "overwrite-all" as const },
       { key: "n" as const, name: "skip all", value: "skip-all" as const },
     ];
-    return this.ask(() => expand<ConflictChoice>({ message, choices, default: "s", expanded: true }));
+    return this.ask(async () =>
+      (await inquirer()).expand<ConflictChoice>({ message, choices, default: "s", expanded: true }),
+    );
   }
 
   confirm(message: string): Promise<boolean> {
-    return this.ask(() => confirm({ message, default: false }));
+    return this.ask(async () => (await inquirer()).confirm({ message, default: false }));
   }
 }
 

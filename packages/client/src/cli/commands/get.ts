@@ -6,7 +6,7 @@ import { CliError, usage } from "../errors.js";
 import { remoteBasename, resolveLocal, resolveRemote } from "../paths.js";
 import { decideGet, type TargetMode } from "../transfer/decide.js";
 import { runJobs, showLocal } from "../transfer/jobs.js";
-import { statOrNull } from "../transfer/local.js";
+import { localStatOrNull } from "../transfer/local.js";
 import { downloadMany, remoteSources } from "./mget.js";
 import type { CommandSpec, Context } from "./types.js";
 
@@ -23,7 +23,7 @@ async function getOne(
   if (entry.type === "dir") throw new CliError("EISDIR", `${printable(remote)} is a directory; use get -r`);
   const name = remoteBasename(remote);
   let local = dst ? resolveLocal(ctx.state.localCwd, dst.text) : path.join(ctx.state.localCwd, name);
-  const st = await statOrNull(local);
+  const st = localStatOrNull(local);
   if (st?.isDirectory() || (dst?.text.endsWith("/") && !st)) local = path.join(local, name);
   const decision = await decideGet(ctx.conflicts(), mode, local, entry, showLocal(ctx, local), ctx.signal);
   const job = {
@@ -58,7 +58,7 @@ async function runGet(ctx: Context, args: Token[], mode: TargetMode, usageText: 
   let words = rest;
   if (rest.length >= 2 && !last.glob) {
     const resolved = resolveLocal(ctx.state.localCwd, last.text);
-    const there = await statOrNull(resolved);
+    const there = localStatOrNull(resolved);
     if (last.text.endsWith("/") || there?.isDirectory()) {
       dest = resolved;
       words = rest.slice(0, -1);

@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Entry } from "@ferry/protocol";
-import { type FerrySession, isSafeRemoteName, printable } from "../../lib/index.js";
+import { type FerrySession, isSafeRemoteName, PART_SUFFIX, printable } from "../../lib/index.js";
 import type { Token } from "../args.js";
 import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, usage } from "../errors.js";
@@ -68,6 +68,20 @@ async function walkRemote(
   }
 }
 
+/**
+ * The names in each local directory, one listing per directory rather than a stat (and a look for
+ * a `.part`) per file: once gets start creating files, each such lookup of a name not there waits
+ * on the directory's lock. A directory that cannot be listed is left out; its files are stat'ed.
+ */
+async function localNames(dirs: readonly string[]): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  await inWindow([...new Set(dirs)], TRANSFER_WINDOW, async (dir) => {
+    const names = await fs.readdir(dir).catch(() => null);
+    if (names) out.set(dir, new Set(names));
+  });
+  return out;
+}
+
 /** Remote paths for words: globs expanded (no match is ENOENT, entries kept), plain words resolved. */
 export async function remoteSources(
   ctx: Context,
@@ -121,14 +135,27 @@ export async function downloadMany(
   if (ctx.signal.aborted) throw new CliError("EABORTED", "interrupted");
 
   for (const d of localDirs) await fs.mkdir(d, { recursive: true });
+  const present = await localNames(files.map((f) => path.dirname(f.local)));
 
   const conflicts = ctx.conflicts();
   await decideAndRun(
     ctx,
     "get",
     files,
-    (f) =>
-      decideGet(conflicts, mode, f.local, { size: f.size, md5: f.md5 }, showLocal(ctx, f.local), ctx.signal),
+    async (f) => {
+      const name = path.basename(f.local);
+      const names = present.get(path.dirname(f.local));
+      // Neither the target nor a partial of it: nothing to ask and nothing to resume.
+      if (names && !names.has(name) && !names.has(`${name}${PART_SUFFIX}`)) return { resume: false };
+      return decideGet(
+        conflicts,
+        mode,
+        f.local,
+        { size: f.size, md5: f.md5 },
+        showLocal(ctx, f.local),
+        ctx.signal,
+      );
+    },
     { preserve },
   );
 }

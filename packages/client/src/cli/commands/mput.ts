@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Entry } from "../../lib/index.js";
@@ -9,7 +10,7 @@ import { expandGlob } from "../glob.js";
 import { joinRemote, remoteDirname, resolveLocal } from "../paths.js";
 import { decidePut, type TargetMode } from "../transfer/decide.js";
 import { decideAndRun } from "../transfer/jobs.js";
-import { localList } from "../transfer/local.js";
+import { localList, localStatOrNull } from "../transfer/local.js";
 import { listOrEmpty } from "../transfer/remote.js";
 import { inWindow, TRANSFER_WINDOW } from "../transfer/window.js";
 import type { CommandSpec, Context } from "./types.js";
@@ -29,7 +30,10 @@ async function walkLocal(ctx: Context, dir: string, remoteDir: string, dirs: str
     if (entry.isDirectory()) {
       await walkLocal(ctx, local, remote, dirs, files);
     } else if (entry.isFile() || entry.isSymbolicLink()) {
-      const st = await fs.stat(local).catch(() => null);
+      let st: Stats | null = null;
+      try {
+        st = localStatOrNull(local);
+      } catch {}
       // Links to directories are not followed: a link back up the tree would never end.
       if (st?.isFile()) files.push({ local, remote, size: st.size });
       else ctx.io.err(`skipping ${printable(local)}: not a regular file`);
@@ -83,14 +87,17 @@ export async function uploadMany(
   }
 
   // mkdir -p is idempotent and the library pipelines it; parents come before children in `dirs`.
-  await inWindow(dirs, TRANSFER_WINDOW, (d) => session.mkdir(d, { parents: true }), ctx.signal);
-
+  // The listings go out beside them, not after: a folder that was there lists the same either way,
+  // and one being made holds nothing yet (ENOENT or empty). One round trip before the puts, not two.
   const existing = new Map<string, Map<string, Entry>>();
   const targetDirs = [...new Set(files.map((f) => remoteDirname(f.remote)))];
-  await inWindow(targetDirs, TRANSFER_WINDOW, async (d) => {
-    const entries = await listOrEmpty(session, d);
-    existing.set(d, new Map(entries.map((e) => [e.name, e])));
-  });
+  await Promise.all([
+    inWindow(dirs, TRANSFER_WINDOW, (d) => session.mkdir(d, { parents: true }), ctx.signal),
+    inWindow(targetDirs, TRANSFER_WINDOW, async (d) => {
+      const entries = await listOrEmpty(session, d);
+      existing.set(d, new Map(entries.map((e) => [e.name, e])));
+    }),
+  ]);
 
   const conflicts = ctx.conflicts();
   await decideAndRun(

@@ -1,4 +1,5 @@
-import cliProgress from "cli-progress";
+import { createRequire } from "node:module";
+import type * as CliProgress from "cli-progress";
 import { humanDuration, humanRate, humanSize, percent } from "./format.js";
 
 export interface ProgressLike {
@@ -7,6 +8,18 @@ export interface ProgressLike {
   rate: number;
   /** "verifying": every byte moved, the check and sync are under way (see the library's Progress). */
   phase?: string;
+}
+
+let loaded: typeof CliProgress | undefined;
+
+/**
+ * cli-progress is loaded when the first bar is drawn: a command without bars (-c, --no-progress, no
+ * terminal) should not pay for loading it at start-up. It is CommonJS, so `require` loads it
+ * synchronously and Bars stays synchronous.
+ */
+function cliProgress(): typeof CliProgress {
+  loaded ??= createRequire(import.meta.url)("cli-progress") as typeof CliProgress;
+  return loaded;
 }
 
 /** At most this many redraws a second, however often progress is reported. */
@@ -40,7 +53,7 @@ export function barLine(
   label: string,
   progress: number,
   payload: string[],
-  options: cliProgress.Options,
+  options: CliProgress.Options,
 ): string {
   const width = Math.max(20, columns - 1);
   const parts = [...payload];
@@ -50,7 +63,7 @@ export function barLine(
     const labelWidth = Math.min(LABEL_WIDTH, Math.max(LABEL_MIN, room - BAR_MIN));
     const barWidth = Math.min(BAR_WIDTH, room - labelWidth);
     if (barWidth >= BAR_MIN || parts.length <= 1) {
-      const bar = cliProgress.Format.BarFormat(progress, {
+      const bar = cliProgress().Format.BarFormat(progress, {
         ...options,
         barsize: Math.max(BAR_MIN, barWidth),
       });
@@ -94,13 +107,13 @@ function batchParts(filesDone: number, files: number, p: ProgressLike): string[]
  * redraws on its own timer, so redraws stay at BARS_FPS however small the chunks are.
  */
 export class Bars {
-  private readonly multi: cliProgress.MultiBar;
-  private overall: cliProgress.SingleBar | null = null;
-  private current: cliProgress.SingleBar | null = null;
+  private readonly multi: CliProgress.MultiBar;
+  private overall: CliProgress.SingleBar | null = null;
+  private current: CliProgress.SingleBar | null = null;
   private stopped = false;
 
   constructor(stream: NodeJS.WritableStream & { columns?: number }) {
-    this.multi = new cliProgress.MultiBar({
+    this.multi = new (cliProgress().MultiBar)({
       stream,
       fps: BARS_FPS,
       format: (options, params, payload: Payload) =>

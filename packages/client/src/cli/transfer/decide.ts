@@ -5,7 +5,7 @@ import type { Entry } from "../../lib/index.js";
 import { CliError } from "../errors.js";
 import type { ConflictPolicy } from "../prompts.js";
 import type { Decision } from "./jobs.js";
-import { statOrNull } from "./local.js";
+import { localStatOrNull } from "./local.js";
 
 /**
  * `ask`: a target that exists is asked about (overwrite, resume when it is shorter, skip).
@@ -55,7 +55,7 @@ export async function decideGet(
   shown: string,
   signal?: AbortSignal,
 ): Promise<Decision> {
-  const st = await statOrNull(local);
+  const st = localStatOrNull(local);
   if (!st) return undefined;
   if (st.isDirectory()) throw new CliError("EISDIR", `${shown} is a directory`);
   if (await identical(local, st.size, remote, signal)) return { skip: UP_TO_DATE };

@@ -15,6 +15,8 @@ export interface Job {
   overwrite: boolean;
   /** put: continue after the bytes of a shorter remote file when they are this file's prefix. */
   resumeTarget?: boolean;
+  /** get: false when the planner saw no NAME.part to continue, so the library need not look. */
+  resume?: boolean;
   /** Decided before starting: skip this file, with the reason shown. */
   skip?: string;
   /** A reason the job cannot run (shown as its failure). */
@@ -50,7 +52,7 @@ function label(ctx: Context, job: Job): string {
 }
 
 /** What a file's question decided: nothing (go ahead), overwrite, or skip. */
-export type Decision = Partial<Pick<Job, "overwrite" | "skip" | "resumeTarget">> | undefined;
+export type Decision = Partial<Pick<Job, "overwrite" | "skip" | "resumeTarget" | "resume">> | undefined;
 
 /**
  * Turns planned files into jobs, asking `decide` about each one that has no error yet, then runs
@@ -114,6 +116,7 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
         const opts = {
           overwrite: job.overwrite,
           resumeTarget: job.resumeTarget,
+          resume: job.resume,
           preserve: job.preserve === true,
           signal: ctx.signal,
           onProgress: file.onProgress,

@@ -1,5 +1,7 @@
+import { closeSync, open as openCallback, writeSync } from "node:fs";
 import { type FileHandle, lstat, open, rename, truncate, unlink, utimes, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { promisify } from "node:util";
 import {
   errorFromReply,
   FerryError,
@@ -15,7 +17,7 @@ import { localError } from "../errors.js";
 import { ProgressReporter } from "../progress.js";
 import type { Semaphore } from "../semaphore.js";
 import type { TransferOptions, TransferResult } from "../types.js";
-import { hashPrefix } from "./local-file.js";
+import { hashPrefix, SYNC_IO_MAX } from "./local-file.js";
 import { transferHash } from "./transfer-hash.js";
 
 /** A partial download lives beside its target under this suffix until its md5 is verified. */
@@ -55,7 +57,9 @@ export async function download(
     abort.throwIfAborted();
     const target = resolve(localPath);
     const part = target + PART_SUFFIX;
-    // Both are lookups in the same folder; side by side they cost one thread-pool round trip.
+    // Both are lookups in the same folder; side by side they cost one thread-pool round trip. Not
+    // synchronous: a lookup of a name that is not there waits on the folder's lock while other gets
+    // create files in it, and the main thread would wait with it.
     const [checked, found] = await Promise.allSettled([
       checkTarget(target, localPath, opts.overwrite === true),
       opts.resume !== false ? hashPart(part, opts.signal) : null,
@@ -363,7 +367,21 @@ class MemorySink implements Sink {
   async close(): Promise<void> {}
 
   async commit(part: string, target: string, mtime: number | undefined): Promise<void> {
-    await writeFile(part, this.bytes.subarray(0, this.filled));
+    // Creating the file and renaming it go through the thread pool: each can wait milliseconds on
+    // the directory's lock while other gets create files beside it (2.5 ms here under load), which
+    // the pool overlaps and the main thread would serialize. Writing and closing a new file this
+    // small (SYNC_IO_MAX) only copies into the page cache: done synchronously, they save two pool round trips.
+    const bytes = this.bytes.subarray(0, this.filled);
+    if (bytes.length <= SYNC_IO_MAX) {
+      const fd = await openFd(part, "w");
+      try {
+        writeAllSync(fd, bytes);
+      } finally {
+        closeSync(fd);
+      }
+    } else {
+      await writeFile(part, bytes);
+    }
     if (mtime !== undefined) await setMtime(part, mtime);
     await rename(part, target);
   }
@@ -437,6 +455,14 @@ class FileSink implements Sink {
     [this.block, this.spare] = [this.spare, this.block];
     this.filled = 0;
   }
+}
+
+/** A plain descriptor (not a FileHandle, which can only be closed through the pool). */
+const openFd = promisify(openCallback);
+
+function writeAllSync(fd: number, bytes: Buffer): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, done);
 }
 
 async function writeAll(file: FileHandle, bytes: Buffer, position: number): Promise<void> {

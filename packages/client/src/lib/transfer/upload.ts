@@ -1,5 +1,5 @@
-import type { Stats } from "node:fs";
-import { type FileHandle, open, stat } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import {
   createDigest,
   type DoneReply,
@@ -17,7 +17,14 @@ import { connectionLost, localError } from "../errors.js";
 import { ProgressReporter } from "../progress.js";
 import type { Semaphore } from "../semaphore.js";
 import type { TransferOptions, TransferResult } from "../types.js";
-import { assertUnchanged, hashPrefix, readRange, shrankError } from "./local-file.js";
+import {
+  assertUnchanged,
+  assertUnchangedSync,
+  hashPrefix,
+  readRange,
+  SYNC_IO_MAX,
+  shrankError,
+} from "./local-file.js";
 import { transferHash } from "./transfer-hash.js";
 
 /**
@@ -62,9 +69,13 @@ export async function upload(
     abort.throwIfAborted();
     await abort.race(permit);
     permitState = "held";
-    const st = await stat(localPath).catch((err) => {
+    let st: Stats;
+    try {
+      // One syscall: cheaper on the main thread than a round trip through the thread pool.
+      st = statSync(localPath);
+    } catch (err) {
       throw localError(err, localPath);
-    });
+    }
     if (!st.isFile()) {
       const code = st.isDirectory() ? "EISDIR" : "EBADPATH";
       throw new FerryError(code, `local ${localPath} is not a regular file`, {
@@ -74,7 +85,11 @@ export async function upload(
     }
     // Only a handshake put can continue from the target's bytes: resumeTarget always takes that road.
     const small =
-      st.size <= STREAMED_PUT_MAX && opts.resumeTarget !== true ? await readSmall(localPath, st.size) : null;
+      st.size > STREAMED_PUT_MAX || opts.resumeTarget === true
+        ? null
+        : st.size <= SYNC_IO_MAX
+          ? readSmallSync(localPath, st.size)
+          : await readSmall(localPath, st.size);
     if (small === null) releasePermit();
     turn = await abort.race(turnPromise);
     abort.throwIfAborted();
@@ -130,6 +145,30 @@ async function readSmall(path: string, expected: number): Promise<SmallFile | nu
     throw localError(err, path);
   } finally {
     await file?.close();
+  }
+}
+
+/** readSmall with synchronous calls, for files up to SYNC_IO_MAX (see there). */
+function readSmallSync(path: string, expected: number): SmallFile | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const opened = fstatSync(fd);
+    const buffer = Buffer.allocUnsafe(expected + 1);
+    let filled = 0;
+    for (;;) {
+      const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, filled);
+      filled += bytesRead;
+      if (filled === buffer.length) return null;
+      if (bytesRead === 0 || filled === expected) break;
+    }
+    assertUnchangedSync(fd, opened, path);
+    const bytes = buffer.subarray(0, filled);
+    return { bytes, md5: createDigest("md5").update(bytes).digest("hex"), mtime: mtimeOf(opened) };
+  } catch (err) {
+    throw localError(err, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -45,6 +45,21 @@ describe("DirHandles: walking a real tree through handles", () => {
     return ref.names.join("/");
   };
 
+  it("a cached directory removed and made again by another process is walked anew, not reused", async () => {
+    const root = box.root;
+    await mkdir(path.join(root, "again"));
+    expect(await acquire("again")).toBe("again");
+    await rm(path.join(root, "again"), { recursive: true });
+    await mkdir(path.join(root, "again"));
+    const ref = await dirs.acquire(["again"], "again");
+    try {
+      await writeFile(ref.at("new-file"), "n");
+    } finally {
+      ref.release();
+    }
+    expect(await readdir(path.join(root, "again"))).toEqual(["new-file"]);
+  });
+
   it("refuses links out of the root the same way whether or not their target exists", async () => {
     for (const p of ["out-dir", "out-dir/secret", "out-dir/missing", "out-missing", "out-missing/x"]) {
       expect(await codeOf(acquire(p)), p).toBe("EBADPATH");

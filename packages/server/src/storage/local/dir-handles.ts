@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import { constants, existsSync } from "node:fs";
+import { constants, existsSync, fstatSync } from "node:fs";
 import { type FileHandle, lstat, mkdir, open, readlink } from "node:fs/promises";
 import { FerryError } from "@ferry/protocol";
 import { errnoOf, fsError } from "../../fs-errors.js";
@@ -255,7 +255,10 @@ export class DirHandles {
     const key = names.join("/");
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (entry.expires <= Date.now()) {
+    // A directory removed behind the server's back (another process, an admin's rm -r) keeps its
+    // handle but takes no new names: a put under a recreated one would fail until the entry
+    // expired. An inline fstat of our own descriptor (a few µs, no thread-pool hop) tells.
+    if (entry.expires <= Date.now() || fstatSync(entry.fh.fd).nlink === 0) {
       this.drop(key, entry);
       return undefined;
     }

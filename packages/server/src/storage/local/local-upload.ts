@@ -76,8 +76,9 @@ export interface Claimed {
  * - Whole (the first write is the whole file, as a small pipelined put gives it): the buffer is kept
  *   and hashed in one call; `stage` writes it with one write to a bare staging name (no note: it is
  *   committed or removed right away), its mtime set and fstat taken inline on our own descriptor
- *   (a few µs, where a thread-pool hand-off costs 100 µs and more on the bench VMs). Stages of a
- *   burst overlap; that is what keeps the small-file pipeline fast.
+ *   (a few µs, where a thread-pool hand-off costs 100 µs and more on the bench VMs). Up to
+ *   SYNC_IO_MAX the open, the write, the commit and the unlink of the staging name run inline too;
+ *   fdatasync never does. The fsyncs of a burst's stages overlap, as do bigger files' writes.
  *
  * Either way the commit is a rename (or a link when nothing may be replaced) of the staging file,
  * and nothing is under the name before it.

@@ -27,6 +27,8 @@ export async function createDigest(alg: HashAlgorithm = "md5"): Promise<Digest> 
  * A digest in `alg` without waiting, or null when none can be had now (an xxh128 when no spent wasm
  * hasher is idle: {@link prepareDigests} or {@link createDigest} then).
  */
+export function createDigestNow(alg?: "md5" | "sha256"): Digest;
+export function createDigestNow(alg: HashAlgorithm): Digest | null;
 export function createDigestNow(alg: HashAlgorithm = "md5"): Digest | null {
   if (alg !== "xxh128") return new NodeDigest(alg, createHash(alg));
   const idle = idleXxh128.pop();

@@ -50,9 +50,11 @@ export const sum: CommandSpec = {
         if (paths.length > 1) ctx.io.err(`sum ${printable(paths[i] as string)}: ${r.message}`);
         continue;
       }
+      // md5 keeps its JSON field; another algorithm's value rides in `hash`, named by `alg` (§1.2).
+      const value = r.alg === "md5" ? { md5: r.hash } : { alg: r.alg, hash: r.hash };
       if (ctx.options.json)
-        ctx.io.json({ kind: "sum", path: r.path, size: r.size, mtime: r.mtime, md5: r.md5 });
-      else ctx.io.out(`${r.md5}  ${printable(r.path)}`);
+        ctx.io.json({ kind: "sum", path: r.path, size: r.size, mtime: r.mtime, ...value });
+      else ctx.io.out(`${r.hash}  ${printable(r.path)}`);
     }
     if (ctx.signal.aborted) throw new CliError("EABORTED", "interrupted");
     if (failure) throw failure;

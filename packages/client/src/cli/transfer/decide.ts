@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
-import { createDigest } from "@ferry/protocol";
+import { createDigestNow } from "@ferry/protocol";
 import type { Entry } from "../../lib/index.js";
 import { CliError } from "../errors.js";
 import type { ConflictPolicy } from "../prompts.js";
@@ -17,9 +17,9 @@ export const UP_TO_DATE = "up to date";
 
 /** md5 of a local file, streamed (64 KiB at a time, whatever its size). */
 export async function localMd5(file: string, signal?: AbortSignal): Promise<string> {
-  const hash = createDigest("md5");
+  const hash = createDigestNow("md5");
   for await (const chunk of createReadStream(file, { signal })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
+  return hash.digest();
 }
 
 /**

@@ -6,7 +6,7 @@ const summary = {
   from: "a.bin",
   to: "/a.bin",
   size: 64 * 1024 * 1024,
-  alg: "md5",
+  alg: "md5" as const,
   hash: "0".repeat(32),
   transferred: 64 * 1024 * 1024,
   resumedFrom: 0,

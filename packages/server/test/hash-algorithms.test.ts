@@ -1,12 +1,33 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { encodeFrame } from "@ferry/protocol";
 import { xxhash128 } from "hash-wasm";
 import { describe, expect, it } from "vitest";
 import { md5, RawClient } from "./helpers/raw-client.js";
-import { startTestServer } from "./helpers/server.js";
+import { stagingFiles, startTestServer } from "./helpers/server.js";
+import { until } from "./helpers/wait.js";
 
 const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+
+/** A handshake put (with `fields`) that sends its first `sent` bytes and dies, leaving a partial. */
+async function leavePartial(
+  port: number,
+  root: string,
+  data: Buffer,
+  sent: number,
+  fields: Record<string, unknown>,
+) {
+  const c = await RawClient.ready(port);
+  const ready = await c.request({ cmd: "put", path: "p.bin", size: data.length, handshake: true, ...fields });
+  expect(ready).toMatchObject({ ok: true, type: "ready", offset: 0 });
+  c.socket.write(encodeFrame({ cmd: "data", id: ready.id, offset: 0, size: data.length }));
+  await new Promise<void>((resolve) => c.socket.write(data.subarray(0, sent), () => resolve()));
+  c.socket.destroy();
+  const partial = async () =>
+    (await stagingFiles(root)).some((n) => n.endsWith(".partial")) ? true : undefined;
+  await until(partial, "the partial");
+}
 
 describe("negotiated hash algorithms (PROTOCOL.md §1.2)", () => {
   it("lists what it offers in its hello", async () => {
@@ -116,4 +137,34 @@ describe("negotiated hash algorithms (PROTOCOL.md §1.2)", () => {
     expect(await c.put("z.txt", data)).toMatchObject({ ok: true, type: "done", md5: md5(data) });
     c.close();
   });
+
+  it.each([
+    ["a put in xxh128", { alg: "xxh128" }],
+    ["a put in md5", {}],
+  ])(
+    "resumes a partial left by %s with a put in xxh128: the held prefix is hashed anew in xxh128",
+    async (_, first) => {
+      const { port, root } = await startTestServer();
+      const data = randomBytes(3 * 1024 * 1024 + 5);
+      const sent = 1_234_567;
+      await leavePartial(port, root, data, sent, first);
+      const c = await RawClient.ready(port);
+      const whole = await xxhash128(data);
+      const ready = await c.request({
+        cmd: "put",
+        path: "p.bin",
+        size: data.length,
+        alg: "xxh128",
+        hash: whole,
+        handshake: true,
+      });
+      expect(ready).toMatchObject({ ok: true, type: "ready", alg: "xxh128", offset: sent });
+      expect(ready.prefixHash).toBe(await xxhash128(data.subarray(0, sent)));
+      expect(ready.prefixMd5).toBeUndefined();
+      c.sendData(ready.id as number, sent, data.subarray(sent));
+      expect(await c.reply()).toMatchObject({ ok: true, type: "done", alg: "xxh128", hash: whole });
+      expect((await readFile(path.join(root, "p.bin"))).equals(data)).toBe(true);
+      c.close();
+    },
+  );
 });

@@ -33,6 +33,7 @@ export async function put(req: PutRequest, io: SessionIO): Promise<void> {
     if (req.handshake) {
       const alg = algOf(req);
       const ready: Record<string, unknown> = { ok: true, id: req.id, type: "ready", offset: have };
+      if (alg !== "md5") ready.alg = alg; // echoed, as every reply to a request in another alg (§1.2)
       if (have > 0) Object.assign(ready, prefixHashFields(alg, await upload.prefixHash()));
       await io.send(ready);
     }

@@ -1,48 +1,21 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { encodeFrame } from "@ferry/protocol";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
+import { type FerrydRun as Run, spawnFerryd } from "./helpers/ferryd-process.js";
 import { md5, RawClient } from "./helpers/raw-client.js";
 import { stagingFiles, tempDir } from "./helpers/server.js";
 import { until } from "./helpers/wait.js";
-
-const BIN = fileURLToPath(new URL("../bin/ferryd.js", import.meta.url));
-
-interface Run {
-  proc: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
 
 /** XDG_STATE_HOME of every ferryd here, so none writes a certificate under the user's home. */
 const STATE_HOME = mkdtempSync(path.join(os.tmpdir(), "ferryd-bin-state-"));
 process.once("exit", () => rmSync(STATE_HOME, { recursive: true, force: true }));
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FERRY_")));
-  const proc = spawn(process.execPath, [BIN, ...args], {
-    env: { ...clean, XDG_STATE_HOME: STATE_HOME, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  proc.stdout?.on("data", (d) => {
-    out += d;
-  });
-  proc.stderr?.on("data", (d) => {
-    err += d;
-  });
-  const exit = new Promise<number | null>((resolve) => proc.on("close", (code) => resolve(code)));
-  onTestFinished(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
-  });
-  return { proc, stdout: () => out, stderr: () => err, exit };
+  return spawnFerryd(args, { env: { XDG_STATE_HOME: STATE_HOME, ...env } });
 }
 
 /** The start-up lines: `listening on HOST:PORT`, then (speaking TLS) `fingerprint SHA256:...`. */

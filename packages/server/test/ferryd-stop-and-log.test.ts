@@ -1,46 +1,20 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { helpText } from "../src/cli-options.js";
+import { type FerrydRun as Run, spawnFerryd } from "./helpers/ferryd-process.js";
 import { md5, RawClient } from "./helpers/raw-client.js";
 import { tempDir } from "./helpers/server.js";
 import { until } from "./helpers/wait.js";
 
-const BIN = fileURLToPath(new URL("../bin/ferryd.js", import.meta.url));
 /** RawClient speaks plain TCP: where ferryd listens in TLS by default, it is asked not to. */
 const PLAIN = helpText().includes("--no-tls") ? ["--no-tls"] : [];
 const MiB = 1024 * 1024;
 
-interface Run {
-  proc: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
 /** The real ferryd binary, plain TCP unless `tls` (its default), with no FERRY_* from this shell. */
 function ferryd(args: string[], env: NodeJS.ProcessEnv = {}, { tls = false } = {}): Run {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FERRY_")));
-  const proc = spawn(process.execPath, [BIN, ...(tls ? [] : PLAIN), ...args], {
-    env: { ...clean, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  proc.stdout?.on("data", (d) => {
-    out += d;
-  });
-  proc.stderr?.on("data", (d) => {
-    err += d;
-  });
-  const exit = new Promise<number | null>((resolve) => proc.on("close", (code) => resolve(code)));
-  onTestFinished(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
-  });
-  return { proc, stdout: () => out, stderr: () => err, exit };
+  return spawnFerryd([...(tls ? [] : PLAIN), ...args], { env });
 }
 
 /** Waits (up to about 20 s) for a state another process reaches. */

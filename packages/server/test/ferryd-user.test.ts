@@ -1,45 +1,19 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseUsersFile } from "../src/accounts/users-file.js";
 import { loggedIn, scramLogin } from "./helpers/accounts.js";
+import { type FerrydRun as Run, spawnFerryd } from "./helpers/ferryd-process.js";
 import { inPty } from "./helpers/pty.js";
 import { tempDir } from "./helpers/server.js";
 import { until } from "./helpers/wait.js";
 
 const BIN = fileURLToPath(new URL("../bin/ferryd.js", import.meta.url));
 
-interface Run {
-  proc: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
 /** The real ferryd; `input` is written to its stdin (then closed), which is a pipe, not a terminal. */
 function ferryd(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Run {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FERRY_")));
-  const proc = spawn(process.execPath, [BIN, ...args], {
-    env: { ...clean, ...opts.env },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  proc.stdout?.on("data", (d) => {
-    out += d;
-  });
-  proc.stderr?.on("data", (d) => {
-    err += d;
-  });
-  proc.stdin?.on("error", () => {});
-  proc.stdin?.end(opts.input ?? "");
-  const exit = new Promise<number | null>((resolve) => proc.on("close", (code) => resolve(code)));
-  onTestFinished(() => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
-  });
-  return { proc, stdout: () => out, stderr: () => err, exit };
+  return spawnFerryd(args, { env: opts.env, input: opts.input ?? "" });
 }
 
 async function user(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}) {

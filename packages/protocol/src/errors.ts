@@ -11,7 +11,7 @@ export const ERROR_CODES = {
   ENOTDIR: "a part of the path is not a directory",
   ENOTEMPTY: "the directory is not empty; delete it recursively or empty it first",
   EACCES: "permission denied: the server is read-only or the file is not accessible",
-  ECHECKSUM: "the md5 of the received bytes does not match the sender's md5; the transfer was discarded",
+  ECHECKSUM: "the hash of the received bytes does not match the sender's; the transfer was discarded",
   EALG: "the server does not offer that hash algorithm; pick one it lists (md5 always works)",
   ESIZE: "the number of bytes received does not match the declared size",
   ECHANGED: "the file changed while it was being sent; try again",

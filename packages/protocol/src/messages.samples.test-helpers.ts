@@ -46,6 +46,7 @@ export const clientSamples: ClientFrame[] = [
   { cmd: "put", id: 15, path: "big.iso", size: 3, alg: "sha256" },
   { cmd: "get", id: 16, path: "big.iso", offset: 1, alg: "xxh128", prefixHash: xxh },
   { cmd: "list", id: 17, path: "/", alg: "sha256" },
+  { cmd: "stat", id: 20, path: "big.iso", alg: "xxh128" },
   { cmd: "sum", id: 18, path: "big.iso", alg: "xxh128" },
   { cmd: "end", id: 15, alg: "sha256", hash: sha },
 ];
@@ -113,6 +114,13 @@ export const serverSamples: ServerFrame[] = [
     entries: [{ name: "a.txt", type: "file", size: 3, mtime: 1, hash: sha }],
   },
   { ok: true, id: 18, type: "sum", size: 3, mtime: 0, alg: "xxh128", hash: xxh },
+  {
+    ok: true,
+    id: 20,
+    type: "entry",
+    alg: "xxh128",
+    entry: { name: "big.iso", type: "file", size: 3, mtime: 0, hash: xxh },
+  },
   { ok: false, id: 19, code: "EALG", message: 'hash algorithm "blake3" is not offered by this server' },
   { ok: false, id: 7, code: "ENOENT", message: "no such file or directory: /missing.txt" },
   { ok: false, id: null, code: "ETOOBIG", message: "header too big" },

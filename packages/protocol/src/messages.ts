@@ -232,7 +232,7 @@ const requestShapes = {
   ),
   list: object({ cmd: literal("list"), id, path, alg }),
   sum: object({ cmd: literal("sum"), id, path, alg }),
-  stat: object({ cmd: literal("stat"), id, path }),
+  stat: object({ cmd: literal("stat"), id, path, alg }),
   mkdir: object({ cmd: literal("mkdir"), id, path, parents: optional(boolean) }),
   delete: object({ cmd: literal("delete"), id, path, recursive: optional(boolean) }),
   rename: object({ cmd: literal("rename"), id, from: path, to: path, overwrite: optional(boolean) }),
@@ -436,8 +436,8 @@ const replyShapes = {
     /** The list's `alg`: the entries' cached hashes are in it. */
     alg,
   }),
-  /** Answer to stat. */
-  entry: object({ ok: literal(true), id, type: literal("entry"), entry }),
+  /** Answer to stat; `alg` is the stat's, as a listing's is the list's. */
+  entry: object({ ok: literal(true), id, type: literal("entry"), entry, alg }),
   /**
    * Answer to df: the served store's `free` and `total` bytes (absent where the store cannot tell,
    * as an object store cannot); the quota fields only where the

@@ -63,6 +63,19 @@ describe("negotiated hash algorithms (PROTOCOL.md §1.2)", () => {
     const listed = await c.request({ cmd: "list", path: "/", alg: "xxh128" });
     expect(listed).toMatchObject({ ok: true, type: "entries", alg: "xxh128" });
     expect(listed.entries).toEqual([expect.objectContaining({ name: "a.bin", hash: xxh })]);
+    // stat answers as a listing does: in its alg, echoed; without one, in md5 (unknown yet).
+    const stated = await c.request({ cmd: "stat", path: "a.bin", alg: "xxh128" });
+    expect(stated).toMatchObject({
+      ok: true,
+      type: "entry",
+      alg: "xxh128",
+      entry: { name: "a.bin", hash: xxh },
+    });
+    expect((stated.entry as Record<string, unknown>).md5).toBeUndefined();
+    const statedMd5 = await c.request({ cmd: "stat", path: "a.bin" });
+    expect(statedMd5.alg).toBeUndefined();
+    expect((statedMd5.entry as Record<string, unknown>).hash).toBeUndefined();
+    expect((statedMd5.entry as Record<string, unknown>).md5).toBeUndefined();
 
     expect(await c.request({ cmd: "sum", path: "a.bin", alg: "xxh128" })).toMatchObject({
       type: "sum",

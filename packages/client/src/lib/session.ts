@@ -80,9 +80,17 @@ export class Session implements FerrySession {
     return { path, size: reply.size, mtime: reply.mtime, alg, hash, ...(alg === "md5" ? { md5: hash } : {}) };
   }
 
+  /** The entry of `path`; a file's known hash is in the session's alg (`md5` or `hash`), or absent. */
   async stat(path: string): Promise<Entry> {
-    const reply = await this.conn.call<EntryReply>((id) => ({ cmd: "stat", id, path }), "entry");
-    return reply.entry;
+    const alg = this.server.hash;
+    const reply = await this.conn.call<EntryReply>(
+      (id) => ({ cmd: "stat", id, path, ...(alg === "md5" ? {} : { alg }) }),
+      "entry",
+    );
+    if ((reply.alg ?? "md5") === alg) return reply.entry;
+    // A hash in another algorithm than asked is no answer: keep the facts, drop the hash.
+    const { md5: _md5, hash: _hash, ...facts } = reply.entry;
+    return facts;
   }
 
   async mkdir(path: string, opts: { parents?: boolean } = {}): Promise<void> {

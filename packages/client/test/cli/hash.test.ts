@@ -60,6 +60,31 @@ describe("ferry --hash", () => {
     expect(lines.filter((l) => l.kind === "transfer" && l.alg === "sha256")).toHaveLength(2);
   });
 
+  it("skips a file identical by its xxh128 as up to date: stat and listings answer in the session's alg", async () => {
+    const w = await world();
+    await writeFiles(w.local, {
+      "one.bin": randomBytes(5000),
+      "d/two.txt": "two\n",
+      "d/three.txt": "three\n",
+    });
+    const up = ["--hash", "xxh128", "--no-progress", "-c", "put one.bin; mput -r d"];
+    const first = await w.ferry([host(w.port), ...up]);
+    expect(first.code, first.stderr).toBe(0);
+    // The server verified these in xxh128 and knows no md5 of them: only an xxh128 can tell.
+    const again = await w.ferry([host(w.port), ...up]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^put one\.bin → \/one\.bin skipped \(up to date\)$/m);
+    expect(again.stdout.match(/skipped \(up to date\)$/gm)).toHaveLength(3);
+    const down = await w.ferry(
+      [host(w.port), "--hash", "xxh128", "--no-progress", "-c", "get /one.bin; mget -r /d"],
+      {
+        cwd: w.local,
+      },
+    );
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout.match(/skipped \(up to date\)$/gm)).toHaveLength(3);
+  });
+
   it("refuses an algorithm it does not know as a usage error", async () => {
     const w = await world();
     const r = await w.ferry([host(w.port), "--hash", "blake3", "-c", "ls"]);

@@ -201,8 +201,11 @@ export interface Storage {
    * partials of a server that died. EACCES when it cannot be written. Idempotent.
    */
   makeWritable(): Promise<void>;
-  /** The name itself (a link is reported as a link); with a trailing `/` it must be a directory. */
-  stat(p: StoragePath): Promise<StorageEntry>;
+  /**
+   * The name itself (a link is reported as a link); with a trailing `/` it must be a directory. A
+   * file's known hash is in `alg` (absent when the store knows none in it).
+   */
+  stat(p: StoragePath, alg?: HashAlgorithm): Promise<StorageEntry>;
   /**
    * The entries of a directory in batches, sorted by the UTF-8 bytes of their names, produced as the
    * caller asks for the next batch (a slow reader holds the work here too) and never the whole

@@ -38,7 +38,7 @@ describe("planMirror", () => {
     const byMd5 = planMirror(source, target, { checksum: true }).transfers.map((t) => [t.path, t.reason]);
     // m has no md5 on either side: unknown is transferred, never assumed equal.
     expect(byMd5).toEqual([
-      ["m", "md5 unknown"],
+      ["m", "hash unknown"],
       ["s", "size"],
     ]);
   });

@@ -34,7 +34,7 @@ export interface PlanOptions {
   partialSuffix?: string;
 }
 
-export type TransferReason = "new" | "size" | "mtime" | "newer" | "checksum" | "md5 unknown";
+export type TransferReason = "new" | "size" | "mtime" | "newer" | "checksum" | "hash unknown";
 
 export interface PlannedTransfer {
   path: string;
@@ -161,7 +161,7 @@ function differs(s: TreeEntry, t: TreeEntry, options: PlanOptions): TransferReas
   }
   if (s.size !== t.size) return "size";
   if (options.checksum) {
-    if (s.hash === undefined || t.hash === undefined) return "md5 unknown";
+    if (s.hash === undefined || t.hash === undefined) return "hash unknown";
     return s.hash === t.hash ? null : "checksum";
   }
   return s.mtime === t.mtime ? null : "mtime";

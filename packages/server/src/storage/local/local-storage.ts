@@ -131,10 +131,10 @@ export class LocalStorage implements Storage, UploadPlace {
     return this.opening;
   }
 
-  async stat(p: StoragePath): Promise<StorageEntry> {
+  async stat(p: StoragePath, alg: HashAlgorithm = "md5"): Promise<StorageEntry> {
     const { st, names } = await statName(this.dirs, p);
     const name = p.isRoot ? "/" : (p.names[p.names.length - 1] as string);
-    return entryOf(name, st, st.isFile() ? this.checksums.get(names.join("/"), st) : undefined);
+    return entryOf(name, st, st.isFile() ? this.checksums.get(names.join("/"), st, alg) : undefined, alg);
   }
 
   /**

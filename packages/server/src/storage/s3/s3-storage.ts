@@ -84,10 +84,14 @@ export class S3Storage implements Storage {
     return this.writable;
   }
 
-  async stat(p: StoragePath): Promise<StorageEntry> {
+  async stat(p: StoragePath, alg: HashAlgorithm = "md5"): Promise<StorageEntry> {
     const node = await this.node(p);
     const name = p.isRoot ? "/" : (p.names[p.names.length - 1] as string);
-    return this.entryOf(name, node);
+    const entry = this.entryOf(name, node);
+    if (alg === "md5") return entry;
+    // The objects' md5s are no answer in another algorithm (as in list).
+    const { md5: _md5, ...rest } = entry;
+    return rest;
   }
 
   async *list(p: StoragePath, alg: HashAlgorithm = "md5"): AsyncGenerator<readonly StorageEntry[]> {

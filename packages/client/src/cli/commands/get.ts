@@ -25,7 +25,15 @@ async function getOne(
   let local = dst ? resolveLocal(ctx.state.localCwd, dst.text) : path.join(ctx.state.localCwd, name);
   const st = localStatOrNull(local);
   if (st?.isDirectory() || (dst?.text.endsWith("/") && !st)) local = path.join(local, name);
-  const decision = await decideGet(ctx.conflicts(), mode, local, entry, showLocal(ctx, local), ctx.signal);
+  const decision = await decideGet(
+    ctx.conflicts(),
+    mode,
+    session.server.hash,
+    local,
+    entry,
+    showLocal(ctx, local),
+    ctx.signal,
+  );
   const job = {
     op: "get",
     local,

@@ -17,7 +17,9 @@ interface Planned {
   remote: string;
   local: string;
   size: number;
+  /** The hash the server knows, in the session's alg (`md5` or `hash`, as the entry had it). */
   md5?: string;
+  hash?: string;
   error?: unknown;
 }
 
@@ -58,7 +60,7 @@ async function walkRemote(
         } else if (e.type === "dir") {
           next.push({ remote, local });
         } else if (e.type === "file" || e.type === "symlink") {
-          files.push({ remote, local, size: e.size, md5: e.md5 });
+          files.push({ remote, local, size: e.size, md5: e.md5, hash: e.hash });
         } else {
           ctx.io.err(`skipping ${printable(remote)}: not a regular file`);
         }
@@ -120,12 +122,12 @@ export async function downloadMany(
   const localDirs: string[] = [];
   const files: Planned[] = [];
   for (const m of sources) {
-    const { type, size, md5 } = m.entry ?? (await session.stat(m.path));
+    const { type, size, md5, hash } = m.entry ?? (await session.stat(m.path));
     const local = m.local ?? localTarget(dest, dest, remoteBasename(m.path));
     if (local === null) {
       files.push({ remote: m.path, local: dest, size: 0, error: unsafe(m.path) });
     } else if (type === "file" || type === "symlink") {
-      files.push({ remote: m.path, local, size, md5 });
+      files.push({ remote: m.path, local, size, md5, hash });
     } else if (type === "dir" && recursive) {
       await walkRemote(ctx, { remote: m.path, local }, dest, localDirs, files);
     } else {
@@ -138,6 +140,7 @@ export async function downloadMany(
   const present = await localNames(files.map((f) => path.dirname(f.local)));
 
   const conflicts = ctx.conflicts();
+  const alg = session.server.hash;
   await decideAndRun(
     ctx,
     "get",
@@ -150,8 +153,9 @@ export async function downloadMany(
       return decideGet(
         conflicts,
         mode,
+        alg,
         f.local,
-        { size: f.size, md5: f.md5 },
+        { size: f.size, md5: f.md5, hash: f.hash },
         showLocal(ctx, f.local),
         ctx.signal,
       );

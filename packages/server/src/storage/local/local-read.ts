@@ -1,5 +1,5 @@
 import { fstatSync, readSync, type Stats } from "node:fs";
-import { FerryError, mtimeOf, type RunningHash, sameFileVersion } from "@ferry/protocol";
+import { FerryError, type HashAlgorithm, mtimeOf, type RunningHash, sameFileVersion } from "@ferry/protocol";
 import { fsError } from "../../fs-errors.js";
 import { hashChunk } from "../hasher.js";
 import type { LentChunk, ReadHandle } from "../storage.js";
@@ -32,7 +32,6 @@ export class LocalReadHandle implements ReadHandle {
   readonly size: number;
   readonly mtime: number;
   readonly version: string;
-  readonly md5: string | undefined;
   private closed = false;
 
   constructor(
@@ -46,7 +45,6 @@ export class LocalReadHandle implements ReadHandle {
     this.size = st.size;
     this.mtime = mtimeOf(st);
     this.version = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-    this.md5 = checksums.get(real, st);
   }
 
   async readAll(): Promise<Buffer> {
@@ -104,8 +102,12 @@ export class LocalReadHandle implements ReadHandle {
     }
   }
 
-  remember(md5: string): void {
-    this.checksums.set(this.real, this.st, md5);
+  knownHash(alg: HashAlgorithm): string | undefined {
+    return this.checksums.get(this.real, this.st, alg);
+  }
+
+  remember(alg: HashAlgorithm, hash: string): void {
+    this.checksums.set(this.real, this.st, alg, hash);
   }
 
   async close(): Promise<void> {

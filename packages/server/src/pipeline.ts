@@ -20,8 +20,9 @@ interface Item {
  * keeping what PROTOCOL.md §5 promises: replies leave in request order, and every request sees the
  * effects of the ones before it.
  *
- * - Small streamed puts: admission and payload are read in order by the session; writing (and
- *   fsyncing) the private staging file of several puts then overlaps; the commits (the rename or
+ * - Small streamed puts: admission and payload are read in order by the session; the private
+ *   staging file is written at once (a file of at most SYNC_IO_MAX with inline calls, see the local
+ *   store), and the fsyncs of several puts' staging files then overlap; the commits (the rename or
  *   link that makes the file visible) run strictly one after another in request order; `done` goes
  *   out in order once the put's own commit is in place and, with fsync, once a directory sync that
  *   started after that commit has finished. So `done` still means durable, and a burst into one
@@ -108,7 +109,7 @@ export class Pipeline {
       this.add(req.id, 0, () => this.fail(req.id, e));
       return;
     }
-    // The tail starts now (staging of several puts overlaps); its commit waits for its turn.
+    // The tail starts now (the fsyncs of several puts' staging overlap); its commit waits for its turn.
     const turn = this.nextTurn();
     const committed = verifyAndCommit(received.upload, received.expected, turn.run).finally(turn.pass);
     committed.catch(() => {}); // observed by the answer below

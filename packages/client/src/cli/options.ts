@@ -179,7 +179,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
       // A trailing newline from `echo secret > file` is not part of the secret.
       secret = readFileSync(secretFile, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
-      throw usage(localFileError(err as NodeJS.ErrnoException, secretFile, "--secret-file").message);
+      throw usage(localFileError(err as NodeJS.ErrnoException, secretFile, "--secret-file").message, err);
     }
   }
   const rateText = values["limit-rate"];
@@ -202,7 +202,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
     try {
       password = readFileSync(passwordFile, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
-      throw usage(localFileError(err as NodeJS.ErrnoException, passwordFile, "--password-file").message);
+      throw usage(localFileError(err as NodeJS.ErrnoException, passwordFile, "--password-file").message, err);
     }
   }
   return {
@@ -260,7 +260,7 @@ function transportOptions(
     try {
       ca = readFileSync(caFile, "utf8");
     } catch (err) {
-      throw usage(localFileError(err as NodeJS.ErrnoException, caFile, "--ca").message);
+      throw usage(localFileError(err as NodeJS.ErrnoException, caFile, "--ca").message, err);
     }
     if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw usage(`--ca ${caFile}: no PEM certificate in it`);
     return { tls: { ca }, acceptNew, knownHostsFile, forgetHost };

@@ -1,8 +1,9 @@
 import { printable } from "../../lib/index.js";
 import { takeOptions } from "../command-options.js";
-import { CliError, usage } from "../errors.js";
+import { CliError, describeError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { resolveRemote } from "../paths.js";
+import { visible } from "../render/visible.js";
 import { remoteLister } from "../transfer/remote.js";
 import { inWindow, TRANSFER_WINDOW } from "../transfer/window.js";
 import type { CommandSpec } from "./types.js";
@@ -47,7 +48,9 @@ export const sum: CommandSpec = {
       if (r === undefined) continue;
       if (r instanceof Error) {
         failure ??= r;
-        if (paths.length > 1) ctx.io.err(`sum ${printable(paths[i] as string)}: ${r.message}`);
+        // One line per file that failed, as mget/mput print theirs; the command's own line follows.
+        if (paths.length > 1)
+          ctx.io.err(`sum ${printable(paths[i] as string)}: ${visible(describeError(r))}`);
         continue;
       }
       // md5 keeps its JSON field; another algorithm's value rides in `hash`, named by `alg` (§1.2).

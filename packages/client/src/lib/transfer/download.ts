@@ -422,6 +422,13 @@ class MemorySink implements Sink {
 const WRITE_BLOCK = 1024 * 1024;
 
 /**
+ * The most one write system call is handed: Linux gives a new file page-cache folios as large as the
+ * write, and 1 MiB ones come from the free blocks these VMs hand back to their host, so their copy
+ * faults on the host (see the server's WRITE_SYSCALL_MAX, measured the same way).
+ */
+const WRITE_SYSCALL_MAX = 256 * 1024;
+
+/**
  * Writes the payload to the `.part` in 1 MiB blocks from two buffers used in turn: one is being
  * filled from the socket while the other is being written, so memory is fixed at 2 MiB whatever the
  * file size, and the disk sees a thousand writes per GiB rather than one per 64 KiB socket read.
@@ -499,7 +506,8 @@ function writeAllSync(fd: number, bytes: Buffer): void {
 async function writeAll(file: FileHandle, bytes: Buffer, position: number): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
+    const length = Math.min(WRITE_SYSCALL_MAX, bytes.length - done);
+    const { bytesWritten } = await file.write(bytes, done, length, position + done);
     done += bytesWritten;
   }
 }

@@ -56,11 +56,16 @@ type LineOut = { write(line: string): void };
 /** One writer for stderr, whatever the number of loggers: one exit hook, lines in one order. */
 let stderrBursts: LineOut | null = null;
 
+function stderrWriter(): LineOut {
+  stderrBursts ??= burstWriter(process.stderr);
+  return stderrBursts;
+}
+
 /** One line per event to `out` (stderr by default), as `key=value` text or JSON lines. */
 export function createStreamLogger(options: StreamLoggerOptions = {}): Logger {
   const min = LOG_LEVELS.indexOf(options.level ?? "info");
   const format = options.format ?? "text";
-  const out = options.out ?? (stderrBursts ??= burstWriter(process.stderr));
+  const out = options.out ?? stderrWriter();
   return {
     log(level, msg, fields = {}) {
       if (LOG_LEVELS.indexOf(level) < min) return;

@@ -78,6 +78,8 @@ async function recordingServer(): Promise<{ port: number; events: string[] }> {
             mtime: 0,
           }));
           send("list", { ok: true, id: h.id, type: "entries", more: false, entries });
+        } else if (h.cmd === "get" && tree[p]) {
+          send("error", { ok: false, id: h.id, code: "EISDIR", message: `a directory: ${p}` });
         } else if (h.cmd === "get" && content(p) !== undefined) {
           const body = Buffer.from(content(p) ?? "");
           const md5 = createHash("md5").update(body).digest("hex");
@@ -128,5 +130,26 @@ describe("round trips the CLI does not wait for", () => {
     const { port, events } = await recordingServer();
     await mgetFrom(port);
     expect(events.slice(-3)).toEqual(["recv bye", "client ended", "send bye"]);
+  });
+
+  it("get of a file not there locally sends the get at once, without a stat first", async () => {
+    const { port, events } = await recordingServer();
+    const dest = await tempDirForTest("ferry-round-trips-");
+    const r = await runFerry(["--no-tls", "--no-progress", `127.0.0.1:${port}`, "-c", "get d/a.txt"], {
+      cwd: dest,
+      timeoutMs: 30_000,
+    });
+    expect(r.code).toBe(0);
+    expect(await readFile(path.join(dest, "a.txt"), "utf8")).toBe("alpha");
+    expect(events.slice(0, 4)).toEqual(["recv hello", "send hello", "recv get", "send get"]);
+    expect(events).not.toContain("recv stat");
+
+    // A directory is still refused with the hint to use -r.
+    const dir = await runFerry(["--no-tls", `127.0.0.1:${port}`, "-c", "get d"], {
+      cwd: dest,
+      timeoutMs: 30_000,
+    });
+    expect(dir.code).toBe(1);
+    expect(dir.stderr).toMatch(/^ferry: get d: EISDIR: \/d is a directory; use get -r$/m);
   });
 });

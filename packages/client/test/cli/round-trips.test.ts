@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -37,15 +37,15 @@ async function recordingServer(): Promise<{ port: number; events: string[] }> {
       socket.write(encodeFrame(h));
     };
     // One read at a time: a read that lost the race below is the next one awaited.
-    let reading = reader.next();
+    let pending: Promise<Frame | null> | null = null;
     const next = (): Promise<Frame | null> => {
-      const r = reading;
-      reading = r.then((f) => (f === null ? null : reader.next()));
+      const r = pending ?? reader.next();
+      pending = null;
       return r;
     };
     const nextOrNothing = async (): Promise<Frame | null | "nothing"> => {
-      const r = reading;
-      const won = await Promise.race([r, sleep(HOLD_MS).then(() => "nothing" as const)]);
+      pending ??= reader.next();
+      const won = await Promise.race([pending, sleep(HOLD_MS).then(() => "nothing" as const)]);
       return won === "nothing" ? won : next();
     };
     let held: (() => void) | null = null;
@@ -86,6 +86,14 @@ async function recordingServer(): Promise<{ port: number; events: string[] }> {
           send("get", { ok: true, id: h.id, type: "file", size: body.length, mtime: 0, offset: 0, md5 });
           socket.write(encodeFrame({ cmd: "data", id: h.id, offset: 0, size: body.length }));
           socket.write(body);
+        } else if (h.cmd === "put") {
+          const put = h as unknown as { size: number; md5?: string };
+          const data = await next();
+          const chunks: Buffer[] = [];
+          for await (const chunk of data?.payload ?? []) chunks.push(Buffer.from(chunk));
+          if (put.md5 === undefined) await next();
+          const md5 = createHash("md5").update(Buffer.concat(chunks)).digest("hex");
+          send("put", { ok: true, id: h.id, type: "done", size: put.size, md5 });
         } else if (h.cmd === "bye") {
           const after = await nextOrNothing();
           if (after === null) events.push("client ended");
@@ -151,5 +159,18 @@ describe("round trips the CLI does not wait for", () => {
     });
     expect(dir.code).toBe(1);
     expect(dir.stderr).toMatch(/^ferry: get d: EISDIR: \/d is a directory; use get -r$/m);
+  });
+
+  it("put of one file sends the put at once, without a stat first", async () => {
+    const { port, events } = await recordingServer();
+    const dir = await tempDirForTest("ferry-round-trips-");
+    await writeFile(path.join(dir, "c.txt"), "gamma");
+    const r = await runFerry(["--no-tls", "--no-progress", `127.0.0.1:${port}`, "-c", "put c.txt"], {
+      cwd: dir,
+      timeoutMs: 30_000,
+    });
+    expect(r.code).toBe(0);
+    expect(events.slice(0, 4)).toEqual(["recv hello", "send hello", "recv put", "send put"]);
+    expect(events).not.toContain("recv stat");
   });
 });

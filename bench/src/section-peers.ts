@@ -48,8 +48,6 @@ interface RowSpec {
   check?: { original: string; copy: string; tree: boolean };
   /** The issue's target for ferry (TCP) / rsync, or for ferry's share of the pace. */
   target?: { of: "rsync" | "pace" | "node"; op: ">=" | "<="; limit: number };
-  /** Whose figure ferry's ratio is taken over when this row has no ferry of its own (the xxh128 rows). */
-  ferryFrom?: string;
 }
 
 /**
@@ -87,12 +85,13 @@ export async function runPeers(ctx: BenchContext): Promise<void> {
     let sshd: PrivateSshd | null = null;
     try {
       sshd = sshMissing ? null : await startPrivateSshd(join(dir, "ssh"));
-      const ferry = (id: ToolId, tls: boolean, fsync: boolean) =>
-        ferryTool({ id, root, tls, fsync, nodeArgs: ctx.nodeArgs });
+      const ferry = (id: ToolId, tls: boolean, fsync: boolean, hash?: "xxh128") =>
+        ferryTool({ id, root, tls, fsync, nodeArgs: ctx.nodeArgs, ...(hash ? { hash } : {}) });
       const tools = new Map<ToolId, Tool>([
         ["ferry-tcp", ferry("ferry-tcp", false, false)],
         ["ferry-tls", ferry("ferry-tls", true, false)],
         ["ferry-fsync", ferry("ferry-fsync", false, true)],
+        ["ferry-xxh", ferry("ferry-xxh", false, false, "xxh128")],
         ["node", commandTool("node", process.execPath, ["-e", "0"])],
         ["md5sum", commandTool("md5sum", "md5sum", [ctx.bigFile])],
       ]);
@@ -292,27 +291,25 @@ function rowSpecs(p: Places): RowSpec[] {
     },
     {
       key: "big-up-xxh",
-      work: `${big} up, rsync's default xxh128 check (ferry: its md5 row)`,
+      work: `${big} up, xxh128-verified (ferry \`--hash xxh128\`, rsync's default)`,
       unit: "MB/s",
       amount: p.bigSize,
       link: null,
-      tools: ["rsync"],
+      tools: ["ferry-xxh", "rsync"],
       job: { ...bigUp, src: join(p.root, "served-big.bin") },
       check: { original: join(p.root, "served-big.bin"), copy: join(p.root, "up-big.bin"), tree: false },
       target: { of: "rsync", op: ">=", limit: 1 },
-      ferryFrom: "big-up",
     },
     {
       key: "big-down-xxh",
-      work: `${big} down, rsync's default xxh128 check (ferry: its md5 row)`,
+      work: `${big} down, xxh128-verified (ferry \`--hash xxh128\`, rsync's default)`,
       unit: "MB/s",
       amount: p.bigSize,
       link: null,
-      tools: ["rsync"],
+      tools: ["ferry-xxh", "rsync"],
       job: { kind: "file-down", name: "served-big.bin", dest: p.back },
       check: down("served-big.bin", join(p.root, "served-big.bin"), false),
       target: { of: "rsync", op: ">=", limit: 1 },
-      ferryFrom: "big-down",
     },
     {
       key: "md5sum",
@@ -376,13 +373,14 @@ function figuresOf(
     ferry.ratioTo = peer.tool;
   };
   ratio(of("ferry-tcp"), of("rsync") ?? of("rsync-md5"));
+  ratio(of("ferry-xxh"), of("rsync"));
   ratio(of("ferry-tls"), of("sftp"));
   ratio(of("ferry-tcp"), of("node"));
   ratio(of("ferry-tls"), of("node"));
   return out;
 }
 
-/** Ratios across rows: the fsync row against rsync's small-file row, the xxh128 rows against ferry's md5 rows. */
+/** Ratios across rows: the fsync row against rsync's small-file row. */
 function crossRatios(specs: readonly RowSpec[], figures: PeerFigure[]): void {
   const find = (key: string, tool: ToolId) =>
     figures.find((f) => f.row === specs.find((s) => s.key === key)?.work && f.tool === tool);
@@ -392,26 +390,12 @@ function crossRatios(specs: readonly RowSpec[], figures: PeerFigure[]): void {
     fsync.ratio = fsync.value / rsyncSmall.value;
     fsync.ratioTo = "rsync";
   }
-  for (const spec of specs) {
-    if (!spec.ferryFrom) continue;
-    const md5 = find(spec.ferryFrom, "ferry-tcp");
-    const rsync = find(spec.key, "rsync");
-    if (!md5) continue;
-    const ratio = md5.value && rsync?.value ? md5.value / rsync.value : null;
-    figures.push({
-      ...md5,
-      row: spec.work,
-      ratio,
-      ...(ratio === null ? {} : { ratioTo: "rsync" as const }),
-      note: "ferry's md5-verified figure from the row above (ferry has no xxh128 yet)",
-    });
-  }
 }
 
 function linesOf(specs: readonly RowSpec[], figures: readonly PeerFigure[]): PeerLine[] {
   return specs.map((spec) => {
     const f = (tool: ToolId) => figures.find((x) => x.row === spec.work && x.tool === tool);
-    const ferry = f("ferry-tcp") ?? f("ferry-fsync") ?? f("md5sum");
+    const ferry = f("ferry-tcp") ?? f("ferry-xxh") ?? f("ferry-fsync") ?? f("md5sum");
     const tls = f("ferry-tls");
     const rsync = f("rsync") ?? f("rsync-md5");
     const notes: string[] = [];
@@ -449,7 +433,9 @@ function pushTargets(ctx: BenchContext, specs: readonly RowSpec[], figures: read
   for (const spec of specs) {
     const t = spec.target;
     if (!t) continue;
-    const ferry = figures.find((f) => f.row === spec.work && f.tool === "ferry-tcp");
+    const ferry = figures.find(
+      (f) => f.row === spec.work && (f.tool === "ferry-tcp" || f.tool === "ferry-xxh"),
+    );
     let value: number | null;
     let name: string;
     if (t.of === "pace") {

@@ -43,4 +43,5 @@ export {
   REPO_ROOT,
 } from "./paths.js";
 export { isRunning, killAllProcesses, stopProcess, waitForExit } from "./process-registry.js";
+export { inPty, type Pty, type PtyOptions } from "./pty.js";
 export { makeTempDir, removeDir, scratchDir, tempDirForTest, testKnownHostsFile } from "./temp-dir.js";

@@ -5,6 +5,7 @@ export type ToolId =
   | "ferry-tcp"
   | "ferry-tls"
   | "ferry-fsync"
+  | "ferry-xxh"
   | "rsync"
   | "rsync-md5"
   | "sftp"

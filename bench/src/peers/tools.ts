@@ -61,6 +61,8 @@ export interface FerryToolOptions {
   root: string;
   tls: boolean;
   fsync: boolean;
+  /** The CLI's `--hash` (absent: its default, md5). */
+  hash?: "xxh128";
   /** Node flags for ferryd and the CLI (e.g. --cpu-prof), by role. */
   nodeArgs(role: string): string[];
 }
@@ -103,6 +105,7 @@ export function ferryTool(o: FerryToolOptions): Tool {
         ...trust,
         "--no-progress",
         "-y",
+        ...(o.hash ? ["--hash", o.hash] : []),
         // The transfer's own seconds for single files; trees keep the output a person sees.
         ...(file ? ["--json"] : []),
         "-c",

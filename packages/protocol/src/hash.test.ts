@@ -1,6 +1,8 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { authAnswer, createDigest, safeEqualHex } from "./hash.js";
+import { createRunningHash } from "./hash/running-hash.js";
+import { authAnswer, createDigest, createDigestNow, prepareDigests, safeEqualHex } from "./hash.js";
+import { HASH_ALGORITHMS, HASH_HEX_DIGITS, type HashAlgorithm } from "./messages.js";
 
 describe("authAnswer", () => {
   it("is hex HMAC-SHA256 keyed by the secret over the challenge bytes", () => {
@@ -48,12 +50,80 @@ describe("safeEqualHex", () => {
   });
 });
 
+const text = (s: string) => Buffer.from(s);
+
 describe("createDigest", () => {
-  it("defaults to md5 and can be read midway with copy()", () => {
-    const digest = createDigest();
-    digest.update("hel");
-    expect(digest.copy().digest("hex")).toBe(createHash("md5").update("hel").digest("hex"));
-    digest.update("lo");
-    expect(digest.digest("hex")).toBe("5d41402abc4b2a76b9719d911017c592");
+  it("defaults to md5 and can be read midway with peek()", async () => {
+    const digest = await createDigest();
+    expect(digest.alg).toBe("md5");
+    digest.update(text("hel"));
+    expect(digest.peek()).toBe(createHash("md5").update("hel").digest("hex"));
+    digest.update(text("lo"));
+    expect(digest.digest()).toBe("5d41402abc4b2a76b9719d911017c592");
+  });
+
+  // Vectors from python3 hashlib.sha256 and the xxHash project's XXH3_128bits sanity vectors (seed 0).
+  const vectors: Array<[HashAlgorithm, string, string]> = [
+    ["sha256", "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"],
+    ["sha256", "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"],
+    ["xxh128", "", "99aa06d3014798d86001c324468d497f"],
+    ["xxh128", "abc", "06b05ab6733a618578af5f94892f3950"],
+  ];
+  for (const [alg, input, hex] of vectors) {
+    it(`${alg} of ${JSON.stringify(input)} is the known vector`, async () => {
+      const digest = await createDigest(alg);
+      expect(digest.update(text(input)).digest()).toBe(hex);
+      expect(hex).toHaveLength(HASH_HEX_DIGITS[alg]);
+    });
+  }
+
+  for (const alg of HASH_ALGORITHMS) {
+    it(`${alg}: peek() gives the prefix's hash and leaves the running hash intact`, async () => {
+      const a = randomBytes(70_000);
+      const b = randomBytes(3_000);
+      const running = await createDigest(alg);
+      running.update(a);
+      const prefix = running.peek();
+      expect(running.peek()).toBe(prefix); // twice: peeking changes nothing
+      running.update(b);
+      expect(prefix).toBe((await createDigest(alg)).update(a).digest());
+      expect(running.digest()).toBe((await createDigest(alg)).update(a).update(b).digest());
+    });
+  }
+
+  it("xxh128: a spent hasher is reused clean, and createDigestNow has one at hand after prepareDigests", async () => {
+    await prepareDigests(["xxh128"], 2);
+    const first = createDigestNow("xxh128");
+    const second = createDigestNow("xxh128");
+    expect(first).not.toBeNull();
+    expect(second).not.toBeNull();
+    first?.update(text("noise")).digest(); // back to the pool, dirty
+    const again = createDigestNow("xxh128");
+    expect(again?.update(text("abc")).digest()).toBe("06b05ab6733a618578af5f94892f3950");
+    expect(second?.update(text("")).digest()).toBe("99aa06d3014798d86001c324468d497f");
+  });
+});
+
+describe("createRunningHash", () => {
+  it("hashes xxh128 inline even when no hasher was idle, chunks given before it came included", async () => {
+    const chunks = [randomBytes(10), randomBytes(100_000), randomBytes(1)];
+    // Empty the pool so the running hash has to make its hasher.
+    while (createDigestNow("xxh128")) {}
+    const running = createRunningHash(1 << 30, 1, "xxh128");
+    for (const chunk of chunks) {
+      const reused = Buffer.from(chunk);
+      if (!running.update(reused)) await running.whenWritable();
+      reused.fill(0); // the caller may reuse its chunk
+    }
+    const expected = await createDigest("xxh128");
+    for (const chunk of chunks) expected.update(chunk);
+    expect(await running.digest()).toBe(expected.digest());
+  });
+
+  it("sha256 off thread matches inline", async () => {
+    const bytes = randomBytes(3 * 1024 * 1024 + 5);
+    const threaded = createRunningHash(bytes.length, 0, "sha256");
+    if (!threaded.update(bytes)) await threaded.whenWritable();
+    expect(await threaded.digest()).toBe(createHash("sha256").update(bytes).digest("hex"));
   });
 });

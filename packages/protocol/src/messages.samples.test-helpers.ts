@@ -2,6 +2,8 @@ import type { ClientFrame, ServerFrame } from "./messages.js";
 
 const md5 = "9e107d9d372bb6826bd81d3542a419d6";
 const prefixMd5 = "0c0f2ee2d6f7c3a1b1e6d5c4b3a29180";
+const xxh = "06b05ab6733a618578af5f94892f3950";
+const sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 const challenge = "5f2c8a61d0b34e97a2c6f1e0d9b87a65c4f3e2d1c0b9a8f7e6d5c4b3a2918070";
 
 /** At least one well-formed instance of every message a client sends, with and without optional fields. */
@@ -40,6 +42,13 @@ export const clientSamples: ClientFrame[] = [
   { cmd: "data", id: 2, offset: 524288, size: 0 },
   { cmd: "end", id: 3, md5 },
   { cmd: "end", id: 3, md5, alg: "md5" },
+  { cmd: "put", id: 15, path: "big.iso", size: 3, alg: "xxh128", hash: xxh, handshake: true },
+  { cmd: "put", id: 15, path: "big.iso", size: 3, alg: "sha256" },
+  { cmd: "get", id: 16, path: "big.iso", offset: 1, alg: "xxh128", prefixHash: xxh },
+  { cmd: "list", id: 17, path: "/", alg: "sha256" },
+  { cmd: "stat", id: 20, path: "big.iso", alg: "xxh128" },
+  { cmd: "sum", id: 18, path: "big.iso", alg: "xxh128" },
+  { cmd: "end", id: 15, alg: "sha256", hash: sha },
 ];
 
 /** At least one well-formed instance of every message a server sends. */
@@ -47,6 +56,15 @@ export const serverSamples: ServerFrame[] = [
   { ok: true, id: 0, type: "hello", version: 1, server: "ferryd/0.1.0", auth: true, challenge },
   { ok: true, id: 0, type: "hello", version: 1, server: "ferryd/0.1.0", auth: false },
   { ok: true, id: 0, type: "hello", version: 1, server: "ferryd/0.1.0", auth: "scram-sha-256" },
+  {
+    ok: true,
+    id: 0,
+    type: "hello",
+    version: 1,
+    server: "ferryd/0.1.0",
+    auth: false,
+    hashes: ["md5", "sha256", "xxh128"],
+  },
   { ok: true, id: 1, type: "ok" },
   { ok: true, id: 1, type: "scram", scram: "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=" },
   { ok: true, id: 3, type: "ready", offset: 0 },
@@ -83,9 +101,31 @@ export const serverSamples: ServerFrame[] = [
   },
   { ok: true, id: 8, type: "sum", size: 12, mtime: 1763942400000, md5, alg: "md5" },
   { ok: true, id: 8, type: "sum", size: 0, mtime: 0, md5: "d41d8cd98f00b204e9800998ecf8427e" },
+  { ok: true, id: 15, type: "ready", offset: 1, alg: "xxh128", prefixHash: xxh },
+  { ok: true, id: 15, type: "done", size: 3, alg: "sha256", hash: sha },
+  { ok: true, id: 16, type: "file", size: 3, mtime: 0, offset: 1, alg: "xxh128", hash: xxh },
+  { ok: true, id: 16, type: "file", size: 3, mtime: 0, offset: 0, alg: "xxh128" },
+  {
+    ok: true,
+    id: 17,
+    type: "entries",
+    more: false,
+    alg: "sha256",
+    entries: [{ name: "a.txt", type: "file", size: 3, mtime: 1, hash: sha }],
+  },
+  { ok: true, id: 18, type: "sum", size: 3, mtime: 0, alg: "xxh128", hash: xxh },
+  {
+    ok: true,
+    id: 20,
+    type: "entry",
+    alg: "xxh128",
+    entry: { name: "big.iso", type: "file", size: 3, mtime: 0, hash: xxh },
+  },
+  { ok: false, id: 19, code: "EALG", message: 'hash algorithm "blake3" is not offered by this server' },
   { ok: false, id: 7, code: "ENOENT", message: "no such file or directory: /missing.txt" },
   { ok: false, id: null, code: "ETOOBIG", message: "header too big" },
   { ok: false, id: 0, code: "EBUSY", message: "too many failed logins; wait 1 s", retryAfterMs: 200 },
   { cmd: "data", id: 4, offset: 524288, size: 524288 },
   { cmd: "end", id: 4, md5, alg: "md5" },
+  { cmd: "end", id: 16, alg: "xxh128", hash: xxh },
 ];

@@ -174,7 +174,30 @@ const clientRejections: Case[] = [
   ["an md5 with spaces", { ...put, md5: ` ${"a".repeat(30)} ` }, "EPROTO", "md5"],
   ["an md5 that is a number", { ...put, md5: 123 }, "EPROTO", "md5"],
   ["an md5 that is null", { ...put, md5: null }, "EPROTO", "md5"],
-  ["an unknown alg", { ...put, alg: "sha1" }, "EPROTO", "alg"],
+  ["an unknown alg", { ...put, alg: "sha1" }, "EALG", "alg"],
+  ["an alg that is not a string", { ...put, alg: 5 }, "EPROTO", "alg"],
+  ["an md5 with alg xxh128", { ...put, md5: "a".repeat(32), alg: "xxh128" }, "EPROTO", "md5"],
+  ["a hash with alg md5", { ...put, md5: undefined, hash: "a".repeat(32) }, "EPROTO", "hash"],
+  ["a short sha256", { ...put, md5: undefined, alg: "sha256", hash: "a".repeat(32) }, "EPROTO", "hash"],
+  [
+    "a hash that is not hex",
+    { ...put, md5: undefined, alg: "xxh128", hash: "g".repeat(32) },
+    "EPROTO",
+    "hash",
+  ],
+  [
+    "a resume get in xxh128 without prefixHash",
+    { cmd: "get", id: 1, path: "a", offset: 5, alg: "xxh128", prefixMd5: "a".repeat(32) },
+    "EPROTO",
+    "prefixMd5",
+  ],
+  [
+    "a resume get in xxh128 with no prefix at all",
+    { cmd: "get", id: 1, path: "a", offset: 5, alg: "xxh128" },
+    "EPROTO",
+    "prefixHash",
+  ],
+  ["an end frame in sha256 without hash", { cmd: "end", id: 1, alg: "sha256" }, "EPROTO", "hash"],
   ["overwrite as a string", { ...put, overwrite: "true" }, "EPROTO", "overwrite"],
   ["parents as a number", { ...put, parents: 1 }, "EPROTO", "parents"],
   ["handshake as null", { ...put, handshake: null }, "EPROTO", "handshake"],
@@ -182,7 +205,7 @@ const clientRejections: Case[] = [
   ["a fractional put mtime", { ...put, mtime: 1.5 }, "EPROTO", "mtime"],
   ["a put mtime as a string", { ...put, mtime: "1763942400000" }, "EPROTO", "mtime"],
   ["a sum without path", { cmd: "sum", id: 1 }, "EPROTO", "path"],
-  ["a sum with an unknown alg", { cmd: "sum", id: 1, path: "a", alg: "sha256" }, "EPROTO", "alg"],
+  ["a sum with an unknown alg", { cmd: "sum", id: 1, path: "a", alg: "blake3" }, "EALG", "alg"],
   ["an empty path", { ...put, path: "" }, "EBADPATH", "path"],
   ["a path with NUL", { ...put, path: "a\u0000b" }, "EBADPATH", "path"],
   ["a path of 4097 bytes", { ...put, path: `${longPath}x` }, "EBADPATH", "path"],
@@ -203,7 +226,7 @@ const clientRejections: Case[] = [
   ["a data frame without offset", { cmd: "data", id: 1, size: 0 }, "EPROTO", "offset"],
   ["a data frame with size 2^53", { cmd: "data", id: 1, offset: 0, size: 2 ** 53 }, "EPROTO", "size"],
   ["an end frame without md5", { cmd: "end", id: 1 }, "EPROTO", "md5"],
-  ["an end frame with an unknown alg", { cmd: "end", id: 1, md5: "a".repeat(32), alg: "" }, "EPROTO", "alg"],
+  ["an end frame with an unknown alg", { cmd: "end", id: 1, md5: "a".repeat(32), alg: "" }, "EALG", "alg"],
 ];
 
 describe("parseClientFrame rejections", () => {
@@ -418,7 +441,8 @@ describe("validation never throws (property)", () => {
           const key = keys[which % keys.length] ?? "id";
           const result = parse({ ...sample, [key]: value });
           if (!result.ok) {
-            expect(["EPROTO", "EBADPATH"]).toContain(result.error.code);
+            // EALG: a string alg this version does not know (PROTOCOL.md §1.2).
+            expect(key === "alg" ? ["EPROTO", "EALG"] : ["EPROTO", "EBADPATH"]).toContain(result.error.code);
             expect(result.error).toBeInstanceOf(FerryError);
           }
         },

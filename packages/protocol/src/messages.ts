@@ -22,12 +22,119 @@ import {
  * server → client and carry `ok`; `data` and `end` frames flow both ways. See PROTOCOL.md.
  */
 
-export const HASH_ALGORITHMS = ["md5"] as const;
+/** The hash algorithms this version knows (PROTOCOL.md §1.2); md5 is the default, and always offered. */
+export const HASH_ALGORITHMS = ["md5", "sha256", "xxh128"] as const;
 export type HashAlgorithm = (typeof HASH_ALGORITHMS)[number];
+
+/** Lower-case hex digits of a hash of each algorithm. */
+export const HASH_HEX_DIGITS: Readonly<Record<HashAlgorithm, number>> = { md5: 32, sha256: 64, xxh128: 32 };
+
+export function isHashAlgorithm(value: unknown): value is HashAlgorithm {
+  return typeof value === "string" && (HASH_ALGORITHMS as readonly string[]).includes(value);
+}
+
+/** The algorithm a message names; absent is md5. */
+export function algOf(m: { alg?: HashAlgorithm | undefined }): HashAlgorithm {
+  return m.alg ?? "md5";
+}
+
+/**
+ * The value of a message's hash in its `alg`: `md5` for md5, `hash` for any other (§1.2). The two
+ * names keep two contracts apart: whatever reads `md5` finds an md5 or nothing.
+ */
+export function hashOf(m: {
+  alg?: HashAlgorithm | undefined;
+  md5?: string | undefined;
+  hash?: string | undefined;
+}): string | undefined {
+  return algOf(m) === "md5" ? m.md5 : m.hash;
+}
+
+/** Like {@link hashOf} for the prefix fields of a resume (`prefixMd5` / `prefixHash`). */
+export function prefixHashOf(m: {
+  alg?: HashAlgorithm | undefined;
+  prefixMd5?: string | undefined;
+  prefixHash?: string | undefined;
+}): string | undefined {
+  return algOf(m) === "md5" ? m.prefixMd5 : m.prefixHash;
+}
+
+/** The wire fields of a hash `hex` in `alg`: `{ md5 }` or `{ alg, hash }` (and `alg: "md5"` never needed). */
+export function hashFields(
+  alg: HashAlgorithm,
+  hex: string,
+): { md5: string; alg?: never; hash?: never } | { alg: HashAlgorithm; hash: string; md5?: never } {
+  return alg === "md5" ? { md5: hex } : { alg, hash: hex };
+}
+
+/** Like {@link hashFields} for a resume prefix. */
+export function prefixHashFields(
+  alg: HashAlgorithm,
+  hex: string,
+): { prefixMd5: string } | { alg: HashAlgorithm; prefixHash: string } {
+  return alg === "md5" ? { prefixMd5: hex } : { alg, prefixHash: hex };
+}
 
 /** A request id; every reply echoes the id of the request it answers. */
 const id = integer(0, 2 ** 32 - 1);
-const alg = optional(oneOf(HASH_ALGORITHMS));
+
+/**
+ * `alg`: a string it is, or EPROTO; a name this version does not know is EALG, not EPROTO, because a
+ * newer peer's well-formed request should learn that the algorithm is missing (§1.2).
+ */
+const hashAlg: Check<HashAlgorithm> = (v, f) => {
+  if (isHashAlgorithm(v)) return v;
+  if (typeof v === "string") {
+    throw new FerryError(
+      "EALG",
+      `hash algorithm ${quote(v)} is not offered by this side (${HASH_ALGORITHMS.join(", ")})`,
+      { field: f, alg: v },
+    );
+  }
+  throw new FerryError("EPROTO", `field "${f}" must be one of ${HASH_ALGORITHMS.join(", ")}`, { field: f });
+};
+const alg = optional(hashAlg);
+/** A hash of some algorithm: its length is checked against `alg` by {@link hashRules}. */
+const anyHash: Check<string> = (v, f) => {
+  if (typeof v === "string" && /^[0-9a-f]+$/.test(v) && Object.values(HASH_HEX_DIGITS).includes(v.length))
+    return v;
+  throw new FerryError("EPROTO", `field "${f}" must be lower-case hex of a hash`, { field: f });
+};
+
+type Rule<T> = (value: T) => [field: string, expected: string] | undefined;
+
+/**
+ * §1.2: with alg md5 (or none) the value rides in `md5Field`, else in `hashField` at the length of
+ * `alg`; never in the other.
+ */
+function hashRules(md5Field: string, hashField: string, required: boolean): Rule<Record<string, unknown>> {
+  return (m) => {
+    const a = (m.alg as HashAlgorithm | undefined) ?? "md5";
+    const md5 = m[md5Field];
+    const other = m[hashField];
+    if (a === "md5") {
+      if (other !== undefined) return [hashField, `absent when alg is md5 (the md5 rides in ${md5Field})`];
+      if (required && md5 === undefined) return [md5Field, "present"];
+      return undefined;
+    }
+    if (md5 !== undefined) return [md5Field, `absent when alg is ${a} (the hash rides in ${hashField})`];
+    if (required && other === undefined) return [hashField, `present when alg is ${a}`];
+    if (typeof other === "string" && other.length !== HASH_HEX_DIGITS[a]) {
+      return [hashField, `${HASH_HEX_DIGITS[a]} lower-case hex digits for ${a}`];
+    }
+    return undefined;
+  };
+}
+
+function rules<T>(...list: Rule<T>[]): Rule<T> {
+  return (value) => {
+    for (const rule of list) {
+      const broken = rule(value);
+      if (broken) return broken;
+    }
+    return undefined;
+  };
+}
 const name: Check<string> = (v, f) => {
   const s = string(v, f);
   if (s.length === 0 || Buffer.byteLength(s) > MAX_NAME_BYTES) {
@@ -39,10 +146,7 @@ const name: Check<string> = (v, f) => {
 };
 
 /** Adds a rule across fields to a shape check: `rule` returns the offending field and what it must be. */
-function refine<T>(
-  check: Check<T>,
-  rule: (value: T) => [field: string, expected: string] | undefined,
-): Check<T> {
+function refine<T>(check: Check<T>, rule: Rule<T>): Check<T> {
   return (v, f) => {
     const value = check(v, f);
     const broken = rule(value);
@@ -76,9 +180,14 @@ const authMode: Check<AuthMode> = (v, f) => {
 };
 
 /** A resume offset is only meaningful with the hash of the bytes before it. */
-const prefixHashWithOffset = (m: { offset?: number; prefixMd5?: string }): [string, string] | undefined =>
-  m.offset !== undefined && m.offset > 0 && m.prefixMd5 === undefined
-    ? ["prefixMd5", "present when offset is over 0"]
+const prefixHashWithOffset = (m: {
+  offset?: number;
+  alg?: HashAlgorithm;
+  prefixMd5?: string;
+  prefixHash?: string;
+}): [string, string] | undefined =>
+  m.offset !== undefined && m.offset > 0 && prefixHashOf(m) === undefined
+    ? [algOf(m) === "md5" ? "prefixMd5" : "prefixHash", "present when offset is over 0"]
     : undefined;
 
 const requestShapes = {
@@ -91,34 +200,49 @@ const requestShapes = {
         ? ["hmac", "given, or else scram (one of the two)"]
         : undefined,
   ),
-  put: object({
-    cmd: literal("put"),
-    id,
-    path,
-    size,
-    md5: optional(md5Hex),
-    alg,
-    overwrite: optional(boolean),
-    parents: optional(boolean),
-    handshake: optional(boolean),
-    resumeTarget: optional(boolean),
-    /** Milliseconds since the epoch: the mtime the server gives the file at commit. */
-    mtime: optional(integer(0)),
-  }),
-  get: refine(
-    object({ cmd: literal("get"), id, path, offset: optional(size), prefixMd5: optional(md5Hex), alg }),
-    prefixHashWithOffset,
+  put: refine(
+    object({
+      cmd: literal("put"),
+      id,
+      path,
+      size,
+      md5: optional(md5Hex),
+      alg,
+      hash: optional(anyHash),
+      overwrite: optional(boolean),
+      parents: optional(boolean),
+      handshake: optional(boolean),
+      resumeTarget: optional(boolean),
+      /** Milliseconds since the epoch: the mtime the server gives the file at commit. */
+      mtime: optional(integer(0)),
+    }),
+    hashRules("md5", "hash", false),
   ),
-  list: object({ cmd: literal("list"), id, path }),
+  get: refine(
+    object({
+      cmd: literal("get"),
+      id,
+      path,
+      offset: optional(size),
+      prefixMd5: optional(md5Hex),
+      alg,
+      prefixHash: optional(anyHash),
+    }),
+    rules(hashRules("prefixMd5", "prefixHash", false), prefixHashWithOffset),
+  ),
+  list: object({ cmd: literal("list"), id, path, alg }),
   sum: object({ cmd: literal("sum"), id, path, alg }),
-  stat: object({ cmd: literal("stat"), id, path }),
+  stat: object({ cmd: literal("stat"), id, path, alg }),
   mkdir: object({ cmd: literal("mkdir"), id, path, parents: optional(boolean) }),
   delete: object({ cmd: literal("delete"), id, path, recursive: optional(boolean) }),
   rename: object({ cmd: literal("rename"), id, from: path, to: path, overwrite: optional(boolean) }),
   df: object({ cmd: literal("df"), id }),
   bye: object({ cmd: literal("bye"), id }),
   data: object({ cmd: literal("data"), id, offset: size, size }),
-  end: object({ cmd: literal("end"), id, md5: md5Hex, alg }),
+  end: refine(
+    object({ cmd: literal("end"), id, md5: optional(md5Hex), alg, hash: optional(anyHash) }),
+    hashRules("md5", "hash", true),
+  ),
 };
 
 type Shapes = typeof requestShapes;
@@ -232,6 +356,8 @@ const entry = object({
   /** Milliseconds since the Unix epoch. */
   mtime: integer(0),
   md5: optional(md5Hex),
+  /** The cached hash in the listing's `alg` when that is not md5 (§1.2). */
+  hash: optional(anyHash),
 });
 export type Entry = ReturnType<typeof entry>;
 
@@ -249,6 +375,8 @@ const replyShapes = {
       server: string,
       auth: authMode,
       challenge: optional(hex(64)),
+      /** The `alg`s the server offers (§1.2); absent: md5 only. Names this side does not know are kept. */
+      hashes: optional(arrayOf(string)),
     }),
     (m) =>
       m.auth === true && m.challenge === undefined ? ["challenge", "present when auth is true"] : undefined,
@@ -265,22 +393,39 @@ const replyShapes = {
       type: literal("ready"),
       offset: size,
       prefixMd5: optional(md5Hex),
+      alg,
+      prefixHash: optional(anyHash),
     }),
-    prefixHashWithOffset,
+    rules(hashRules("prefixMd5", "prefixHash", false), prefixHashWithOffset),
   ),
   /** put committed: the file is on disk under its name, verified. */
-  done: object({ ok: literal(true), id, type: literal("done"), size, md5: md5Hex, alg }),
+  done: refine(
+    object({
+      ok: literal(true),
+      id,
+      type: literal("done"),
+      size,
+      md5: optional(md5Hex),
+      alg,
+      hash: optional(anyHash),
+    }),
+    hashRules("md5", "hash", true),
+  ),
   /** get accepted: a data frame from `offset` follows, then an `end` frame when `md5` is absent here. */
-  file: object({
-    ok: literal(true),
-    id,
-    type: literal("file"),
-    size,
-    mtime: integer(0),
-    offset: size,
-    md5: optional(md5Hex),
-    alg,
-  }),
+  file: refine(
+    object({
+      ok: literal(true),
+      id,
+      type: literal("file"),
+      size,
+      mtime: integer(0),
+      offset: size,
+      md5: optional(md5Hex),
+      alg,
+      hash: optional(anyHash),
+    }),
+    hashRules("md5", "hash", false),
+  ),
   /** One batch of a listing; `more: false` marks the last. */
   entries: object({
     ok: literal(true),
@@ -288,9 +433,11 @@ const replyShapes = {
     type: literal("entries"),
     entries: arrayOf(entry),
     more: boolean,
+    /** The list's `alg`: the entries' cached hashes are in it. */
+    alg,
   }),
-  /** Answer to stat. */
-  entry: object({ ok: literal(true), id, type: literal("entry"), entry }),
+  /** Answer to stat; `alg` is the stat's, as a listing's is the list's. */
+  entry: object({ ok: literal(true), id, type: literal("entry"), entry, alg }),
   /**
    * Answer to df: the served store's `free` and `total` bytes (absent where the store cannot tell,
    * as an object store cannot); the quota fields only where the
@@ -308,15 +455,19 @@ const replyShapes = {
     usedFiles: optional(size),
   }),
   /** Answer to sum: the hash of the whole file, and the size and mtime of the version hashed. */
-  sum: object({
-    ok: literal(true),
-    id,
-    type: literal("sum"),
-    size,
-    mtime: integer(0),
-    md5: md5Hex,
-    alg,
-  }),
+  sum: refine(
+    object({
+      ok: literal(true),
+      id,
+      type: literal("sum"),
+      size,
+      mtime: integer(0),
+      md5: optional(md5Hex),
+      alg,
+      hash: optional(anyHash),
+    }),
+    hashRules("md5", "hash", true),
+  ),
 };
 
 export type ReplyType = keyof typeof replyShapes;

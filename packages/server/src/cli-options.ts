@@ -296,7 +296,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliResult {
     try {
       secret = readFileSync(secretFile, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
-      throw new UsageError(`cannot read --secret-file: ${(err as Error).message}`);
+      throw new UsageError(`cannot read --secret-file: ${(err as Error).message}`, { cause: err });
     }
     if (!secret) throw new UsageError(`--secret-file ${secretFile} is empty`);
   }

@@ -6,6 +6,7 @@ import {
   channelBindingOf,
   checkClientFinal,
   FerryError,
+  HASH_ALGORITHMS,
   isValidUserName,
   PROTOCOL_VERSION,
   parseClientFirst,
@@ -121,6 +122,9 @@ export class Login {
       version: PROTOCOL_VERSION,
       server: `${SERVER_NAME}/${SERVER_VERSION}`,
       auth,
+      // Before a login the user's store is not known: with accounts, what this server can offer; a
+      // user whose store keeps fewer is answered EALG per request (PROTOCOL.md §1.2).
+      hashes: [...(defaultStorage?.hashes ?? HASH_ALGORITHMS)],
     };
     this.log("debug", "hello", { addr: this.addr, client: msg.client });
     if (auth === false) {

@@ -1,15 +1,20 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { inPty } from "@ferry/test-fixtures";
 import { describe, expect, it } from "vitest";
 import { parseUsersFile } from "../src/accounts/users-file.js";
 import { loggedIn, scramLogin } from "./helpers/accounts.js";
 import { type FerrydRun as Run, spawnFerryd } from "./helpers/ferryd-process.js";
-import { inPty } from "./helpers/pty.js";
 import { tempDir } from "./helpers/server.js";
 import { until } from "./helpers/wait.js";
 
 const BIN = fileURLToPath(new URL("../bin/ferryd.js", import.meta.url));
+/** `ferryd ...args` on a terminal, with no FERRY_* variable of the developer's shell. */
+const ferrydInPty = (args: string[]) =>
+  inPty(BIN, args, {
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FERRY_"))),
+  });
 
 /** The real ferryd; `input` is written to its stdin (then closed), which is a pipe, not a terminal. */
 function ferryd(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Run {
@@ -177,7 +182,7 @@ describe("ferryd user add / passwd / del / list", () => {
       "--iterations",
       "4096",
     ];
-    const t = inPty(BIN, add);
+    const t = ferrydInPty(add);
     await t.expect(/password for tty: $/);
     await t.send("s3cret typed\r");
     await t.expect(/again: $/);
@@ -187,7 +192,7 @@ describe("ferryd user add / passwd / del / list", () => {
     expect(await t.transcript()).not.toContain("s3cret");
     const text = await readFile(file, "utf8");
 
-    const t2 = inPty(BIN, ["user", "passwd", "tty", "--users", file, "--iterations", "4096"]);
+    const t2 = ferrydInPty(["user", "passwd", "tty", "--users", file, "--iterations", "4096"]);
     await t2.expect(/password for tty: $/);
     await t2.send("one\r");
     await t2.expect(/again: $/);

@@ -85,6 +85,34 @@ describe.skipIf(skip !== null)(`the S3 backend${skip ? ` (skipped: ${skip})` : "
     }
   });
 
+  it("offers md5 alone: its hello says so, and a request in xxh128 or sha256 is EALG with nothing done", async () => {
+    const place = await s3PlaceForTest();
+    const server = await inProcess(place);
+    try {
+      const c = await RawClient.connect(server.port, "127.0.0.1");
+      expect(await c.request({ cmd: "hello", version: 1, client: "raw-test/1" })).toMatchObject({
+        ok: true,
+        hashes: ["md5"],
+      });
+      const data = Buffer.from("hello");
+      expect(await c.put("a.txt", data)).toMatchObject({ ok: true, md5: md5(data) });
+      for (const req of [
+        { cmd: "put", path: "b.txt", size: 5, alg: "xxh128" },
+        { cmd: "get", path: "a.txt", offset: 0, alg: "xxh128" },
+        { cmd: "list", path: "/", alg: "sha256" },
+        { cmd: "stat", path: "a.txt", alg: "xxh128" },
+        { cmd: "sum", path: "a.txt", alg: "sha256" },
+      ]) {
+        expect(await c.request(req), req.cmd).toMatchObject({ ok: false, code: "EALG" });
+      }
+      expect(await keysIn(place)).toEqual(["a.txt"]);
+      expect(await c.request({ cmd: "sum", path: "a.txt" })).toMatchObject({ ok: true, md5: md5(data) });
+      c.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it("an empty directory is a marker object; a directory emptied by a delete stays", async () => {
     const place = await s3PlaceForTest();
     const server = await inProcess(place);

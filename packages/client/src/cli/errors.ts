@@ -31,8 +31,9 @@ export class CliError extends Error {
   }
 }
 
-export function usage(message: string): CliError {
-  return new CliError("EUSAGE", message);
+/** A usage error; `cause` when it comes from something underneath (a file that cannot be read). */
+export function usage(message: string, cause?: unknown): CliError {
+  return new CliError("EUSAGE", message, cause === undefined ? undefined : { cause });
 }
 
 export function notConnected(): CliError {

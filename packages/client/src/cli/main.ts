@@ -101,6 +101,7 @@ async function run(opts: ParsedOptions): Promise<number> {
   );
   const state = new CliState(process.cwd(), { secret: opts.secret, password: opts.password }, trust);
   state.limitRate = opts.limitRate;
+  state.hash = opts.hash;
   state.progress = opts.progress;
   // The batch file is read before anything else: a missing one fails at once, not after connecting.
   let batch: string[] | undefined;

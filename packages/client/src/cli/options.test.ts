@@ -64,6 +64,19 @@ describe("parseOptions", () => {
     }
   });
 
+  it("names a file it cannot read in one line, and keeps the errno underneath as the cause", () => {
+    for (const flag of ["--secret-file", "--password-file", "--ca"]) {
+      let thrown: unknown;
+      try {
+        parseOptions([flag, "/nonexistent/ferry-file", "h"], {});
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, flag).toMatchObject({ code: "EUSAGE", cause: { code: "ENOENT" } });
+      expect((thrown as Error).message, flag).toMatch(new RegExp(`^${flag} /nonexistent/ferry-file: `));
+    }
+  });
+
   it("rejects bad usage with EUSAGE", () => {
     for (const argv of [
       ["--nope"],

@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { normalizeFingerprint, parseByteRate } from "../lib/index.js";
+import {
+  HASH_ALGORITHMS,
+  type HashAlgorithm,
+  isHashAlgorithm,
+  normalizeFingerprint,
+  parseByteRate,
+} from "../lib/index.js";
 import { localFileError, usage } from "./errors.js";
 import { parseHostPort, parsePort } from "./paths.js";
 
@@ -26,6 +32,9 @@ options:
   --forget-host HOST[:PORT]  remove HOST's entries from known_hosts and exit
   --no-tls             plain TCP, for a server started with ferryd --no-tls
   --limit-rate RATE    at most RATE bytes per second each way for the session, e.g. 500K, 10M
+  --hash ALG           verify transfers (put, get, mput, mget, mirror) and answer sum with ALG:
+                       md5 (default, every server has it), sha256, or xxh128 (fastest); a server
+                       without ALG is an error, never a silent md5
   -c "CMD; CMD"        run these commands and exit
   -b FILE              run the commands in FILE (one per line, # comments) and exit
   -y, --yes            answer yes to overwrite and delete questions
@@ -65,6 +74,8 @@ export interface ParsedOptions {
   forgetHost: { host: string; port: number } | undefined;
   /** `--limit-rate`: bytes per second, each direction. */
   limitRate: number | undefined;
+  /** `--hash`: the algorithm of every session this process opens; undefined: md5. */
+  hash: HashAlgorithm | undefined;
 }
 
 /** `FERRY_KNOWN_HOSTS`, or `~/.ferry/known_hosts`. */
@@ -85,6 +96,7 @@ const VALUE_OPTIONS: Record<string, string> = {
   "--known-hosts": "--known-hosts",
   "--forget-host": "--forget-host",
   "--limit-rate": "--limit-rate",
+  "--hash": "--hash",
 };
 
 /**
@@ -144,6 +156,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
         "forget-host": { type: "string" },
         "no-tls": { type: "boolean" },
         "limit-rate": { type: "string" },
+        hash: { type: "string" },
         command: { type: "string", short: "c" },
         batch: { type: "string", short: "b" },
         yes: { type: "boolean", short: "y" },
@@ -166,7 +179,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
       // A trailing newline from `echo secret > file` is not part of the secret.
       secret = readFileSync(secretFile, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
-      throw usage(localFileError(err as NodeJS.ErrnoException, secretFile, "--secret-file").message);
+      throw usage(localFileError(err as NodeJS.ErrnoException, secretFile, "--secret-file").message, err);
     }
   }
   const rateText = values["limit-rate"];
@@ -176,18 +189,26 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
     if (limitRate === undefined)
       throw usage(`--limit-rate ${rateText}: not a rate (bytes per second, e.g. 500K, 10M)`);
   }
+  const hashText = values.hash;
+  let hash: HashAlgorithm | undefined;
+  if (typeof hashText === "string") {
+    if (!isHashAlgorithm(hashText))
+      throw usage(`--hash ${hashText}: not one of ${HASH_ALGORITHMS.join(", ")}`);
+    hash = hashText;
+  }
   let password = env.FERRY_PASSWORD || undefined;
   const passwordFile = values["password-file"];
   if (typeof passwordFile === "string") {
     try {
       password = readFileSync(passwordFile, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
-      throw usage(localFileError(err as NodeJS.ErrnoException, passwordFile, "--password-file").message);
+      throw usage(localFileError(err as NodeJS.ErrnoException, passwordFile, "--password-file").message, err);
     }
   }
   return {
     ...transportOptions(values, env),
     limitRate,
+    hash,
     port,
     help: values.help === true,
     version: values.version === true,
@@ -239,7 +260,7 @@ function transportOptions(
     try {
       ca = readFileSync(caFile, "utf8");
     } catch (err) {
-      throw usage(localFileError(err as NodeJS.ErrnoException, caFile, "--ca").message);
+      throw usage(localFileError(err as NodeJS.ErrnoException, caFile, "--ca").message, err);
     }
     if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw usage(`--ca ${caFile}: no PEM certificate in it`);
     return { tls: { ca }, acceptNew, knownHostsFile, forgetHost };

@@ -1,4 +1,4 @@
-import type { Entry } from "@ferry/protocol";
+import type { Entry, HashAlgorithm } from "@ferry/protocol";
 import { connect, type FerrySession } from "../lib/index.js";
 import { LOGIN_TRIES, type LoginFailure, login, loginFailure } from "./credentials.js";
 import { CliError, notConnected } from "./errors.js";
@@ -58,6 +58,8 @@ export class CliState {
   readonly history: string[] = [];
   /** `--limit-rate` for every session this process opens. */
   limitRate: number | undefined;
+  /** `--hash` for every session this process opens (undefined: md5). */
+  hash: HashAlgorithm | undefined;
   secret: string | undefined;
   /** From --password-file or FERRY_PASSWORD: used for every user, never asked for again. */
   private readonly givenPassword: string | undefined;
@@ -123,6 +125,7 @@ export class CliState {
           timeoutMs,
           clientName: "ferry",
           limitRate: this.limitRate,
+          ...(this.hash ? { hash: this.hash } : {}),
           ...transport,
         }).catch((err: unknown) => {
           throw this.trust ? this.trust.explain(err) : err;

@@ -2,9 +2,12 @@ import {
   authAnswer,
   DEFAULT_PORT,
   FerryError,
+  type HashAlgorithm,
   type HelloReply,
+  isHashAlgorithm,
   type OkReply,
   PROTOCOL_VERSION,
+  prepareDigests,
   SCRAM_MECHANISM,
 } from "@ferry/protocol";
 import { Connection } from "./connection.js";
@@ -58,6 +61,17 @@ export async function connect(options: ConnectOptions): Promise<FerrySession> {
         `the server speaks protocol version ${hello.version}, not ${PROTOCOL_VERSION}`,
       );
     }
+    const hashes: HashAlgorithm[] = (hello.hashes ?? ["md5"]).filter(isHashAlgorithm);
+    const hash = options.hash ?? "md5";
+    if (!hashes.includes(hash)) {
+      throw new FerryError(
+        "EALG",
+        `the server does not offer the ${hash} hash (it offers ${hashes.join(", ")}); use one of those`,
+        { alg: hash, offered: hashes },
+      );
+    }
+    // xxh128's hashers are made asynchronously: have some at hand before the first transfer.
+    await prepareDigests([hash]);
     if (hello.auth === SCRAM_MECHANISM) await scramLogin(conn, socket, options.user, options.password);
     else if (hello.auth) await authenticate(conn, hello, options.secret);
     return new Session(conn, {
@@ -66,6 +80,8 @@ export async function connect(options: ConnectOptions): Promise<FerrySession> {
       auth: hello.auth !== false,
       user: hello.auth === SCRAM_MECHANISM ? (options.user as string) : null,
       tls,
+      hashes,
+      hash,
     });
   } catch (err) {
     const error = err instanceof FerryError ? err : new FerryError("EINTERNAL", String(err));

@@ -8,8 +8,15 @@
  * ```
  */
 
-export type { Entry, EntryType } from "@ferry/protocol";
-export { DEFAULT_PORT, fingerprintHex, normalizeFingerprint, parseByteRate } from "@ferry/protocol";
+export type { Entry, EntryType, HashAlgorithm } from "@ferry/protocol";
+export {
+  DEFAULT_PORT,
+  fingerprintHex,
+  HASH_ALGORITHMS,
+  isHashAlgorithm,
+  normalizeFingerprint,
+  parseByteRate,
+} from "@ferry/protocol";
 export { CLIENT_NAME, CLIENT_VERSION, connect, DEFAULT_TIMEOUT_MS } from "./client.js";
 export {
   ERROR_CODES,

@@ -1,13 +1,14 @@
-import { type Entry, errorFromReply, FerryError, toFerryError } from "@ferry/protocol";
+import { type Entry, errorFromReply, FerryError, type HashAlgorithm, toFerryError } from "@ferry/protocol";
 import { type Connection, type RequestHandler, unexpected } from "./connection.js";
 
 /**
  * Sends `list` now (keeping call order) and yields the entries of every `entries` frame as they
  * arrive. Batches are buffered rather than holding the reply back: a consumer that awaits other
  * calls of the same session inside its loop (whose replies queue behind the listing) must not
- * deadlock, and a listing is bounded by the directory it describes.
+ * deadlock, and a listing is bounded by the directory it describes. Entries carry the hashes the
+ * server knows in `alg`: in `md5` for md5, in `hash` for another (PROTOCOL.md §1.2).
  */
-export function listStream(conn: Connection, path: string): AsyncIterable<Entry> {
+export function listStream(conn: Connection, path: string, alg: HashAlgorithm = "md5"): AsyncIterable<Entry> {
   const turnPromise = conn.reserveTurn();
   const batches: Entry[][] = [];
   let finished = false;
@@ -43,7 +44,7 @@ export function listStream(conn: Connection, path: string): AsyncIterable<Entry>
     try {
       const id = conn.allocId();
       conn.register(id, handler);
-      if (!conn.sendFrame({ cmd: "list", id, path })) await conn.drained();
+      if (!conn.sendFrame({ cmd: "list", id, path, ...(alg === "md5" ? {} : { alg }) })) await conn.drained();
     } finally {
       turn.release();
     }

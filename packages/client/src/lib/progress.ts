@@ -68,10 +68,11 @@ export class ProgressReporter {
 
   /** The last report, and the result of the verified transfer it followed. */
   result(
-    transfer: Pick<TransferResult, "local" | "remote" | "size" | "md5" | "resumedFrom" | "mtime">,
+    transfer: Pick<TransferResult, "local" | "remote" | "size" | "alg" | "hash" | "resumedFrom" | "mtime">,
   ): TransferResult {
     this.finish();
-    return { ...transfer, transferred: this.transferred, seconds: this.seconds };
+    const md5 = transfer.alg === "md5" ? { md5: transfer.hash } : {};
+    return { ...transfer, ...md5, transferred: this.transferred, seconds: this.seconds };
   }
 
   get seconds(): number {

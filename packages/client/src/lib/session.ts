@@ -1,4 +1,12 @@
-import type { DfReply, Entry, EntryReply, OkReply, SumReply } from "@ferry/protocol";
+import {
+  type DfReply,
+  type Entry,
+  type EntryReply,
+  FerryError,
+  hashOf,
+  type OkReply,
+  type SumReply,
+} from "@ferry/protocol";
 import type { Connection } from "./connection.js";
 import { listStream } from "./listing.js";
 import { Semaphore } from "./semaphore.js";
@@ -30,6 +38,7 @@ export class Session implements FerrySession {
       conn,
       commits: new Semaphore(WRITE_BEHIND_FILES),
       ordering: { tail: Promise.resolve() },
+      alg: server.hash,
     };
   }
 
@@ -38,7 +47,12 @@ export class Session implements FerrySession {
   }
 
   put(localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferResult> {
-    return upload({ conn: this.conn, readAhead: this.readAhead }, localPath, remotePath, opts);
+    return upload(
+      { conn: this.conn, readAhead: this.readAhead, alg: this.server.hash },
+      localPath,
+      remotePath,
+      opts,
+    );
   }
 
   get(remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<TransferResult> {
@@ -46,7 +60,7 @@ export class Session implements FerrySession {
   }
 
   listStream(path: string): AsyncIterable<Entry> {
-    return listStream(this.conn, path);
+    return listStream(this.conn, path, this.server.hash);
   }
 
   async list(path: string): Promise<Entry[]> {
@@ -56,13 +70,27 @@ export class Session implements FerrySession {
   }
 
   async sum(path: string): Promise<SumResult> {
-    const reply = await this.conn.call<SumReply>((id) => ({ cmd: "sum", id, path }), "sum");
-    return { path, size: reply.size, mtime: reply.mtime, md5: reply.md5 };
+    const alg = this.server.hash;
+    const reply = await this.conn.call<SumReply>(
+      (id) => ({ cmd: "sum", id, path, ...(alg === "md5" ? {} : { alg }) }),
+      "sum",
+    );
+    const hash = (reply.alg ?? "md5") === alg ? hashOf(reply) : undefined;
+    if (hash === undefined) throw new FerryError("EPROTO", `the server answered a sum in ${alg} without one`);
+    return { path, size: reply.size, mtime: reply.mtime, alg, hash, ...(alg === "md5" ? { md5: hash } : {}) };
   }
 
+  /** The entry of `path`; a file's known hash is in the session's alg (`md5` or `hash`), or absent. */
   async stat(path: string): Promise<Entry> {
-    const reply = await this.conn.call<EntryReply>((id) => ({ cmd: "stat", id, path }), "entry");
-    return reply.entry;
+    const alg = this.server.hash;
+    const reply = await this.conn.call<EntryReply>(
+      (id) => ({ cmd: "stat", id, path, ...(alg === "md5" ? {} : { alg }) }),
+      "entry",
+    );
+    if ((reply.alg ?? "md5") === alg) return reply.entry;
+    // A hash in another algorithm than asked is no answer: keep the facts, drop the hash.
+    const { md5: _md5, hash: _hash, ...facts } = reply.entry;
+    return facts;
   }
 
   async mkdir(path: string, opts: { parents?: boolean } = {}): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Entry } from "@ferry/protocol";
+import type { Entry, HashAlgorithm } from "@ferry/protocol";
 import type { ProgressCallback } from "./progress.js";
 
 export interface ConnectOptions {
@@ -28,6 +28,12 @@ export interface ConnectOptions {
    * it takes in what it read, and the socket's backpressure holds the rest back.
    */
   limitRate?: number;
+  /**
+   * The hash that verifies every transfer and answers sum and listings: "md5" (the default, every
+   * server has it), "sha256" or "xxh128" (fastest). One the server does not offer (its hello lists
+   * what it has) is EALG at connect, before anything else: never a silent md5.
+   */
+  hash?: HashAlgorithm;
 }
 
 /**
@@ -117,8 +123,12 @@ export interface TransferResult {
   remote: string;
   /** Size of the whole file. */
   size: number;
-  /** md5 of the whole file, checked against the other side's. */
-  md5: string;
+  /** The algorithm of `hash`: the session's (ConnectOptions.hash). */
+  alg: HashAlgorithm;
+  /** The hash of the whole file, checked against the other side's. */
+  hash: string;
+  /** The same as `hash` when `alg` is md5, and absent otherwise: an md5 is never another algorithm's value. */
+  md5?: string;
   /** Bytes moved over the wire by this call. */
   transferred: number;
   /** Bytes that were already on the receiving side and were not sent again. */
@@ -129,13 +139,16 @@ export interface TransferResult {
   mtime: number;
 }
 
-/** What `sum` answers: the md5 of a remote file and the size and mtime of the version hashed. */
+/** What `sum` answers: the hash of a remote file and the size and mtime of the version hashed. */
 export interface SumResult {
   path: string;
   size: number;
   /** Milliseconds since the epoch. */
   mtime: number;
-  md5: string;
+  alg: HashAlgorithm;
+  hash: string;
+  /** `hash` when `alg` is md5; absent otherwise. */
+  md5?: string;
 }
 
 /** What `df` reports, in bytes (and files for the quota). Quota fields are absent without a quota. */
@@ -160,6 +173,10 @@ export interface ServerInfo {
   user: string | null;
   /** The TLS session; null over plain TCP. */
   tls: TlsInfo | null;
+  /** The hash algorithms the server offers (its hello; md5 alone for a server that does not say). */
+  hashes: HashAlgorithm[];
+  /** The one this session verifies with (ConnectOptions.hash). */
+  hash: HashAlgorithm;
 }
 
 /**

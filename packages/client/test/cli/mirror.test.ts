@@ -47,6 +47,14 @@ describe("ferry: mtimes, sum and mirror at the command line", () => {
     const missing = await w.ferry([host(w.port), ...plain, "-c", "sum nope"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("ENOENT");
+    // With several paths, each failure is a line with its code, the sums of the others are printed,
+    // and the command fails with the first failure.
+    const some = await w.ferry([host(w.port), ...plain, "-c", "sum x.txt nope y.txt"]);
+    expect(some.code).toBe(1);
+    expect(some.stdout).toContain("5d41402abc4b2a76b9719d911017c592  /x.txt\n");
+    expect(some.stdout).toContain("d41d8cd98f00b204e9800998ecf8427e  /y.txt\n");
+    expect(some.stderr).toMatch(/^sum \/nope: ENOENT: .*$/m);
+    expect(some.stderr).toMatch(/^ferry: sum x\.txt nope y\.txt: ENOENT: /m);
   });
 
   it("mirror: the plan with -n, then the run, then nothing; a TARGET ending in / takes the source's name", async () => {

@@ -1,13 +1,14 @@
-import type { Hash } from "node:crypto";
-import { createDigest } from "../hash.js";
+import { createDigest, createDigestNow, type Digest } from "../hash.js";
+import type { HashAlgorithm } from "../messages.js";
 import { OffThreadDigest } from "./off-thread-digest.js";
 
 /**
- * The md5 of a transfer, fed chunk by chunk while the bytes move. Two engines behind one shape:
+ * The hash of a transfer, fed chunk by chunk while the bytes move. Two engines behind one shape:
  * inline (cheap to start, right for small files) and on a worker thread (for big files, so hashing
  * runs on another core while this thread moves bytes between disk and socket).
  */
 export interface RunningHash {
+  readonly alg: HashAlgorithm;
   /** Adds bytes; the chunk may be reused by the caller afterwards. False: await `whenWritable()`. */
   update(chunk: Uint8Array): boolean;
   whenWritable(): Promise<void>;
@@ -20,35 +21,68 @@ export interface RunningHash {
 }
 
 /**
- * A running md5 for a transfer of `size` bytes: on a worker thread when `offThreadFrom` is a number
- * and the transfer is at least that big (below it the worker's start-up costs more than it saves),
- * inline otherwise. Each side picks its own threshold, or null to always hash inline.
+ * A running hash in `alg` for a transfer of `size` bytes: on a worker thread when `offThreadFrom` is
+ * a number and the transfer is at least that big (below it the worker's start-up costs more than it
+ * saves), inline otherwise. Each side picks its own threshold, or null to always hash inline.
+ * xxh128 always runs inline: at ~2.4 GB/s it is faster than the hand-over to a worker would be.
  */
-export function createRunningHash(size: number, offThreadFrom: number | null): RunningHash {
-  return offThreadFrom !== null && size >= offThreadFrom ? new WorkerHash() : new InlineHash();
+export function createRunningHash(
+  size: number,
+  offThreadFrom: number | null,
+  alg: HashAlgorithm = "md5",
+): RunningHash {
+  const threaded = alg !== "xxh128" && offThreadFrom !== null && size >= offThreadFrom;
+  return threaded ? new WorkerHash(alg) : new InlineHash(alg);
 }
 
 class InlineHash implements RunningHash {
-  private readonly hash: Hash = createDigest("md5");
+  private hash: Digest | null;
+  /** Set while an xxh128 hasher is being made (none was idle); see `update`. */
+  private coming: Promise<void> | null = null;
+  /** Bytes given before the hasher came: at most one chunk each time `update` said false. */
+  private early: Uint8Array[] = [];
+
+  constructor(readonly alg: HashAlgorithm) {
+    this.hash = createDigestNow(alg);
+    if (!this.hash) {
+      this.coming = createDigest(alg).then((digest) => {
+        this.hash = digest;
+        this.coming = null;
+        for (const chunk of this.early) digest.update(chunk);
+        this.early = [];
+      });
+    }
+  }
 
   update(chunk: Uint8Array): boolean {
-    this.hash.update(chunk);
-    return true;
+    if (this.hash) {
+      this.hash.update(chunk);
+      return true;
+    }
+    // The caller may reuse its chunk, so it is copied; false makes it wait before the next one.
+    this.early.push(Uint8Array.prototype.slice.call(chunk));
+    return false;
   }
 
   whenWritable(): Promise<void> {
-    return Promise.resolve();
+    return this.coming ?? Promise.resolve();
   }
 
-  peek(): Promise<string> {
-    return Promise.resolve(this.hash.copy().digest("hex"));
+  async peek(): Promise<string> {
+    return (await this.ready()).peek();
   }
 
-  digest(): Promise<string> {
-    return Promise.resolve(this.hash.digest("hex"));
+  async digest(): Promise<string> {
+    return (await this.ready()).digest();
   }
 
   close(): void {}
+
+  private async ready(): Promise<Digest> {
+    await this.coming;
+    if (!this.hash) throw new Error("no digest");
+    return this.hash;
+  }
 }
 
 /** Bytes gathered before one hand-over to the worker: socket reads are 64 KiB, messages cost per call. */
@@ -61,9 +95,14 @@ const WORKER_BATCH = 1024 * 1024;
 const WORKER_HIGH_WATER = 2 * WORKER_BATCH;
 
 class WorkerHash implements RunningHash {
-  private readonly digester = new OffThreadDigest("md5", WORKER_HIGH_WATER);
-  private batch = this.digester.takeBuffer(WORKER_BATCH);
+  private readonly digester: OffThreadDigest;
+  private batch: Buffer;
   private filled = 0;
+
+  constructor(readonly alg: HashAlgorithm) {
+    this.digester = new OffThreadDigest(alg, WORKER_HIGH_WATER);
+    this.batch = this.digester.takeBuffer(WORKER_BATCH);
+  }
 
   /** Copies into a batch (the caller may keep writing its chunk elsewhere) and moves full batches. */
   update(chunk: Uint8Array): boolean {

@@ -1,6 +1,13 @@
-import { createHash } from "node:crypto";
-import type { RunningHash } from "@ferry/protocol";
-import { encodeFrame, type GetRequest, toFerryError } from "@ferry/protocol";
+import type { HashAlgorithm, RunningHash } from "@ferry/protocol";
+import {
+  algOf,
+  createDigest,
+  encodeFrame,
+  type GetRequest,
+  hashFields,
+  prefixHashOf,
+  toFerryError,
+} from "@ferry/protocol";
 import type { SessionIO } from "../context.js";
 import { hashChunk, transferHash } from "../storage/hasher.js";
 import { resolvePath } from "../storage/path.js";
@@ -9,8 +16,8 @@ import type { ReadHandle, ReserveMemory } from "../storage/storage.js";
 /** Files up to this size are read whole and sent with their reply in one socket write. */
 export const SMALL_GET_MAX = 1024 * 1024;
 
-function md5Of(bytes: Uint8Array): string {
-  return createHash("md5").update(bytes).digest("hex");
+async function hashOfBytes(alg: HashAlgorithm, bytes: Uint8Array): Promise<string> {
+  return (await createDigest(alg)).update(bytes).digest();
 }
 
 /** A get whose file is open (and, when small, read whole), ready to be sent. */
@@ -86,18 +93,18 @@ export async function get(req: GetRequest, io: SessionIO): Promise<void> {
 }
 
 /** The reply's `offset`: the requested one when the client's prefix hash matches, otherwise 0. */
-function fileReply(req: GetRequest, file: ReadHandle, offset: number, md5?: string): Record<string, unknown> {
-  const reply: Record<string, unknown> = {
+function fileReply(req: GetRequest, file: ReadHandle, offset: number, hex?: string): Record<string, unknown> {
+  const alg = algOf(req);
+  return {
     ok: true,
     id: req.id,
     type: "file",
     size: file.size,
     mtime: file.mtime,
     offset,
-    alg: "md5",
+    alg,
+    ...(hex ? hashFields(alg, hex) : {}),
   };
-  if (md5) reply.md5 = md5;
-  return reply;
 }
 
 /**
@@ -106,22 +113,24 @@ function fileReply(req: GetRequest, file: ReadHandle, offset: number, md5?: stri
  */
 async function sendSmall(req: GetRequest, io: SessionIO, file: ReadHandle, bytes: Buffer): Promise<number> {
   const size = file.size;
-  const known = file.md5;
-  const md5 = known ?? md5Of(bytes);
+  const alg = algOf(req);
+  const known = file.knownHash(alg);
+  const hex = known ?? (await hashOfBytes(alg, bytes));
   const wanted = req.offset ?? 0;
+  const prefix = prefixHashOf(req);
   const offset =
-    wanted > 0 && wanted <= size && req.prefixMd5 && md5Of(bytes.subarray(0, wanted)) === req.prefixMd5
+    wanted > 0 && wanted <= size && prefix && (await hashOfBytes(alg, bytes.subarray(0, wanted))) === prefix
       ? wanted
       : 0;
   // Read after the open, the bytes may mix two versions if the file changed since (and a known md5
   // would not be theirs): ECHANGED goes out in place of the file reply (PROTOCOL.md §4 get).
   await file.assertUnchanged();
   await io.sendEncoded([
-    encodeFrame(fileReply(req, file, offset, md5)),
+    encodeFrame(fileReply(req, file, offset, hex)),
     encodeFrame({ cmd: "data", id: req.id, offset, size: size - offset }),
     bytes.subarray(offset),
   ]);
-  if (!known) file.remember(md5);
+  if (!known) file.remember(alg, hex);
   return offset;
 }
 
@@ -132,14 +141,16 @@ async function sendStreamed(
   sent: { offset: number; bytes: number },
 ): Promise<number> {
   const size = file.size;
-  const known = file.md5;
+  const alg = algOf(req);
+  const known = file.knownHash(alg);
   const wanted = req.offset ?? 0;
-  const resuming = wanted > 0 && wanted <= size && req.prefixMd5 !== undefined;
+  const prefix = prefixHashOf(req);
+  const resuming = wanted > 0 && wanted <= size && prefix !== undefined;
   const thread = io.server.options.hashThread;
   let offset = 0;
   let hash: RunningHash | null = null;
   try {
-    if (!known || resuming) hash = transferHash(size, thread);
+    if (!known || resuming) hash = transferHash(size, thread, alg);
     if (hash && resuming) {
       for await (const chunk of file.read(0, wanted)) {
         try {
@@ -148,10 +159,10 @@ async function sendStreamed(
           chunk.release();
         }
       }
-      if ((await hash.peek()) === req.prefixMd5) offset = wanted;
+      if ((await hash.peek()) === prefix) offset = wanted;
       else {
         hash.close();
-        hash = known ? null : transferHash(size, thread);
+        hash = known ? null : transferHash(size, thread, alg);
       }
     }
     if (known && hash) {
@@ -170,15 +181,15 @@ async function sendStreamed(
       },
     );
     if (h) {
-      const md5 = await h.digest();
+      const hex = await h.digest();
       hash = null;
       // The bytes were read over the whole send: if the file changed meanwhile they may mix two
       // versions, and their md5 would vouch for a file that never existed. ECHANGED then goes out
       // in place of the trailer (PROTOCOL.md §4 get). With the md5 in the reply there is no trailer
       // to withhold; torn bytes fail the client's check of that md5 instead.
       await file.assertUnchanged();
-      await io.send({ cmd: "end", id: req.id, md5, alg: "md5" });
-      file.remember(md5);
+      await io.send({ cmd: "end", id: req.id, alg, ...hashFields(alg, hex) });
+      file.remember(alg, hex);
     }
     return offset;
   } finally {

@@ -35,9 +35,18 @@ export const VERBS: { readonly [C in SessionRequest["cmd"]]: Verb<C> } = {
 
 /**
  * Why this session may not run `msg` at all, or null. The session asks before a request takes
- * either road (the pipeline or {@link dispatch}), so this is the one place that knows read-only.
+ * either road (the pipeline or {@link dispatch}), so this is the one place that knows read-only, and
+ * the one that refuses a hash algorithm the store does not offer (EALG, never a silent md5).
  */
 export function refusal(msg: SessionRequest, io: SessionIO): FerryError | null {
+  const alg = "alg" in msg ? msg.alg : undefined;
+  if (alg !== undefined && !io.storage.hashes.includes(alg)) {
+    return new FerryError(
+      "EALG",
+      `${msg.cmd}: hash algorithm ${alg} is not offered by this server (${io.storage.hashes.join(", ")})`,
+      { alg },
+    );
+  }
   if (!VERBS[msg.cmd].writes || !io.access.readOnly) return null;
   const who = io.access.user === null ? "the server is read-only" : `user ${io.access.user} is read-only`;
   return new FerryError("EACCES", `${msg.cmd}: ${who}`);

@@ -16,11 +16,13 @@ const FRAME_BUDGET = 32 * 1024 - 128;
 export async function list(req: ListRequest, io: SessionIO): Promise<void> {
   let batch: Entry[] = [];
   let bytes = 0;
-  for await (const entries of io.storage.list(resolvePath(req.path))) {
+  // The reply names the alg only when the list did: a listing without it is md5, as it always was.
+  const alg = req.alg === undefined ? {} : { alg: req.alg };
+  for await (const entries of io.storage.list(resolvePath(req.path), req.alg)) {
     for (const entry of entries) {
       const size = Buffer.byteLength(JSON.stringify(entry)) + 1;
       if (bytes + size > FRAME_BUDGET && batch.length > 0) {
-        await io.send({ ok: true, id: req.id, type: "entries", more: true, entries: batch });
+        await io.send({ ok: true, id: req.id, type: "entries", more: true, entries: batch, ...alg });
         batch = [];
         bytes = 0;
       }
@@ -28,5 +30,5 @@ export async function list(req: ListRequest, io: SessionIO): Promise<void> {
       bytes += size;
     }
   }
-  await io.send({ ok: true, id: req.id, type: "entries", more: false, entries: batch });
+  await io.send({ ok: true, id: req.id, type: "entries", more: false, entries: batch, ...alg });
 }

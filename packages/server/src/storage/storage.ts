@@ -1,4 +1,4 @@
-import type { Entry } from "@ferry/protocol";
+import type { Entry, HashAlgorithm } from "@ferry/protocol";
 
 /**
  * The one road from ferryd's commands to stored files (pyftpdlib's `AbstractedFS`). Commands speak
@@ -33,7 +33,8 @@ export interface StoragePath {
 
 /**
  * A name as `stat` and `list` report it: the protocol's entry itself (name, type, size for regular
- * files, mtime in whole ms, md5 when the backend knows it without reading the file), since the wire
+ * files, mtime in whole ms, the hash in the listing's alg when the backend knows it without reading
+ * the file: `md5` for md5, `hash` for another, PROTOCOL.md §1.2), since the wire
  * shows exactly what storage knows and a second shape would only need converting.
  */
 export type StorageEntry = Entry;
@@ -52,11 +53,12 @@ export interface SpaceFigures {
   readonly used?: { readonly bytes: number; readonly files: number };
 }
 
-/** The md5 of a whole file, with the size and mtime of the version hashed (the `sum` reply). */
+/** The hash of a whole file in `alg`, with the size and mtime of the version hashed (the `sum` reply). */
 export interface FileSum {
   readonly size: number;
   readonly mtime: number;
-  readonly md5: string;
+  readonly alg: HashAlgorithm;
+  readonly hash: string;
 }
 
 /**
@@ -86,8 +88,8 @@ export interface ReadHandle {
    * compared, never parsed.
    */
   readonly version: string;
-  /** The file's md5 when the backend knows it without reading (a cache, object metadata). */
-  readonly md5: string | undefined;
+  /** The file's hash in `alg` when the backend knows it without reading (a cache, object metadata). */
+  knownHash(alg: HashAlgorithm): string | undefined;
   /** The whole file in one fresh buffer, for a file small enough to hold (the caller reserved it). */
   readAll(): Promise<Buffer>;
   /**
@@ -97,8 +99,8 @@ export interface ReadHandle {
   read(start: number, end: number): AsyncIterable<LentChunk>;
   /** ECHANGED unless the file is still {@link version}: call after the last read, before sending an md5. */
   assertUnchanged(): Promise<void>;
-  /** The md5 of this version, computed by the caller while sending it, kept for the next request. */
-  remember(md5: string): void;
+  /** The hash of this version in `alg`, computed by the caller while sending it, kept for the next request. */
+  remember(alg: HashAlgorithm, hash: string): void;
   close(): Promise<void>;
 }
 
@@ -106,8 +108,10 @@ export interface ReadHandle {
 export interface UploadSpec {
   readonly path: StoragePath;
   readonly size: number;
-  /** The client's md5 when it sent one up front (a resumable partial must agree with it). */
-  readonly md5?: string;
+  /** The algorithm of `hash`, of {@link Upload.prefixHash} and of {@link Upload.digest}. */
+  readonly alg: HashAlgorithm;
+  /** The client's hash in `alg` when it sent one up front (a resumable partial must agree with it). */
+  readonly hash?: string;
   /** The mtime the file gets (whole ms since the epoch), set before it appears under its name. */
   readonly mtime?: number;
   /** Replace an existing file; without it an existing name is EEXIST (at admission and at commit). */
@@ -141,8 +145,8 @@ export interface Upload {
    * offers. Back to 0 after {@link restart}.
    */
   readonly received: number;
-  /** The md5 of the first {@link received} bytes, for the client to compare with its own prefix. */
-  prefixMd5(): Promise<string>;
+  /** The hash (spec's alg) of the first {@link received} bytes, for the client to compare with its prefix. */
+  prefixHash(): Promise<string>;
   /** The client chose to start over: the held bytes are dropped and writing starts at 0. */
   restart(): Promise<void>;
   /**
@@ -151,7 +155,7 @@ export interface Upload {
    * handed over. A write that is the whole file at once lets a backend take its shortest road.
    */
   write(chunk: Buffer): Promise<void>;
-  /** The md5 of every byte of the file, once all `size` of them are written (ESIZE otherwise). */
+  /** The hash (spec's alg) of every byte of the file, once all `size` are written (ESIZE otherwise). */
   digest(): Promise<string>;
   /**
    * Makes the verified bytes durable, still invisible (with the mtime the spec asked for). Stages of
@@ -166,7 +170,7 @@ export interface Upload {
   commit(): Promise<void>;
   /**
    * After {@link commit}: resolves once the commit survives a crash (the local backend syncs the
-   * directory, shared by a burst of commits into it), and the md5 is known to later requests.
+   * directory, shared by a burst of commits into it), and the hash is known to later requests.
    */
   sync(): Promise<void>;
   /**
@@ -187,13 +191,21 @@ export interface Storage {
   /** Where it stores, for logs and the start-up line: a real path, or `s3://bucket/prefix`. */
   readonly location: string;
   /**
+   * The hash algorithms this store can verify, keep and serve (md5 always). A request in another is
+   * refused with EALG before it reaches the store (commands' `refusal`).
+   */
+  readonly hashes: readonly HashAlgorithm[];
+  /**
    * Readies the storage for writers, the first time a session that may write is confined to it (a
    * read-only user may have opened it): the local backend creates its staging area and adopts the
    * partials of a server that died. EACCES when it cannot be written. Idempotent.
    */
   makeWritable(): Promise<void>;
-  /** The name itself (a link is reported as a link); with a trailing `/` it must be a directory. */
-  stat(p: StoragePath): Promise<StorageEntry>;
+  /**
+   * The name itself (a link is reported as a link); with a trailing `/` it must be a directory. A
+   * file's known hash is in `alg` (absent when the store knows none in it).
+   */
+  stat(p: StoragePath, alg?: HashAlgorithm): Promise<StorageEntry>;
   /**
    * The entries of a directory in batches, sorted by the UTF-8 bytes of their names, produced as the
    * caller asks for the next batch (a slow reader holds the work here too) and never the whole
@@ -201,14 +213,14 @@ export interface Storage {
    * about the path come from the first batch, before the caller has sent anything. Stopping early
    * (`return()` on the iterator) frees what the listing holds.
    */
-  list(p: StoragePath): AsyncIterable<readonly StorageEntry[]>;
+  list(p: StoragePath, alg?: HashAlgorithm): AsyncIterable<readonly StorageEntry[]>;
   /** Opens a regular file for reading (EISDIR for a directory, EACCES for anything else not a file). */
   openRead(p: StoragePath): Promise<ReadHandle>;
   /**
-   * The md5 of a whole regular file: known (cache, metadata) or read and hashed, ECHANGED rather than
-   * vouch for bytes read across a change. `reserve` is awaited before buffers are taken.
+   * The hash in `alg` of a whole regular file: known (cache, metadata) or read and hashed, ECHANGED
+   * rather than vouch for bytes read across a change. `reserve` is awaited before buffers are taken.
    */
-  sum(p: StoragePath, reserve?: ReserveMemory): Promise<FileSum>;
+  sum(p: StoragePath, alg: HashAlgorithm, reserve?: ReserveMemory): Promise<FileSum>;
   /** Admission of an upload (see {@link Upload}); nothing is visible until its commit. */
   beginUpload(spec: UploadSpec): Promise<Upload>;
   /** One directory (its parent must exist), or with `parents` every missing one on the way. */

@@ -135,7 +135,7 @@ export class RawClient {
     const chunks: Buffer[] = [];
     for await (const chunk of frame.payload) chunks.push(Buffer.from(chunk));
     const data = Buffer.concat(chunks);
-    if (reply.md5 !== undefined) return { reply, data };
+    if (reply.md5 !== undefined || reply.hash !== undefined) return { reply, data };
     return { reply, data, end: await this.reply() };
   }
 

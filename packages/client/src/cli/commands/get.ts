@@ -46,7 +46,15 @@ async function getOne(
   }
   const entry = await session.stat(remote);
   if (entry.type === "dir") throw isDirectory(remote);
-  const decision = await decideGet(ctx.conflicts(), mode, local, entry, showLocal(ctx, local), ctx.signal);
+  const decision = await decideGet(
+    ctx.conflicts(),
+    mode,
+    session.server.hash,
+    local,
+    entry,
+    showLocal(ctx, local),
+    ctx.signal,
+  );
   const job = {
     op: "get",
     local,

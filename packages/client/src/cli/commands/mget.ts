@@ -17,7 +17,9 @@ interface Planned {
   remote: string;
   local: string;
   size: number;
+  /** The hash the server knows, in the session's alg (`md5` or `hash`, as the entry had it). */
   md5?: string;
+  hash?: string;
   error?: unknown;
 }
 
@@ -65,7 +67,7 @@ async function walkRemote(
         } else if (e.type === "dir") {
           next.push({ remote, local });
         } else if (e.type === "file" || e.type === "symlink") {
-          files.push({ remote, local, size: e.size, md5: e.md5 });
+          files.push({ remote, local, size: e.size, md5: e.md5, hash: e.hash });
         } else {
           ctx.io.err(`skipping ${printable(remote)}: not a regular file`);
         }
@@ -158,12 +160,12 @@ export async function downloadMany(
     // which is then not used).
     let listing: Promise<Entry[]> | undefined;
     const entry = m.entry ?? (await statAndList(session, m.path, recursive, (l) => (listing = l)));
-    const { type, size, md5 } = entry;
+    const { type, size, md5, hash } = entry;
     const local = m.local ?? localTarget(dest, dest, remoteBasename(m.path));
     if (local === null) {
       files.push({ remote: m.path, local: dest, size: 0, error: unsafe(m.path) });
     } else if (type === "file" || type === "symlink") {
-      files.push({ remote: m.path, local, size, md5 });
+      files.push({ remote: m.path, local, size, md5, hash });
     } else if (type === "dir" && recursive) {
       await walkRemote(ctx, { remote: m.path, local }, dest, present, files, listing);
     } else {
@@ -178,6 +180,7 @@ export async function downloadMany(
   );
 
   const conflicts = ctx.conflicts();
+  const alg = session.server.hash;
   await decideAndRun(
     ctx,
     "get",
@@ -190,8 +193,9 @@ export async function downloadMany(
       return decideGet(
         conflicts,
         mode,
+        alg,
         f.local,
-        { size: f.size, md5: f.md5 },
+        { size: f.size, md5: f.md5, hash: f.hash },
         showLocal(ctx, f.local),
         ctx.signal,
       );

@@ -100,6 +100,7 @@ export async function uploadMany(
   ]);
 
   const conflicts = ctx.conflicts();
+  const alg = session.server.hash;
   await decideAndRun(
     ctx,
     "put",
@@ -109,6 +110,7 @@ export async function uploadMany(
       return decidePut(
         conflicts,
         mode,
+        alg,
         { path: f.local, size: f.size },
         there,
         printable(f.remote),

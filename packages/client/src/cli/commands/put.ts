@@ -48,6 +48,7 @@ async function putOne(
   const decision = await decidePut(
     ctx.conflicts(),
     mode,
+    session.server.hash,
     { path: local, size: st.size },
     existing,
     printable(remote),

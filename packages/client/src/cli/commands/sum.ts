@@ -1,8 +1,9 @@
 import { printable } from "../../lib/index.js";
 import { takeOptions } from "../command-options.js";
-import { CliError, usage } from "../errors.js";
+import { CliError, describeError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { resolveRemote } from "../paths.js";
+import { visible } from "../render/visible.js";
 import { remoteLister } from "../transfer/remote.js";
 import { inWindow, TRANSFER_WINDOW } from "../transfer/window.js";
 import type { CommandSpec } from "./types.js";
@@ -47,12 +48,16 @@ export const sum: CommandSpec = {
       if (r === undefined) continue;
       if (r instanceof Error) {
         failure ??= r;
-        if (paths.length > 1) ctx.io.err(`sum ${printable(paths[i] as string)}: ${r.message}`);
+        // One line per file that failed, as mget/mput print theirs; the command's own line follows.
+        if (paths.length > 1)
+          ctx.io.err(`sum ${printable(paths[i] as string)}: ${visible(describeError(r))}`);
         continue;
       }
+      // md5 keeps its JSON field; another algorithm's value rides in `hash`, named by `alg` (§1.2).
+      const value = r.alg === "md5" ? { md5: r.hash } : { alg: r.alg, hash: r.hash };
       if (ctx.options.json)
-        ctx.io.json({ kind: "sum", path: r.path, size: r.size, mtime: r.mtime, md5: r.md5 });
-      else ctx.io.out(`${r.md5}  ${printable(r.path)}`);
+        ctx.io.json({ kind: "sum", path: r.path, size: r.size, mtime: r.mtime, ...value });
+      else ctx.io.out(`${r.hash}  ${printable(r.path)}`);
     }
     if (ctx.signal.aborted) throw new CliError("EABORTED", "interrupted");
     if (failure) throw failure;

@@ -1,3 +1,4 @@
+import type { HashAlgorithm } from "@ferry/protocol";
 import { humanRate, humanSize } from "./format.js";
 
 /** What a finished transfer looks like to the renderers; names are already printable. */
@@ -6,7 +7,8 @@ export interface TransferSummary {
   from: string;
   to: string;
   size: number;
-  md5: string;
+  alg: HashAlgorithm;
+  hash: string;
   /** Bytes that crossed the wire in this run (less than size after a resume). */
   transferred: number;
   resumedFrom: number;
@@ -21,7 +23,7 @@ export function transferRate(s: TransferSummary): number {
 export function transferLine(s: TransferSummary): string {
   const rate = s.seconds > 0 ? humanRate(transferRate(s)) : "-- B/s";
   const resumed = s.resumedFrom > 0 ? ` (resumed at ${humanSize(s.resumedFrom)})` : "";
-  return `${s.op} ${s.from} → ${s.to} ${humanSize(s.size)} ${rate} md5 ok${resumed}`;
+  return `${s.op} ${s.from} → ${s.to} ${humanSize(s.size)} ${rate} ${s.alg} ok${resumed}`;
 }
 
 export function skipLine(op: "put" | "get", from: string, to: string, reason: string): string {
@@ -35,7 +37,8 @@ export function transferJson(s: TransferSummary): Record<string, unknown> {
     from: s.from,
     to: s.to,
     size: s.size,
-    md5: s.md5,
+    // md5 keeps its field, as it always had; another alg's value never rides in it (PROTOCOL.md §1.2).
+    ...(s.alg === "md5" ? { md5: s.hash } : { alg: s.alg, hash: s.hash }),
     check: "ok",
     transferred: s.transferred,
     resumedFrom: s.resumedFrom,

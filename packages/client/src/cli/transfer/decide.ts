@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
-import { createDigest } from "@ferry/protocol";
+import { createDigest, createDigestNow, type HashAlgorithm } from "@ferry/protocol";
 import type { Entry } from "../../lib/index.js";
 import { CliError } from "../errors.js";
 import type { ConflictPolicy } from "../prompts.js";
@@ -15,25 +15,31 @@ export type TargetMode = "ask" | "resume";
 
 export const UP_TO_DATE = "up to date";
 
-/** md5 of a local file, streamed (64 KiB at a time, whatever its size). */
-export async function localMd5(file: string, signal?: AbortSignal): Promise<string> {
-  const hash = createDigest("md5");
+/** The hash in `alg` of a local file, streamed (64 KiB at a time, whatever its size). */
+export async function localHash(file: string, alg: HashAlgorithm, signal?: AbortSignal): Promise<string> {
+  const hash = createDigestNow(alg) ?? (await createDigest(alg));
   for await (const chunk of createReadStream(file, { signal })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
+  return hash.digest();
 }
 
+/** The entry fields decide reads: the known hash is in the session's alg (Session.stat/list). */
+export type RemoteFacts = Pick<Entry, "size" | "md5" | "hash">;
+
 /**
- * True when the two sides already hold the same file: same size, and the md5 the server knows
- * equals the local file's. Without the server's md5 it cannot be told, and the answer is false.
+ * True when the two sides already hold the same file: same size, and the hash the server knows (in
+ * the session's `alg`) equals the local file's. Without the server's hash it cannot be told, and
+ * the answer is false.
  */
 async function identical(
   local: string,
   localSize: number,
-  remote: Pick<Entry, "size" | "md5">,
+  remote: RemoteFacts,
+  alg: HashAlgorithm,
   signal?: AbortSignal,
 ) {
-  if (remote.md5 === undefined || remote.size !== localSize) return false;
-  return (await localMd5(local, signal)) === remote.md5;
+  const known = alg === "md5" ? remote.md5 : remote.hash;
+  if (known === undefined || remote.size !== localSize) return false;
+  return (await localHash(local, alg, signal)) === known;
 }
 
 function nothingToResume(shown: string, op: "get" | "put"): CliError {
@@ -50,15 +56,16 @@ function nothingToResume(shown: string, op: "get" | "put"): CliError {
 export async function decideGet(
   conflicts: ConflictPolicy,
   mode: TargetMode,
+  alg: HashAlgorithm,
   local: string,
-  remote: Pick<Entry, "size" | "md5">,
+  remote: RemoteFacts,
   shown: string,
   signal?: AbortSignal,
 ): Promise<Decision> {
   const st = localStatOrNull(local);
   if (!st) return undefined;
   if (st.isDirectory()) throw new CliError("EISDIR", `${shown} is a directory`);
-  if (await identical(local, st.size, remote, signal)) return { skip: UP_TO_DATE };
+  if (await identical(local, st.size, remote, alg, signal)) return { skip: UP_TO_DATE };
   const shorter = st.size < remote.size;
   if (mode === "resume" && !shorter) throw nothingToResume(shown, "get");
   const choice =
@@ -75,14 +82,15 @@ export async function decideGet(
 export async function decidePut(
   conflicts: ConflictPolicy,
   mode: TargetMode,
+  alg: HashAlgorithm,
   local: { path: string; size: number },
-  remote: Pick<Entry, "type" | "size" | "md5"> | null | undefined,
+  remote: (RemoteFacts & Pick<Entry, "type">) | null | undefined,
   shown: string,
   signal?: AbortSignal,
 ): Promise<Decision> {
   if (!remote) return undefined;
   if (remote.type === "dir") throw new CliError("EISDIR", `${shown} is a directory`);
-  if (remote.type === "file" && (await identical(local.path, local.size, remote, signal))) {
+  if (remote.type === "file" && (await identical(local.path, local.size, remote, alg, signal))) {
     return { skip: UP_TO_DATE };
   }
   const shorter = remote.type === "file" && remote.size < local.size;

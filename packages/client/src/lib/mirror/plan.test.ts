@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { checksumsNeeded, planMirror, type Tree, type TreeEntry } from "./plan.js";
 
 const T0 = 1_763_942_400_000;
-const file = (size: number, mtime = T0, md5?: string): TreeEntry => ({ type: "file", size, mtime, md5 });
+const file = (size: number, mtime = T0, hash?: string): TreeEntry => ({ type: "file", size, mtime, hash });
 const dir = (): TreeEntry => ({ type: "dir", size: 0, mtime: T0 });
 const tree = (entries: Record<string, TreeEntry>): Tree => new Map(Object.entries(entries));
 
@@ -38,7 +38,7 @@ describe("planMirror", () => {
     const byMd5 = planMirror(source, target, { checksum: true }).transfers.map((t) => [t.path, t.reason]);
     // m has no md5 on either side: unknown is transferred, never assumed equal.
     expect(byMd5).toEqual([
-      ["m", "md5 unknown"],
+      ["m", "hash unknown"],
       ["s", "size"],
     ]);
   });

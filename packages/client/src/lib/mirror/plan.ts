@@ -8,7 +8,8 @@ export interface TreeEntry {
   /** Milliseconds since the epoch, whole (as the protocol carries them). */
   mtime: number;
   /** When known: from a listing, a `sum`, or hashing a local file. */
-  md5?: string;
+  /** The file's hash in the session's alg (md5 unless ConnectOptions.hash says otherwise). */
+  hash?: string;
 }
 
 /** A whole tree: relative path → entry. The root itself is not in it. */
@@ -33,7 +34,7 @@ export interface PlanOptions {
   partialSuffix?: string;
 }
 
-export type TransferReason = "new" | "size" | "mtime" | "newer" | "checksum" | "md5 unknown";
+export type TransferReason = "new" | "size" | "mtime" | "newer" | "checksum" | "hash unknown";
 
 export interface PlannedTransfer {
   path: string;
@@ -154,14 +155,14 @@ export function planMirror(source: Tree, target: Tree, options: PlanOptions = {}
 
 function differs(s: TreeEntry, t: TreeEntry, options: PlanOptions): TransferReason | "not newer" | null {
   if (options.onlyNewer) {
-    const same = s.size === t.size && (options.checksum ? s.md5 === t.md5 : s.mtime === t.mtime);
-    if (same && (!options.checksum || s.md5 !== undefined)) return null;
+    const same = s.size === t.size && (options.checksum ? s.hash === t.hash : s.mtime === t.mtime);
+    if (same && (!options.checksum || s.hash !== undefined)) return null;
     return s.mtime > t.mtime ? "newer" : "not newer";
   }
   if (s.size !== t.size) return "size";
   if (options.checksum) {
-    if (s.md5 === undefined || t.md5 === undefined) return "md5 unknown";
-    return s.md5 === t.md5 ? null : "checksum";
+    if (s.hash === undefined || t.hash === undefined) return "hash unknown";
+    return s.hash === t.hash ? null : "checksum";
   }
   return s.mtime === t.mtime ? null : "mtime";
 }
@@ -214,8 +215,8 @@ export function checksumsNeeded(
   for (const [path, s] of source) {
     const t = target.get(path);
     if (s.type !== "file" || t?.type !== "file" || s.size !== t.size || !included(path, false)) continue;
-    if (s.md5 === undefined) need.source.push(path);
-    if (t.md5 === undefined) need.target.push(path);
+    if (s.hash === undefined) need.source.push(path);
+    if (t.hash === undefined) need.target.push(path);
   }
   return need;
 }

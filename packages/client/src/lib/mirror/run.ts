@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { mkdir, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
-import { createDigest, FerryError, toFerryError } from "@ferry/protocol";
+import { createDigest, createDigestNow, FerryError, type HashAlgorithm, toFerryError } from "@ferry/protocol";
 import { localError } from "../errors.js";
 import type { ProgressCallback } from "../progress.js";
 import { printable, resolveLocalTarget } from "../safe-names.js";
@@ -328,9 +328,9 @@ async function fillChecksums(
   const remoteTree = upload ? target : source;
   const localNeed = upload ? need.source : need.target;
   const remoteNeed = upload ? need.target : need.source;
-  const set = (tree: Map<string, TreeEntry>, rel: string, md5: string) => {
+  const set = (tree: Map<string, TreeEntry>, rel: string, hash: string) => {
     const e = tree.get(rel);
-    if (e) tree.set(rel, { ...e, md5 });
+    if (e) tree.set(rel, { ...e, hash });
   };
   await Promise.all([
     inWindow(
@@ -339,26 +339,27 @@ async function fillChecksums(
       async (rel) => {
         const r = await session.sum(remotePath(options.remote, rel));
         // The md5 of another version than the one listed would compare the wrong bytes.
-        if (r.size === remoteTree.get(rel)?.size) set(remoteTree, rel, r.md5);
+        if (r.size === remoteTree.get(rel)?.size) set(remoteTree, rel, r.hash);
       },
       options.signal,
     ),
     inWindow(
       localNeed,
       HASH_WINDOW,
-      async (rel) => set(localTree, rel, await md5OfFile(localPathOf(local, rel, upload))),
+      async (rel) =>
+        set(localTree, rel, await hashOfFile(session.server.hash, localPathOf(local, rel, upload))),
       options.signal,
     ),
   ]);
 }
 
-async function md5OfFile(file: string): Promise<string> {
-  const hash = createDigest("md5");
+async function hashOfFile(alg: HashAlgorithm, file: string): Promise<string> {
+  const hash = createDigestNow(alg) ?? (await createDigest(alg));
   try {
     for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }))
       hash.update(chunk as Buffer);
   } catch (err) {
     throw localError(err, file);
   }
-  return hash.digest("hex");
+  return hash.digest();
 }

@@ -65,7 +65,9 @@ export async function walkRemote(
           tree.set(rel, { type: "dir", size: 0, mtime: e.mtime });
           if (options.filter?.(rel, true) !== false) next.push(rel);
         } else if (e.type === "file") {
-          tree.set(rel, { type: "file", size: e.size, mtime: e.mtime, md5: e.md5 });
+          // The listing's cached hashes are in the session's alg (PROTOCOL.md §1.2).
+          const hash = session.server.hash === "md5" ? e.md5 : e.hash;
+          tree.set(rel, { type: "file", size: e.size, mtime: e.mtime, hash });
         } else if (options.source) {
           const what = e.type === "symlink" ? "a symbolic link" : "not a regular file";
           notes.push({ path: rel, message: `skipping ${printable(rel)}: ${what}` });

@@ -2,10 +2,14 @@ import { closeSync, lstatSync, openSync, renameSync, utimesSync, writeSync } fro
 import { type FileHandle, open, rename, truncate, unlink, utimes, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import {
+  algOf,
   errorFromReply,
   FerryError,
   type FileReply,
   type Frame,
+  type HashAlgorithm,
+  hashOf,
+  prefixHashFields,
   type RunningHash,
   type ServerFrame,
   utimesSeconds,
@@ -19,7 +23,7 @@ import type { TransferOptions, TransferResult } from "../types.js";
 import { hashPrefix, SYNC_IO_MAX } from "./local-file.js";
 import { transferHash } from "./transfer-hash.js";
 
-/** A partial download lives beside its target under this suffix until its md5 is verified. */
+/** A partial download lives beside its target under this suffix until its hash is verified. */
 export const PART_SUFFIX = ".part";
 
 /** Downloads up to this size are collected in memory and written once verified (no resume needed). */
@@ -27,7 +31,8 @@ export const IN_MEMORY_GET_MAX = 1024 * 1024;
 
 interface Prefix {
   length: number;
-  md5: string;
+  /** The hash of the `.part`'s bytes, in the session's alg. */
+  hex: string;
   hash: RunningHash;
 }
 
@@ -37,6 +42,8 @@ export interface DownloadContext {
   commits: Semaphore;
   /** The settling of the previous get, so results resolve in call order. */
   ordering: { tail: Promise<unknown> };
+  /** The session's hash algorithm. */
+  alg: HashAlgorithm;
 }
 
 export async function download(
@@ -60,7 +67,7 @@ export async function download(
     // (the wake-up of a pool thread and back), a hundred times the call itself. Small files are also
     // written synchronously (MemorySink), so no pool thread of ours holds the folder's lock meanwhile.
     checkTarget(target, localPath, opts.overwrite === true);
-    if (opts.resume !== false) prefix = await hashPart(part, opts.signal);
+    if (opts.resume !== false) prefix = await hashPart(part, context.alg, opts.signal);
     abort.throwIfAborted();
     turn = await abort.race(turnPromise);
     abort.throwIfAborted();
@@ -79,9 +86,10 @@ export async function download(
     abort.goOnWire();
     conn.register(id, request);
     handedOver = true;
+    const { alg } = context;
     const header = prefix
-      ? { cmd: "get", id, path: remotePath, offset: prefix.length, prefixMd5: prefix.md5, alg: "md5" }
-      : { cmd: "get", id, path: remotePath, offset: 0 };
+      ? { cmd: "get", id, path: remotePath, offset: prefix.length, alg, ...prefixHashFields(alg, prefix.hex) }
+      : { cmd: "get", id, path: remotePath, offset: 0, ...(alg === "md5" ? {} : { alg }) };
     if (!conn.sendFrame(header)) await conn.drained();
     turn.release();
     return await request.result;
@@ -115,16 +123,20 @@ function checkTarget(target: string, localPath: string, overwrite: boolean): voi
 }
 
 /** Hashes an existing `.part`, the prefix a resumed download continues from; null when there is none. */
-async function hashPart(part: string, signal: AbortSignal | undefined): Promise<Prefix | null> {
+async function hashPart(
+  part: string,
+  alg: HashAlgorithm,
+  signal: AbortSignal | undefined,
+): Promise<Prefix | null> {
   let file: Awaited<ReturnType<typeof open>> | undefined;
   try {
     file = await open(part, "r");
     const st = await file.stat();
     if (!st.isFile() || st.size === 0) return null;
-    const hash = transferHash(st.size);
+    const hash = transferHash(st.size, alg);
     try {
       const length = await hashPrefix(file, st.size, hash, signal);
-      return { length, md5: await hash.peek(), hash };
+      return { length, hex: await hash.peek(), hash };
     } catch (err) {
       hash.close();
       throw err;
@@ -172,6 +184,8 @@ class GetRequest implements RequestHandler {
   private hash: RunningHash | undefined;
   private sink: Sink | undefined;
   private progress: ProgressReporter | undefined;
+  /** The whole file's hash when the file reply carried it (then no trailer follows). */
+  private known: string | undefined;
   private localFailure: FerryError | null = null;
 
   constructor(private readonly setup: GetSetup) {
@@ -194,15 +208,15 @@ class GetRequest implements RequestHandler {
       case "data":
         if (!("cmd" in msg) || msg.cmd !== "data") throw unexpected(msg, "a data frame");
         await this.receive(msg, frame);
-        if (this.file?.md5 !== undefined) {
-          await this.finish(this.file.md5);
+        if (this.known !== undefined) {
+          await this.finish(this.known);
           return true;
         }
         this.state = "end";
         return false;
       case "end":
         if (!("cmd" in msg) || msg.cmd !== "end") throw unexpected(msg, "an end frame");
-        await this.finish(msg.md5);
+        await this.finish(this.theirs(msg));
         return true;
       default:
         throw unexpected(msg, "nothing");
@@ -226,11 +240,12 @@ class GetRequest implements RequestHandler {
       throw new FerryError("EPROTO", `the server's offset ${file.offset} is past its size ${file.size}`);
     }
     this.file = file;
+    if (file.md5 !== undefined || file.hash !== undefined) this.known = this.theirs(file);
     if (file.offset > 0 && prefix) {
       this.hash = prefix.hash;
     } else {
       prefix?.hash.close();
-      this.hash = transferHash(file.size);
+      this.hash = transferHash(file.size, this.setup.context.alg);
     }
     this.state = "data";
     this.progress = new ProgressReporter(file.size, this.setup.onProgress);
@@ -298,7 +313,17 @@ class GetRequest implements RequestHandler {
     return this.settle(Promise.resolve(this.commit(sink, actual)));
   }
 
-  private async commit(sink: Sink, md5: string): Promise<TransferResult> {
+  /** The server's hash in a reply or trailer: in our alg, or the server broke the protocol. */
+  private theirs(m: Parameters<typeof hashOf>[0]): string {
+    const { alg } = this.setup.context;
+    const hex = algOf(m) === alg ? hashOf(m) : undefined;
+    if (hex === undefined) {
+      throw new FerryError("EPROTO", `the server answered a get in ${alg} with no ${alg} hash (${algOf(m)})`);
+    }
+    return hex;
+  }
+
+  private async commit(sink: Sink, hex: string): Promise<TransferResult> {
     const { part, target, localPath, remotePath, preserve } = this.setup;
     const file = this.file!;
     try {
@@ -310,7 +335,8 @@ class GetRequest implements RequestHandler {
       local: localPath,
       remote: remotePath,
       size: file.size,
-      md5,
+      alg: this.setup.context.alg,
+      hash: hex,
       resumedFrom: file.offset,
       mtime: file.mtime,
     });
@@ -319,12 +345,17 @@ class GetRequest implements RequestHandler {
   private async mismatch(expected: string, actual: string): Promise<never> {
     const { part, localPath, remotePath } = this.setup;
     await unlink(part).catch(() => {});
-    throw new FerryError("ECHECKSUM", `md5 of the received bytes is ${actual}, the server's is ${expected}`, {
-      expected,
-      actual,
-      local: localPath,
-      remote: remotePath,
-    });
+    const { alg } = this.setup.context;
+    throw new FerryError(
+      "ECHECKSUM",
+      `${alg} of the received bytes is ${actual}, the server's is ${expected}`,
+      {
+        expected,
+        actual,
+        local: localPath,
+        remote: remotePath,
+      },
+    );
   }
 
   /** Resolves this get after the gets before it, so results come in call order. */

@@ -1,4 +1,10 @@
-import { createRunningHash, type RunningHash } from "@ferry/protocol";
+import {
+  createDigest,
+  createDigestNow,
+  createRunningHash,
+  type HashAlgorithm,
+  type RunningHash,
+} from "@ferry/protocol";
 
 /**
  * Files at least this big hash on a worker thread: below it the worker's start-up costs more than it
@@ -6,7 +12,13 @@ import { createRunningHash, type RunningHash } from "@ferry/protocol";
  */
 export const OFF_THREAD_HASH_MIN = 16 * 1024 * 1024;
 
-/** The running md5 of one transfer of `size` bytes. */
-export function transferHash(size: number): RunningHash {
-  return createRunningHash(size, OFF_THREAD_HASH_MIN);
+/** The running hash in `alg` of one transfer of `size` bytes. */
+export function transferHash(size: number, alg: HashAlgorithm): RunningHash {
+  return createRunningHash(size, OFF_THREAD_HASH_MIN, alg);
+}
+
+/** The hash of bytes in hand: without waiting where a digest is at hand (always, but for a busy xxh128). */
+export async function hashOfBytes(alg: HashAlgorithm, bytes: Uint8Array): Promise<string> {
+  const digest = createDigestNow(alg) ?? (await createDigest(alg));
+  return digest.update(bytes).digest();
 }

@@ -1,10 +1,13 @@
 import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import {
-  createDigest,
+  algOf,
   type DoneReply,
   errorFromReply,
   FerryError,
+  type HashAlgorithm,
+  hashFields,
+  hashOf,
   mtimeOf,
   type ReadyReply,
   type RunningHash,
@@ -25,7 +28,7 @@ import {
   SYNC_IO_MAX,
   shrankError,
 } from "./local-file.js";
-import { transferHash } from "./transfer-hash.js";
+import { hashOfBytes, transferHash } from "./transfer-hash.js";
 
 /**
  * Files up to this size go as a streamed put: read whole (one 1 MiB block at most), hashed, and sent
@@ -46,6 +49,8 @@ export interface UploadContext {
   conn: Connection;
   /** Bounds the memory of small files read ahead of their turn. */
   readAhead: Semaphore;
+  /** The session's hash algorithm. */
+  alg: HashAlgorithm;
 }
 
 export async function upload(
@@ -84,22 +89,23 @@ export async function upload(
       });
     }
     // Only a handshake put can continue from the target's bytes: resumeTarget always takes that road.
-    const small =
+    const read =
       st.size > STREAMED_PUT_MAX || opts.resumeTarget === true
         ? null
         : st.size <= SYNC_IO_MAX
           ? readSmallSync(localPath, st.size)
           : await readSmall(localPath, st.size);
+    const small = read && { ...read, hash: await hashOfBytes(ctx.alg, read.bytes) };
     if (small === null) releasePermit();
     turn = await abort.race(turnPromise);
     abort.throwIfAborted();
     const result =
       small !== null
-        ? await streamedPut(conn, turn, abort, small, localPath, remotePath, opts, () => {
+        ? await streamedPut(conn, turn, abort, ctx.alg, small, localPath, remotePath, opts, () => {
             // The bytes now sit in the socket's buffer (bounded by drain): read the next file ahead.
             if (permitState === "held") releasePermit();
           })
-        : await handshakePut(conn, turn, abort, localPath, remotePath, opts);
+        : await handshakePut(conn, turn, abort, ctx.alg, localPath, remotePath, opts);
     return result;
   } catch (err) {
     throw abort.error(err);
@@ -114,7 +120,6 @@ export async function upload(
 
 interface SmallFile {
   bytes: Buffer;
-  md5: string;
   /** Of the version read (its stat at open, unchanged until the last read). */
   mtime: number;
 }
@@ -140,7 +145,7 @@ async function readSmall(path: string, expected: number): Promise<SmallFile | nu
     }
     await assertUnchanged(file, opened, path);
     const bytes = buffer.subarray(0, filled);
-    return { bytes, md5: createDigest("md5").update(bytes).digest("hex"), mtime: mtimeOf(opened) };
+    return { bytes, mtime: mtimeOf(opened) };
   } catch (err) {
     throw localError(err, path);
   } finally {
@@ -164,7 +169,7 @@ function readSmallSync(path: string, expected: number): SmallFile | null {
     }
     assertUnchangedSync(fd, opened, path);
     const bytes = buffer.subarray(0, filled);
-    return { bytes, md5: createDigest("md5").update(bytes).digest("hex"), mtime: mtimeOf(opened) };
+    return { bytes, mtime: mtimeOf(opened) };
   } catch (err) {
     throw localError(err, path);
   } finally {
@@ -176,13 +181,14 @@ async function streamedPut(
   conn: Connection,
   turn: Turn,
   abort: AbortScope,
-  small: SmallFile,
+  alg: HashAlgorithm,
+  small: SmallFile & { hash: string },
   localPath: string,
   remotePath: string,
   opts: TransferOptions,
   sent: () => void,
 ): Promise<TransferResult> {
-  const { bytes, md5, mtime } = small;
+  const { bytes, hash, mtime } = small;
   const size = bytes.length;
   const id = conn.allocId();
   const replies = new PutReplies(false);
@@ -195,8 +201,8 @@ async function streamedPut(
     id,
     path: remotePath,
     size,
-    md5,
-    alg: "md5",
+    alg,
+    ...hashFields(alg, hash),
     overwrite: opts.overwrite === true,
     parents: opts.parents === true,
     ...(opts.preserve === true ? { mtime } : {}),
@@ -215,14 +221,15 @@ async function streamedPut(
   turn.release();
   sent();
   const done = await replies.done;
-  verify(done, size, md5);
-  return progress.result({ local: localPath, remote: remotePath, size, md5, resumedFrom: 0, mtime });
+  verify(done, size, alg, hash);
+  return progress.result({ local: localPath, remote: remotePath, size, alg, hash, resumedFrom: 0, mtime });
 }
 
 async function handshakePut(
   conn: Connection,
   turn: Turn,
   abort: AbortScope,
+  alg: HashAlgorithm,
   localPath: string,
   remotePath: string,
   opts: TransferOptions,
@@ -251,7 +258,7 @@ async function handshakePut(
         id,
         path: remotePath,
         size,
-        alg: "md5",
+        alg,
         overwrite: opts.overwrite === true,
         parents: opts.parents === true,
         handshake: true,
@@ -269,18 +276,20 @@ async function handshakePut(
       throw err;
     }
 
-    hash = transferHash(size);
+    hash = transferHash(size, alg);
     let start = 0;
     const offered = ready.offset;
-    if (offered > 0 && offered <= size && ready.prefixMd5 !== undefined && opts.resume !== false) {
+    // Read from the field of our alg only: a prefix in another algorithm is no prefix of ours (§1.2).
+    const theirs = alg === "md5" ? ready.prefixMd5 : ready.prefixHash;
+    if (offered > 0 && offered <= size && theirs !== undefined && opts.resume !== false) {
       const prefixHash = hash;
       const read = await conn.localWork(() => hashPrefix(file, offered, prefixHash, opts.signal));
       abort.throwIfAborted();
-      if (read === offered && (await prefixHash.peek()) === ready.prefixMd5) {
+      if (read === offered && (await prefixHash.peek()) === theirs) {
         start = offered;
       } else {
         prefixHash.close();
-        hash = transferHash(size);
+        hash = transferHash(size, alg);
       }
     }
 
@@ -306,18 +315,19 @@ async function handshakePut(
     // all: ECHANGED breaks the connection below (`owing`), and the server keeps the bytes only as a
     // staging partial, never under the target name (PROTOCOL.md §4 put).
     await assertUnchanged(file, opened, localPath);
-    const md5 = await running.digest();
-    if (!conn.sendFrame({ cmd: "end", id, md5, alg: "md5" })) await conn.drained();
+    const hex = await running.digest();
+    if (!conn.sendFrame({ cmd: "end", id, alg, ...hashFields(alg, hex) })) await conn.drained();
     owing = false;
     turn.release();
 
     const done = await replies.done;
-    verify(done, size, md5);
+    verify(done, size, alg, hex);
     return progress.result({
       local: localPath,
       remote: remotePath,
       size,
-      md5,
+      alg,
+      hash: hex,
       resumedFrom: start,
       mtime: mtimeOf(opened),
     });
@@ -330,14 +340,15 @@ async function handshakePut(
   }
 }
 
-function verify(done: DoneReply, size: number, md5: string): void {
-  if (done.size !== size || done.md5 !== md5) {
+function verify(done: DoneReply, size: number, alg: HashAlgorithm, hex: string): void {
+  const stored = algOf(done) === alg ? hashOf(done) : undefined;
+  if (done.size !== size || stored !== hex) {
     throw new FerryError(
       "ECHECKSUM",
-      `the server stored ${done.size} bytes with md5 ${done.md5}, sent ${size} bytes with md5 ${md5}`,
+      `the server stored ${done.size} bytes with ${algOf(done)} ${hashOf(done)}, sent ${size} bytes with ${alg} ${hex}`,
       {
-        expected: md5,
-        actual: done.md5,
+        expected: hex,
+        actual: stored,
         size,
         serverSize: done.size,
       },

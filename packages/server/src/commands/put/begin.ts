@@ -1,4 +1,4 @@
-import { FerryError, humanSize, type PutRequest } from "@ferry/protocol";
+import { algOf, FerryError, hashOf, humanSize, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../../context.js";
 import { assertFileTarget, resolvePath } from "../../storage/path.js";
 import type { Upload } from "../../storage/storage.js";
@@ -22,7 +22,8 @@ export async function beginPut(req: PutRequest, io: SessionIO): Promise<Upload> 
   return io.storage.beginUpload({
     path,
     size: req.size,
-    md5: req.md5,
+    alg: algOf(req),
+    hash: hashOf(req),
     mtime: req.mtime,
     overwrite: req.overwrite === true,
     parents: req.parents === true,

@@ -1,8 +1,10 @@
 import {
+  algOf,
   type ClientFrame,
   type DataFrame,
   FerryError,
   type Frame,
+  hashOf,
   type Parsed,
   type PutRequest,
   parseClientFrame,
@@ -76,18 +78,25 @@ export async function expectData(
   return { frame, header };
 }
 
-/** The md5 of the `end` trailer of a put sent without an md5 up front. */
+/** The hash of the `end` trailer of a put sent without one up front, in the put's alg. */
 export async function expectTrailer(io: SessionIO, req: PutRequest): Promise<string> {
   const frame = await next(io);
   const parsed = parseClientFrame(frame.header);
   if (!parsed.ok || parsed.value.cmd !== "end" || parsed.value.id !== req.id) {
     throw unexpectedFrame(io, frame, parsed, req, "end");
   }
-  return parsed.value.md5;
+  const end = parsed.value;
+  const hex = hashOf(end);
+  if (algOf(end) !== algOf(req) || hex === undefined) {
+    throw new FerryError("EPROTO", `the end frame's alg ${algOf(end)} is not the put's ${algOf(req)}`, {
+      field: "alg",
+    });
+  }
+  return hex;
 }
 
 export function checksumMismatch(expected: string, actual: string): FerryError {
-  return new FerryError("ECHECKSUM", `md5 mismatch: sent ${expected}, received ${actual}`, {
+  return new FerryError("ECHECKSUM", `hash mismatch: sent ${expected}, received ${actual}`, {
     expected,
     actual,
   });

@@ -1,4 +1,4 @@
-import { FerryError, type PutRequest } from "@ferry/protocol";
+import { algOf, FerryError, hashOf, type PutRequest, prefixHashFields } from "@ferry/protocol";
 import type { SessionIO } from "../../context.js";
 import { beginPut } from "./begin.js";
 import { expectData, expectTrailer, isConnectionLoss } from "./frames.js";
@@ -31,8 +31,10 @@ export async function put(req: PutRequest, io: SessionIO): Promise<void> {
     upload = await beginPut(req, io);
     const have = upload.received;
     if (req.handshake) {
+      const alg = algOf(req);
       const ready: Record<string, unknown> = { ok: true, id: req.id, type: "ready", offset: have };
-      if (have > 0) ready.prefixMd5 = await upload.prefixMd5();
+      if (alg !== "md5") ready.alg = alg; // echoed, as every reply to a request in another alg (§1.2)
+      if (have > 0) Object.assign(ready, prefixHashFields(alg, await upload.prefixHash()));
       await io.send(ready);
     }
     const data = await expectData(io, req, have).catch((err: unknown) => {
@@ -53,14 +55,14 @@ export async function put(req: PutRequest, io: SessionIO): Promise<void> {
     }
     keep = true; // every byte is here: losing the connection now still leaves a resumable partial
     const expected =
-      req.md5 ??
+      hashOf(req) ??
       (await expectTrailer(io, req).catch((err: unknown) => {
         keep = isConnectionLoss(err);
         throw err;
       }));
     keep = false;
-    const md5 = await verifyAndCommit(upload, expected, NOW);
-    await answerPut(req, upload, md5, io);
+    const hex = await verifyAndCommit(upload, expected, NOW);
+    await answerPut(req, upload, hex, io);
     log("ok");
   } catch (err) {
     log(err instanceof FerryError ? err.code : "EINTERNAL");

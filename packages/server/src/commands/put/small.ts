@@ -1,4 +1,4 @@
-import { FerryError, type PutRequest } from "@ferry/protocol";
+import { FerryError, hashOf, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../../context.js";
 import type { Upload } from "../../storage/storage.js";
 import { beginPut } from "./begin.js";
@@ -19,7 +19,7 @@ export function isSmallPut(req: PutRequest): boolean {
 export interface ReceivedPut {
   readonly req: PutRequest;
   readonly upload: Upload;
-  /** The client's md5 (up front or from the trailer). */
+  /** The client's hash in the put's alg (up front or from the trailer). */
   readonly expected: string;
 }
 
@@ -45,7 +45,7 @@ export async function receiveSmallPut(
       got += chunk.length;
       onBytes(chunk.length);
     }
-    const expected = req.md5 ?? (await expectTrailer(io, req));
+    const expected = hashOf(req) ?? (await expectTrailer(io, req));
     await upload.write(bytes);
     return { req, upload, expected };
   } catch (err) {

@@ -1,4 +1,4 @@
-import type { PutRequest } from "@ferry/protocol";
+import { algOf, hashFields, type PutRequest } from "@ferry/protocol";
 import type { SessionIO } from "../../context.js";
 import type { Upload } from "../../storage/storage.js";
 import { checksumMismatch } from "./frames.js";
@@ -27,7 +27,8 @@ export async function verifyAndCommit(upload: Upload, expected: string, turn: Co
 }
 
 /** After the commit: once it is durable, `done` (PROTOCOL.md §4 put: `done` means durable). */
-export async function answerPut(req: PutRequest, upload: Upload, md5: string, io: SessionIO): Promise<void> {
+export async function answerPut(req: PutRequest, upload: Upload, hex: string, io: SessionIO): Promise<void> {
   await upload.sync();
-  await io.send({ ok: true, id: req.id, type: "done", size: req.size, md5, alg: "md5" });
+  const alg = algOf(req);
+  await io.send({ ok: true, id: req.id, type: "done", size: req.size, alg, ...hashFields(alg, hex) });
 }

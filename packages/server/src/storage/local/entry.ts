@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import type { Entry, EntryType } from "@ferry/protocol";
+import { type Entry, type EntryType, type HashAlgorithm, hashFields } from "@ferry/protocol";
 
 export function entryType(st: Stats): EntryType {
   if (st.isFile()) return "file";
@@ -8,8 +8,11 @@ export function entryType(st: Stats): EntryType {
   return "other";
 }
 
-/** A listing/stat entry from lstat facts; only regular files report a size. */
-export function entryOf(name: string, st: Stats, md5?: string): Entry {
+/**
+ * A listing/stat entry from lstat facts; only regular files report a size, and a known hash in `alg`
+ * (in `md5` or `hash`, PROTOCOL.md §1.2).
+ */
+export function entryOf(name: string, st: Stats, hash?: string, alg: HashAlgorithm = "md5"): Entry {
   const type = entryType(st);
   const entry = {
     name,
@@ -17,5 +20,7 @@ export function entryOf(name: string, st: Stats, md5?: string): Entry {
     size: type === "file" ? st.size : 0,
     mtime: Math.max(0, Math.floor(st.mtimeMs)),
   };
-  return md5 && type === "file" ? { ...entry, md5 } : (entry as Entry);
+  if (!hash || type !== "file") return entry as Entry;
+  const { md5, hash: other } = hashFields(alg, hash);
+  return (md5 ? { ...entry, md5 } : { ...entry, hash: other }) as Entry;
 }

@@ -1,6 +1,6 @@
 import { fstatSync, type Stats } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { FerryError, mtimeOf, type RunningHash, sameFileVersion } from "@ferry/protocol";
+import { FerryError, type HashAlgorithm, mtimeOf, type RunningHash, sameFileVersion } from "@ferry/protocol";
 import { fsError } from "../../fs-errors.js";
 import type { LentChunk, ReadHandle } from "../storage.js";
 import type { ChecksumCache } from "./checksums.js";
@@ -28,7 +28,6 @@ export class LocalReadHandle implements ReadHandle {
   readonly size: number;
   readonly mtime: number;
   readonly version: string;
-  readonly md5: string | undefined;
 
   constructor(
     private readonly fh: FileHandle,
@@ -41,7 +40,6 @@ export class LocalReadHandle implements ReadHandle {
     this.size = st.size;
     this.mtime = mtimeOf(st);
     this.version = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-    this.md5 = checksums.get(real, st);
   }
 
   async readAll(): Promise<Buffer> {
@@ -86,8 +84,12 @@ export class LocalReadHandle implements ReadHandle {
     }
   }
 
-  remember(md5: string): void {
-    this.checksums.set(this.real, this.st, md5);
+  knownHash(alg: HashAlgorithm): string | undefined {
+    return this.checksums.get(this.real, this.st, alg);
+  }
+
+  remember(alg: HashAlgorithm, hash: string): void {
+    this.checksums.set(this.real, this.st, alg, hash);
   }
 
   close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Stats } from "node:fs";
 import { constants } from "node:fs";
 import { type FileHandle, lstat, open } from "node:fs/promises";
-import { FerryError } from "@ferry/protocol";
+import { FerryError, HASH_ALGORITHMS, type HashAlgorithm } from "@ferry/protocol";
 import { errnoOf, fsError } from "../../fs-errors.js";
 import { transferHash } from "../hasher.js";
 import type { ListBudget } from "../list-budget.js";
@@ -38,7 +38,7 @@ import {
 import { openForRead } from "./open-read.js";
 import { openRoot } from "./root.js";
 import { Sandbox, STAGING_DIR } from "./sandbox.js";
-import { Staging } from "./staging.js";
+import { partialMeta, Staging } from "./staging.js";
 import { makeDir, type Removed, removeName, renameName, statName } from "./tree.js";
 import { bothReservations, Usage } from "./usage.js";
 
@@ -70,6 +70,7 @@ export class LocalStorage implements Storage, UploadPlace {
   private opening: Promise<void> | null = null;
   private usageOf: Usage | null = null;
   readonly checksums = new ChecksumCache();
+  readonly hashes: readonly HashAlgorithm[] = HASH_ALGORITHMS;
   readonly staging: Staging;
   private readonly freeSpace: FreeSpace;
 
@@ -130,10 +131,10 @@ export class LocalStorage implements Storage, UploadPlace {
     return this.opening;
   }
 
-  async stat(p: StoragePath): Promise<StorageEntry> {
+  async stat(p: StoragePath, alg: HashAlgorithm = "md5"): Promise<StorageEntry> {
     const { st, names } = await statName(this.dirs, p);
     const name = p.isRoot ? "/" : (p.names[p.names.length - 1] as string);
-    return entryOf(name, st, st.isFile() ? this.checksums.get(names.join("/"), st) : undefined);
+    return entryOf(name, st, st.isFile() ? this.checksums.get(names.join("/"), st, alg) : undefined, alg);
   }
 
   /**
@@ -141,7 +142,7 @@ export class LocalStorage implements Storage, UploadPlace {
    * lstat'ed a batch at a time as the caller asks. A path that names a file (links inside the root
    * followed) lists that one entry.
    */
-  async *list(p: StoragePath): AsyncGenerator<readonly StorageEntry[]> {
+  async *list(p: StoragePath, alg: HashAlgorithm = "md5"): AsyncGenerator<readonly StorageEntry[]> {
     const found = await this.dirs.follow(p);
     let held: DirRef;
     try {
@@ -149,7 +150,8 @@ export class LocalStorage implements Storage, UploadPlace {
         if (p.dirOnly) throw new FerryError("ENOTDIR", `not a directory: ${JSON.stringify(p.client)}`);
         const name = p.names[p.names.length - 1] as string;
         const key = found.name === null ? "" : found.names.join("/");
-        yield [entryOf(name, found.st, found.st.isFile() ? this.checksums.get(key, found.st) : undefined)];
+        const known = found.st.isFile() ? this.checksums.get(key, found.st, alg) : undefined;
+        yield [entryOf(name, found.st, known, alg)];
         return;
       }
       held = found.name === null ? found.dir : await this.dirs.acquire(found.names, p.client);
@@ -165,7 +167,7 @@ export class LocalStorage implements Storage, UploadPlace {
       });
       for await (const stated of batches) {
         yield stated.map(({ name, stats: st }) =>
-          entryOf(name, st, st.isFile() ? this.checksums.get(prefix + name, st) : undefined),
+          entryOf(name, st, st.isFile() ? this.checksums.get(prefix + name, st, alg) : undefined, alg),
         );
       }
     } catch (err) {
@@ -190,23 +192,23 @@ export class LocalStorage implements Storage, UploadPlace {
     return new LocalReadHandle(fh, st, real, this.checksums, p.client);
   }
 
-  async sum(p: StoragePath, reserve: ReserveMemory = async () => {}): Promise<FileSum> {
+  async sum(p: StoragePath, alg: HashAlgorithm, reserve: ReserveMemory = async () => {}): Promise<FileSum> {
     const handle = await this.openFile(p);
     try {
-      let md5 = handle.md5;
-      if (md5 === undefined) {
+      let hex = handle.knownHash(alg);
+      if (hex === undefined) {
         await reserve(Math.min(handle.size, HASH_BUFFER_BYTES));
-        const hash = transferHash(handle.size, this.config.hashThread);
+        const hash = transferHash(handle.size, this.config.hashThread, alg);
         try {
           await handle.hashAll(hash);
-          md5 = await hash.digest();
+          hex = await hash.digest();
         } finally {
           hash.close();
         }
         await handle.assertUnchanged();
-        handle.remember(md5);
+        handle.remember(alg, hex);
       }
-      return { size: handle.size, mtime: handle.mtime, md5 };
+      return { size: handle.size, mtime: handle.mtime, alg, hash: hex };
     } finally {
       await handle.close().catch(() => {});
     }
@@ -224,7 +226,7 @@ export class LocalStorage implements Storage, UploadPlace {
     let claimed: Claimed | null = null;
     let ticket: ReturnType<Staging["track"]> | null = null;
     try {
-      claimed = spec.resume ? await this.staging.claim(rel, spec.size, spec.md5) : null;
+      claimed = spec.resume ? await this.staging.claim(rel, spec.size, spec.hash, spec.alg) : null;
       if (!claimed && spec.resume && spec.resumeTarget && spec.overwrite) {
         claimed = await this.targetAsPartial(spec, target);
       }
@@ -240,7 +242,7 @@ export class LocalStorage implements Storage, UploadPlace {
     } catch (err) {
       // A claimed partial goes back, for the next attempt.
       if (claimed) {
-        const meta = { path: rel, size: spec.size, md5: spec.md5 };
+        const meta = partialMeta(rel, spec);
         const file = claimed.file;
         await this.staging.keep(file, meta).catch(() => this.staging.discard(file));
       }
@@ -356,7 +358,7 @@ export class LocalStorage implements Storage, UploadPlace {
     try {
       const st = await src.stat();
       if (!st.isFile() || st.size === 0 || st.size >= spec.size) return null;
-      copy = await this.staging.create({ path: spec.path.rel, size: spec.size, md5: spec.md5 });
+      copy = await this.staging.create(partialMeta(spec.path.rel, spec));
       let at = 0;
       for await (const chunk of lentRange(src, 0, st.size)) {
         try {

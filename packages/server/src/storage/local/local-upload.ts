@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   closeSync,
   constants,
@@ -11,7 +10,7 @@ import {
 } from "node:fs";
 import { type FileHandle, lstat, open, unlink } from "node:fs/promises";
 import { promisify } from "node:util";
-import { FerryError, type RunningHash, utimesSeconds } from "@ferry/protocol";
+import { createDigest, FerryError, type RunningHash, utimesSeconds } from "@ferry/protocol";
 import { fsError } from "../../fs-errors.js";
 import { transferHash } from "../hasher.js";
 import type { Upload, UploadSpec } from "../storage.js";
@@ -21,7 +20,7 @@ import { CoalescingWriter } from "./coalescing-writer.js";
 import type { DirRef } from "./dir-handles.js";
 import type { Reservation } from "./free-space.js";
 import { hashFile } from "./hash-file.js";
-import { type Staging, type UploadTicket, WRITE_NEW } from "./staging.js";
+import { partialMeta, type Staging, type UploadTicket, WRITE_NEW } from "./staging.js";
 
 const openFd = promisify(openCb);
 const fdatasync = promisify(fdatasyncCb);
@@ -88,7 +87,8 @@ export class LocalUpload implements Upload {
   private prefixHashed = false;
   private writer: CoalescingWriter | null = null;
   private budget: { size: number; release: () => void } | null = null;
-  private md5: string | null = null;
+  /** The hash of the whole file in the spec's alg, once digested. */
+  private hex: string | null = null;
   private st: Stats | null = null;
   private how: "moved" | "linked" | null = null;
   private commitFailed = false;
@@ -115,7 +115,7 @@ export class LocalUpload implements Upload {
     return this.have;
   }
 
-  async prefixMd5(): Promise<string> {
+  async prefixHash(): Promise<string> {
     return (await this.runningHash()).peek();
   }
 
@@ -134,7 +134,7 @@ export class LocalUpload implements Upload {
 
   async write(chunk: Buffer): Promise<void> {
     const { size, path } = this.spec;
-    if (this.md5 !== null || this.have + this.written + chunk.length > size) {
+    if (this.hex !== null || this.have + this.written + chunk.length > size) {
       throw new FerryError("ESIZE", `payload over the declared size of ${size} bytes`);
     }
     if (chunk.length === 0) return;
@@ -154,7 +154,7 @@ export class LocalUpload implements Upload {
   }
 
   async digest(): Promise<string> {
-    if (this.md5 !== null) return this.md5;
+    if (this.hex !== null) return this.hex;
     const { size, path } = this.spec;
     const got = this.have + this.written;
     if (got !== size) {
@@ -163,8 +163,9 @@ export class LocalUpload implements Upload {
     if (this.fh === null) {
       // Every byte came in one write (or there are none): the short road.
       this.whole ??= Buffer.alloc(0);
-      this.md5 = createHash("md5").update(this.whole).digest("hex");
-      return this.md5;
+      const whole = this.whole;
+      this.hex = (await createDigest(this.spec.alg)).update(whole).digest();
+      return this.hex;
     }
     const hash = await this.runningHash();
     try {
@@ -172,13 +173,13 @@ export class LocalUpload implements Upload {
     } catch (err) {
       throw fsError(err, path.client);
     }
-    this.md5 = await hash.digest();
+    this.hex = await hash.digest();
     this.releaseBudget();
-    return this.md5;
+    return this.hex;
   }
 
   async stage(): Promise<void> {
-    if (this.md5 === null) throw new FerryError("EINTERNAL", "an upload is staged after its digest");
+    if (this.hex === null) throw new FerryError("EINTERNAL", "an upload is staged after its digest");
     const mtime = this.spec.mtime;
     try {
       if (this.whole) {
@@ -228,7 +229,7 @@ export class LocalUpload implements Upload {
     } catch (err) {
       throw fsError(err, this.spec.path.client);
     }
-    this.place.checksums.set(this.target.destReal, this.st as Stats, this.md5 as string);
+    this.place.checksums.set(this.target.destReal, this.st as Stats, this.spec.alg, this.hex as string);
     this.end();
   }
 
@@ -249,7 +250,7 @@ export class LocalUpload implements Upload {
   /** An upload that was not committed: kept as a resumable partial, or removed. */
   private async settle(keep: boolean): Promise<void> {
     const { staging } = this.place;
-    const meta = { path: this.spec.path.rel, size: this.spec.size, md5: this.spec.md5 };
+    const meta = partialMeta(this.spec.path.rel, this.spec);
     this.hash?.close();
     if (this.whole) {
       // A bare staged file never becomes a partial: the bytes in hand do, in a file of their own.
@@ -306,7 +307,7 @@ export class LocalUpload implements Upload {
 
   /** The running hash of the streamed road, fed the claimed prefix first. */
   private async runningHash(): Promise<RunningHash> {
-    this.hash ??= transferHash(this.spec.size, this.place.hashThread);
+    this.hash ??= transferHash(this.spec.size, this.place.hashThread, this.spec.alg);
     if (!this.prefixHashed) {
       this.prefixHashed = true;
       if (this.have > 0) {
@@ -322,11 +323,7 @@ export class LocalUpload implements Upload {
     if (this.writer) return this.writer;
     if (this.fh === null) {
       const { staging } = this.place;
-      const created = await staging.create({
-        path: this.spec.path.rel,
-        size: this.spec.size,
-        md5: this.spec.md5,
-      });
+      const created = await staging.create(partialMeta(this.spec.path.rel, this.spec));
       this.file = created.file;
       this.fh = created.fh;
     }

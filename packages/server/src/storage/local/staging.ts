@@ -12,15 +12,30 @@ import {
   writeFile,
 } from "node:fs/promises";
 import path from "node:path";
-import { FerryError } from "@ferry/protocol";
+import { FerryError, type HashAlgorithm, hashFields, hashOf } from "@ferry/protocol";
 import { errnoOf } from "../../fs-errors.js";
 import { STAGING_DIR } from "./sandbox.js";
 
-/** What a resumable partial was meant to become; stored beside it. */
+/**
+ * What a resumable partial was meant to become; stored beside it. The client's whole-file hash, when
+ * it sent one, in `md5` for md5 (and in notes older than other algorithms) or `alg` + `hash`.
+ */
 export interface PartialMeta {
   path: string;
   size: number;
   md5?: string;
+  alg?: HashAlgorithm;
+  hash?: string;
+}
+
+/** The note of a partial of `rel` for an upload of `spec`. */
+export function partialMeta(
+  rel: string,
+  spec: { size: number; alg: HashAlgorithm; hash?: string },
+): PartialMeta {
+  const meta: PartialMeta = { path: rel, size: spec.size };
+  if (spec.hash !== undefined) Object.assign(meta, hashFields(spec.alg, spec.hash));
+  return meta;
 }
 
 /** Create a staging file: new, private, never through a symlink. */
@@ -128,10 +143,17 @@ export class Staging {
   }
 
   /**
-   * Takes over the interrupted upload of (rel, size) if there is one whose md5 (when both sides
-   * know it) agrees. Returns the claimed file, now private to the caller, and how many bytes it has.
+   * Takes over the interrupted upload of (rel, size) if there is one whose whole-file hash (when both
+   * sides know it in the same algorithm) agrees. Hashes in two algorithms cannot be compared, and need
+   * not be: the held prefix is hashed anew in the claimer's algorithm, which the client checks.
+   * Returns the claimed file, now private to the caller, and how many bytes it has.
    */
-  async claim(rel: string, size: number, md5?: string): Promise<{ file: string; bytes: number } | null> {
+  async claim(
+    rel: string,
+    size: number,
+    hash?: string,
+    alg: HashAlgorithm = "md5",
+  ): Promise<{ file: string; bytes: number } | null> {
     await this.othersSettled(this.partialKey(rel, size));
     const base = this.partialBase(rel, size);
     const file = this.tempName({ path: rel, size });
@@ -143,9 +165,13 @@ export class Staging {
     }
     const meta = await readMeta(`${base}.json`);
     await unlink(`${base}.json`).catch(() => {});
-    await writeFile(`${file}.json`, JSON.stringify(meta ?? { path: rel, size, md5 }));
+    await writeFile(
+      `${file}.json`,
+      JSON.stringify(meta ?? partialMeta(rel, { size, alg, ...(hash ? { hash } : {}) })),
+    );
     const st = await lstat(file);
-    const agrees = !meta || (meta.size === size && (!md5 || !meta.md5 || md5 === meta.md5));
+    const held = meta && (meta.alg ?? "md5") === alg ? hashOf(meta) : undefined;
+    const agrees = !meta || (meta.size === size && (!hash || !held || hash === held));
     if (!st.isFile() || !agrees || st.size > size) {
       await this.discard(file);
       return null;

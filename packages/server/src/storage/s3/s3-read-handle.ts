@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { HashAlgorithm } from "@ferry/protocol";
 import type { LentChunk, ReadHandle } from "../storage.js";
 import type { Md5Memo } from "./md5-memo.js";
 import type { S3Place } from "./s3-place.js";
@@ -17,6 +18,7 @@ export class S3ReadHandle implements ReadHandle {
   readonly size: number;
   readonly mtime: number;
   readonly version: string;
+  /** The object's md5 (its metadata, or hashed before): the only algorithm this store keeps. */
   readonly md5: string | undefined;
 
   constructor(
@@ -44,8 +46,12 @@ export class S3ReadHandle implements ReadHandle {
   /** Every read was pinned to {@link version} by If-Match, so what was read is that version. */
   async assertUnchanged(): Promise<void> {}
 
-  remember(md5: string): void {
-    this.memo.set(this.file.key, this.file.etag, md5);
+  knownHash(alg: HashAlgorithm): string | undefined {
+    return alg === "md5" ? this.md5 : undefined;
+  }
+
+  remember(alg: HashAlgorithm, hash: string): void {
+    if (alg === "md5") this.memo.set(this.file.key, this.file.etag, hash);
   }
 
   async close(): Promise<void> {}

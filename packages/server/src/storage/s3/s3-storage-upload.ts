@@ -27,7 +27,8 @@ export class S3StorageUpload implements Upload {
     return this.state === "open" ? this.upload.offset : 0;
   }
 
-  async prefixMd5(): Promise<string> {
+  /** md5 only: the S3 store offers no other algorithm (S3Storage.hashes), so the spec's alg is md5. */
+  async prefixHash(): Promise<string> {
     return this.upload.prefixMd5 ?? EMPTY_MD5;
   }
 

@@ -1,5 +1,5 @@
 import { HeadBucketCommand } from "@aws-sdk/client-s3";
-import { FerryError } from "@ferry/protocol";
+import { FerryError, type HashAlgorithm } from "@ferry/protocol";
 import { assertFileTarget } from "../path.js";
 import type {
   FileSum,
@@ -39,6 +39,11 @@ const q = JSON.stringify;
  */
 export class S3Storage implements Storage {
   readonly location: string;
+  /**
+   * md5 only, for now: the object's md5 is kept in its metadata (`x-amz-meta-ferry-md5`) and a
+   * resumable multipart upload saves its md5 state; another algorithm would need both (PROTOCOL.md §1.2).
+   */
+  readonly hashes: readonly HashAlgorithm[] = ["md5"];
   private readonly memo = new Md5Memo();
   private writable: Promise<void> | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -79,13 +84,22 @@ export class S3Storage implements Storage {
     return this.writable;
   }
 
-  async stat(p: StoragePath): Promise<StorageEntry> {
+  async stat(p: StoragePath, alg: HashAlgorithm = "md5"): Promise<StorageEntry> {
     const node = await this.node(p);
     const name = p.isRoot ? "/" : (p.names[p.names.length - 1] as string);
-    return this.entryOf(name, node);
+    const entry = this.entryOf(name, node);
+    if (alg === "md5") return entry;
+    // The objects' md5s are no answer in another algorithm (as in list).
+    const { md5: _md5, ...rest } = entry;
+    return rest;
   }
 
-  async *list(p: StoragePath): AsyncGenerator<readonly StorageEntry[]> {
+  async *list(p: StoragePath, alg: HashAlgorithm = "md5"): AsyncGenerator<readonly StorageEntry[]> {
+    if (alg !== "md5") {
+      // The objects' md5s are no answer in another algorithm: the names and sizes are.
+      for await (const batch of this.list(p)) yield batch.map(({ md5: _md5, ...entry }) => entry);
+      return;
+    }
     const node = await this.node(p);
     if (node.kind === "file") {
       yield [this.entryOf(p.names[p.names.length - 1] as string, node)];
@@ -102,7 +116,8 @@ export class S3Storage implements Storage {
     return this.openFile(p);
   }
 
-  async sum(p: StoragePath, _reserve?: ReserveMemory): Promise<FileSum> {
+  async sum(p: StoragePath, alg: HashAlgorithm, _reserve?: ReserveMemory): Promise<FileSum> {
+    assertMd5(alg, p.client);
     const handle = await this.openFile(p);
     let md5 = handle.md5;
     if (md5 === undefined) {
@@ -111,9 +126,9 @@ export class S3Storage implements Storage {
       } catch (err) {
         throw s3Error(err, p.client);
       }
-      handle.remember(md5);
+      handle.remember("md5", md5);
     }
-    return { size: handle.size, mtime: handle.mtime, md5 };
+    return { size: handle.size, mtime: handle.mtime, alg, hash: md5 };
   }
 
   /**
@@ -124,6 +139,7 @@ export class S3Storage implements Storage {
    */
   async beginUpload(spec: UploadSpec): Promise<Upload> {
     const p = spec.path;
+    assertMd5(spec.alg, p.client);
     assertFileTarget(p);
     if (spec.quota && (spec.quota.bytes !== undefined || spec.quota.files !== undefined))
       throw new FerryError("EQUOTA", `quotas are not supported on the S3 backend: ${q(p.client)}`);
@@ -141,7 +157,7 @@ export class S3Storage implements Storage {
           clientPath: p.client,
           key: this.place.keys.file(p.names),
           size: spec.size,
-          ...(spec.md5 !== undefined ? { md5: spec.md5 } : {}),
+          ...(spec.hash !== undefined ? { md5: spec.hash } : {}),
           ...(spec.mtime !== undefined ? { mtime: spec.mtime } : {}),
         },
         spec.resume,
@@ -234,4 +250,10 @@ export class S3Storage implements Storage {
     const md5 = node.md5 ?? this.memo.get(node.key, node.etag);
     return { name, type: "file", size: node.size, mtime: node.mtime, ...(md5 ? { md5 } : {}) };
   }
+}
+
+/** The S3 store keeps md5 only (see {@link S3Storage.hashes}); commands refuse others before this. */
+function assertMd5(alg: HashAlgorithm, client: string): void {
+  if (alg !== "md5")
+    throw new FerryError("EALG", `the S3 store keeps md5 only, not ${alg}: ${JSON.stringify(client)}`);
 }

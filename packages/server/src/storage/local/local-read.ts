@@ -1,11 +1,12 @@
-import { fstatSync, type Stats } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
+import { fstatSync, readSync, type Stats } from "node:fs";
 import { FerryError, type HashAlgorithm, mtimeOf, type RunningHash, sameFileVersion } from "@ferry/protocol";
 import { fsError } from "../../fs-errors.js";
+import { hashChunk } from "../hasher.js";
 import type { LentChunk, ReadHandle } from "../storage.js";
 import type { ChecksumCache } from "./checksums.js";
 import { hashFile } from "./hash-file.js";
 import { lentRange } from "./lent-range.js";
+import { closeOpenFile, type OpenFile } from "./open-read.js";
 import type { Resolved } from "./sandbox.js";
 
 /**
@@ -23,14 +24,18 @@ export function assertRegularFile(r: Resolved, st: Stats): void {
   if (!st.isFile()) throw new FerryError("EACCES", `not a regular file: ${JSON.stringify(path)}`);
 }
 
-/** A regular file of the local tree, open (see openForRead); its stat at open is the version read. */
+/**
+ * A regular file of the local tree, open (see openForRead); its stat at open is the version read.
+ * A small one comes as a bare descriptor (see SYNC_IO_MAX) and is read, checked and closed inline.
+ */
 export class LocalReadHandle implements ReadHandle {
   readonly size: number;
   readonly mtime: number;
   readonly version: string;
+  private closed = false;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly file: OpenFile,
     private readonly st: Stats,
     /** Names of the file below the root, links followed: its checksum-cache key. */
     private readonly real: string,
@@ -44,10 +49,14 @@ export class LocalReadHandle implements ReadHandle {
 
   async readAll(): Promise<Buffer> {
     const bytes = Buffer.allocUnsafe(this.size);
+    const file = this.file;
     let got = 0;
     try {
       while (got < this.size) {
-        const { bytesRead } = await this.fh.read(bytes, got, this.size - got, got);
+        const bytesRead =
+          typeof file === "number"
+            ? readSync(file, bytes, got, this.size - got, got)
+            : (await file.read(bytes, got, this.size - got, got)).bytesRead;
         if (bytesRead === 0) throw new FerryError("ESIZE", "the file shrank while it was being read");
         got += bytesRead;
       }
@@ -57,21 +66,30 @@ export class LocalReadHandle implements ReadHandle {
     return bytes;
   }
 
-  /** Feeds the whole file to `hash` through two reused buffers (see hashFile). */
+  /** Feeds the whole file to `hash` through two reused buffers (see hashFile); a small one in one read. */
   async hashAll(hash: RunningHash): Promise<void> {
-    await hashFile(this.fh, this.size, hash).catch((err) => {
+    const file = this.file;
+    if (typeof file === "number") {
+      await hashChunk(hash, await this.readAll());
+      return;
+    }
+    await hashFile(file, this.size, hash).catch((err) => {
       throw fsError(err, this.client);
     });
   }
 
   read(start: number, end: number): AsyncIterable<LentChunk> {
-    return lentRange(this.fh, start, end);
+    const file = this.file;
+    if (typeof file === "number") return this.readSmall(start, end);
+    return lentRange(file, start, end);
   }
 
   async assertUnchanged(): Promise<void> {
+    const file = this.file;
     let now: Stats;
     try {
-      now = this.size <= INLINE_CHECK_MAX ? fstatSync(this.fh.fd) : await this.fh.stat();
+      if (typeof file === "number") now = fstatSync(file);
+      else now = this.size <= INLINE_CHECK_MAX ? fstatSync(file.fd) : await file.stat();
     } catch (err) {
       throw fsError(err, this.client);
     }
@@ -92,7 +110,27 @@ export class LocalReadHandle implements ReadHandle {
     this.checksums.set(this.real, this.st, alg, hash);
   }
 
-  close(): Promise<void> {
-    return this.fh.close();
+  async close(): Promise<void> {
+    // Once only: a bare descriptor's number may belong to another file after its close.
+    if (this.closed) return;
+    this.closed = true;
+    await closeOpenFile(this.file);
+  }
+
+  /** Bytes [start, end) of a small file as one lent block (fresh: nothing to give back). */
+  private async *readSmall(start: number, end: number): AsyncGenerator<LentChunk> {
+    if (end <= start) return;
+    const bytes = Buffer.allocUnsafe(end - start);
+    let got = 0;
+    try {
+      while (got < bytes.length) {
+        const n = readSync(this.file as number, bytes, got, bytes.length - got, start + got);
+        if (n === 0) throw new FerryError("ESIZE", "the file shrank while it was being read");
+        got += n;
+      }
+    } catch (err) {
+      throw fsError(err, this.client);
+    }
+    yield { bytes, release: () => {} };
   }
 }

@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import { constants } from "node:fs";
+import { constants, lstatSync } from "node:fs";
 import { type FileHandle, lstat, open } from "node:fs/promises";
 import { FerryError, HASH_ALGORITHMS, type HashAlgorithm } from "@ferry/protocol";
 import { errnoOf, fsError } from "../../fs-errors.js";
@@ -20,7 +20,7 @@ import type {
 } from "../storage.js";
 import type { WriteBudget } from "../write-budget.js";
 import { ChecksumCache } from "./checksums.js";
-import { commitFile } from "./commit.js";
+import { commitFile, commitFileSync } from "./commit.js";
 import { DirHandles, type DirRef } from "./dir-handles.js";
 import { entryOf } from "./entry.js";
 import { FreeSpace, type Reservation } from "./free-space.js";
@@ -35,10 +35,11 @@ import {
   type UploadPlace,
   type UploadTarget,
 } from "./local-upload.js";
-import { openForRead } from "./open-read.js";
+import { closeOpenFile, openForRead } from "./open-read.js";
 import { openRoot } from "./root.js";
 import { Sandbox, STAGING_DIR } from "./sandbox.js";
 import { partialMeta, Staging } from "./staging.js";
+import { SYNC_IO_MAX } from "./sync-io.js";
 import { makeDir, type Removed, removeName, renameName, statName } from "./tree.js";
 import { bothReservations, Usage } from "./usage.js";
 
@@ -182,14 +183,14 @@ export class LocalStorage implements Storage, UploadPlace {
   }
 
   private async openFile(p: StoragePath): Promise<LocalReadHandle> {
-    const { fh, real, st } = await openForRead(this.dirs, p);
+    const { file, real, st } = await openForRead(this.dirs, p);
     try {
       assertRegularFile(p, st);
     } catch (err) {
-      await fh.close().catch(() => {});
+      await closeOpenFile(file).catch(() => {});
       throw err;
     }
-    return new LocalReadHandle(fh, st, real, this.checksums, p.client);
+    return new LocalReadHandle(file, st, real, this.checksums, p.client);
   }
 
   async sum(p: StoragePath, alg: HashAlgorithm, reserve: ReserveMemory = async () => {}): Promise<FileSum> {
@@ -326,15 +327,25 @@ export class LocalStorage implements Storage, UploadPlace {
     opts: { overwrite: boolean; size: number; reservation: Reservation; client: string },
   ): Promise<"moved" | "linked"> {
     const dest = target.dir.at(target.dest);
+    // A small file's commit runs inline (see SYNC_IO_MAX): rename or link are as atomic either way.
+    const inline = opts.size <= SYNC_IO_MAX;
     const usage = this.usageOf;
     if (!usage) {
-      const how = await commitFile(staged, dest, opts.overwrite, opts.client);
+      const how = inline
+        ? commitFileSync(staged, dest, opts.overwrite, opts.client)
+        : await commitFile(staged, dest, opts.overwrite, opts.client);
       opts.reservation.commit();
       return how;
     }
     return usage.exclusive(async () => {
-      const before = opts.overwrite ? await lstatOrNull(dest, opts.client) : null;
-      const how = await commitFile(staged, dest, opts.overwrite, opts.client);
+      const before = !opts.overwrite
+        ? null
+        : inline
+          ? lstatOrNullSync(dest, opts.client)
+          : await lstatOrNull(dest, opts.client);
+      const how = inline
+        ? commitFileSync(staged, dest, opts.overwrite, opts.client)
+        : await commitFile(staged, dest, opts.overwrite, opts.client);
       const old = before?.isFile() ? before.size : null;
       usage.add({ bytes: opts.size - (old ?? 0), files: old === null ? 1 : 0 });
       opts.reservation.commit();
@@ -394,8 +405,12 @@ export class LocalStorage implements Storage, UploadPlace {
     try {
       const name = p.names[p.names.length - 1] as string;
       if (name === STAGING_DIR) throw new FerryError("EBADPATH", "reserved name");
-      // One lstat per file, so a refused put is answered without waiting for its bytes.
-      const existing = await lstatOrNull(dir.at(name), p.client);
+      // One lstat per file, so a refused put is answered without waiting for its bytes; inline for a
+      // small file (see SYNC_IO_MAX), whose whole put costs less than a thread-pool hand-off.
+      const existing =
+        spec.size <= SYNC_IO_MAX
+          ? lstatOrNullSync(dir.at(name), p.client)
+          : await lstatOrNull(dir.at(name), p.client);
       if (existing?.isDirectory())
         throw new FerryError("EISDIR", `is a directory: ${JSON.stringify(p.client)}`);
       if (existing && !spec.overwrite) {
@@ -442,4 +457,12 @@ async function lstatOrNull(file: string, client: string): Promise<Stats | null> 
     if (errnoOf(err) === "ENOENT") return null;
     throw fsError(err, client);
   });
+}
+
+function lstatOrNullSync(file: string, client: string): Stats | null {
+  try {
+    return lstatSync(file, { throwIfNoEntry: false }) ?? null;
+  } catch (err) {
+    throw fsError(err, client);
+  }
 }

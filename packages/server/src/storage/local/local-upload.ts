@@ -5,8 +5,11 @@ import {
   fstatSync,
   futimesSync,
   open as openCb,
+  openSync,
   type Stats,
+  unlinkSync,
   write as writeCb,
+  writeSync,
 } from "node:fs";
 import { type FileHandle, lstat, open, unlink } from "node:fs/promises";
 import { promisify } from "node:util";
@@ -21,6 +24,7 @@ import type { DirRef } from "./dir-handles.js";
 import type { Reservation } from "./free-space.js";
 import { hashFile } from "./hash-file.js";
 import { partialMeta, type Staging, type UploadTicket, WRITE_NEW } from "./staging.js";
+import { SYNC_IO_MAX } from "./sync-io.js";
 
 const openFd = promisify(openCb);
 const fdatasync = promisify(fdatasyncCb);
@@ -71,8 +75,9 @@ export interface Claimed {
  * - Whole (the first write is the whole file, as a small pipelined put gives it): the buffer is kept
  *   and hashed in one call; `stage` writes it with one write to a bare staging name (no note: it is
  *   committed or removed right away), its mtime set and fstat taken inline on our own descriptor
- *   (a few µs, where a thread-pool hand-off costs 100 µs and more on the bench VMs). Stages of a
- *   burst overlap; that is what keeps the small-file pipeline fast.
+ *   (a few µs, where a thread-pool hand-off costs 100 µs and more on the bench VMs). Up to
+ *   SYNC_IO_MAX the open, the write, the commit and the unlink of the staging name run inline too;
+ *   fdatasync never does. The fsyncs of a burst's stages overlap, as do bigger files' writes.
  *
  * Either way the commit is a rename (or a link when nothing may be replaced) of the staging file,
  * and nothing is under the name before it.
@@ -282,6 +287,15 @@ export class LocalUpload implements Upload {
   /** After the commit: a linked staging name goes, and the note of a streamed upload. */
   private async dropStagingName(): Promise<void> {
     const file = this.file as string;
+    if (this.how === "linked" && this.whole && this.whole.length <= SYNC_IO_MAX) {
+      // Inline like the rest of a small put (SYNC_IO_MAX); a bare staging file has no note.
+      try {
+        unlinkSync(file);
+      } catch {
+        // left to the stale sweep, as below
+      }
+      return;
+    }
     await Promise.all([
       this.how === "linked" ? unlink(file).catch(() => {}) : null,
       // A bare staging file (the whole road) has no note to drop.
@@ -342,12 +356,18 @@ export class LocalUpload implements Upload {
     const { staging } = this.place;
     const file = staging.bareName({ path: this.spec.path.rel, size: this.spec.size });
     // A bare descriptor rather than a FileHandle: fstat and close of our own descriptor touch no
-    // disk, so they run inline; write and fsync stay off the main thread.
-    const fd = await openFd(file, WRITE_NEW, 0o666);
+    // disk, so they run inline; so do open and write of a small file (SYNC_IO_MAX). fsync and the
+    // writes of a bigger file stay off the main thread.
+    const inline = bytes.length <= SYNC_IO_MAX;
+    const fd = inline ? openSync(file, WRITE_NEW, 0o666) : await openFd(file, WRITE_NEW, 0o666);
     this.file = file;
     try {
       let done = 0;
-      while (done < bytes.length) done += await writeFd(fd, bytes, done, bytes.length - done, done);
+      while (done < bytes.length) {
+        done += inline
+          ? writeSync(fd, bytes, done, bytes.length - done, done)
+          : await writeFd(fd, bytes, done, bytes.length - done, done);
+      }
       // Set before the commit, so the name never shows another mtime; inline like the fstat below.
       if (mtime !== undefined) futimesSync(fd, utimesSeconds(Date.now()), utimesSeconds(mtime));
       if (this.place.fsync) await fdatasync(fd);

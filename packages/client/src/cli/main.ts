@@ -141,7 +141,8 @@ async function run(opts: ParsedOptions): Promise<number> {
     });
     return 0;
   } finally {
-    await state.close();
+    // The process ends next: waiting for the answer to bye would only cost a round trip.
+    await state.close({ wait: false });
   }
 }
 

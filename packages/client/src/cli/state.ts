@@ -194,14 +194,15 @@ export class CliState {
     return session;
   }
 
-  async close(): Promise<void> {
+  /** `wait: false` as FerrySession.close: for the process's last close, when nothing awaits an answer. */
+  async close(options: { wait?: boolean } = {}): Promise<void> {
     const session = this.session;
     this.session = null;
     this.target = null;
     this.listings.clear();
     if (session && !session.closed) {
       // A connection already gone cannot say bye; closing is still done.
-      await session.close().catch(() => {});
+      await session.close(options).catch(() => {});
     }
   }
 

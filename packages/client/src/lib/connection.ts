@@ -300,17 +300,35 @@ export class Connection {
     this.markFailed(err);
   }
 
-  /** Ends the connection politely after the requests already queued; idempotent. */
-  async end(bye: boolean): Promise<void> {
+  /**
+   * Ends the connection politely after the requests already queued; idempotent. `waitForBye: false`
+   * does not wait for the answer to bye: once bye is written, our side of the connection is ended
+   * (FIN after it), which the server meets after answering bye, so it sees a client that said bye.
+   */
+  async end(bye: boolean, waitForBye = true): Promise<void> {
     if (!this.failure && bye) {
       try {
-        await this.call((id) => ({ cmd: "bye", id }), "ok");
+        const answered = this.call((id) => ({ cmd: "bye", id }), "ok");
+        answered.catch(() => {});
+        await (waitForBye ? answered : Promise.race([this.endWriting(), answered]));
       } catch {
         // The server may already be gone; closing is all that is left to do.
       }
     }
     this.fail(connectionLost("the session is closed"));
     await this.socketClosed;
+  }
+
+  /** After what was queued to be written (bye): ends our side, resolves once the kernel has it all. */
+  private async endWriting(): Promise<void> {
+    // Turns are granted in call order: this one comes once bye's header is written.
+    const turn = await this.reserveTurn();
+    turn.release();
+    if (this.failure || this.socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      this.socket.once("close", () => resolve());
+      this.socket.end(() => resolve());
+    });
   }
 
   private assertOpen(): void {

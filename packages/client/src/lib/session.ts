@@ -119,7 +119,7 @@ export class Session implements FerrySession {
     return { free, total, quotaBytes, usedBytes, quotaFiles, usedFiles };
   }
 
-  close(): Promise<void> {
-    return this.conn.end(true);
+  close(options: { wait?: boolean } = {}): Promise<void> {
+    return this.conn.end(true, options.wait !== false);
   }
 }

@@ -206,8 +206,12 @@ export interface FerrySession {
   rename(from: string, to: string, opts?: { overwrite?: boolean }): Promise<void>;
   /** The server's free and total disk space, and the user's quota where the server keeps one. */
   df(): Promise<DiskUsage>;
-  /** Sends bye after the calls already made, then closes the socket. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Sends bye after the calls already made, then closes the socket. Idempotent. By default it waits
+   * for the server's answer to bye; `wait: false` (a process about to exit, every call already
+   * answered) only waits until bye is written and the connection ended on our side, a round trip less.
+   */
+  close(options?: { wait?: boolean }): Promise<void>;
   /** True once the connection is closed or broken. */
   readonly closed: boolean;
 }

@@ -2,13 +2,22 @@ import path from "node:path";
 import { printable } from "../../lib/index.js";
 import type { Token } from "../args.js";
 import { shortFlags, takeOptions } from "../command-options.js";
-import { CliError, usage } from "../errors.js";
+import { CliError, codeOf, usage } from "../errors.js";
 import { remoteBasename, resolveLocal, resolveRemote } from "../paths.js";
 import { decideGet, type TargetMode } from "../transfer/decide.js";
 import { runJobs, showLocal } from "../transfer/jobs.js";
 import { localStatOrNull } from "../transfer/local.js";
 import { downloadMany, remoteSources } from "./mget.js";
 import type { CommandSpec, Context } from "./types.js";
+
+function isDirectory(remote: string, cause?: unknown): CliError {
+  return new CliError("EISDIR", `${printable(remote)} is a directory; use get -r`, { cause });
+}
+
+/** An error about a local path (the library marks those), not the server's. */
+function isLocal(err: unknown): boolean {
+  return (err as { details?: { local?: boolean } }).details?.local === true;
+}
 
 /** `get REMOTE [LOCAL]`: one file, to LOCAL, or into it when it is a directory or ends with `/`. */
 async function getOne(
@@ -19,12 +28,24 @@ async function getOne(
 ): Promise<void> {
   const session = await ctx.session();
   const remote = resolveRemote(ctx.state.remoteCwd, src.text);
-  const entry = await session.stat(remote);
-  if (entry.type === "dir") throw new CliError("EISDIR", `${printable(remote)} is a directory; use get -r`);
   const name = remoteBasename(remote);
   let local = dst ? resolveLocal(ctx.state.localCwd, dst.text) : path.join(ctx.state.localCwd, name);
   const st = localStatOrNull(local);
   if (st?.isDirectory() || (dst?.text.endsWith("/") && !st)) local = path.join(local, name);
+  if (localStatOrNull(local) === null) {
+    // Nothing there to decide about: the get goes out at once instead of a stat's round trip first
+    // (its reply carries the size and md5). A directory is refused by the server as the stat told.
+    const job = { op: "get", local, remote, size: 0, overwrite: false, preserve } as const;
+    try {
+      await runJobs(ctx, [job], false);
+    } catch (err) {
+      if (codeOf(err) === "EISDIR" && !isLocal(err)) throw isDirectory(remote, err);
+      throw err;
+    }
+    return;
+  }
+  const entry = await session.stat(remote);
+  if (entry.type === "dir") throw isDirectory(remote);
   const decision = await decideGet(
     ctx.conflicts(),
     mode,

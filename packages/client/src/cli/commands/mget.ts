@@ -37,21 +37,28 @@ function localTarget(dest: string, dir: string, name: string): string | null {
   return isInside(dest, target) && target !== path.resolve(dest) ? target : null;
 }
 
-/** Walks a remote tree level by level, listing each level's directories in one pipelined window. */
+/**
+ * Walks a remote tree level by level, listing each level's directories in one pipelined window.
+ * Each directory is made locally, and its names read (see localNames), as soon as its listing is
+ * in: that local work overlaps the round trips of the listings still out. `first` is the root's
+ * listing when the caller already sent it.
+ */
 async function walkRemote(
   ctx: Context,
   root: { remote: string; local: string },
   dest: string,
-  localDirs: string[],
+  present: Map<string, Set<string>>,
   files: Planned[],
+  first?: Promise<Entry[]>,
 ): Promise<void> {
   const session = await ctx.session();
   let level = [root];
   while (level.length > 0 && !ctx.signal.aborted) {
     const next: typeof level = [];
-    localDirs.push(...level.map((d) => d.local));
     await inWindow(level, TRANSFER_WINDOW, async (d) => {
-      const entries: Entry[] = await session.list(d.remote);
+      const entries: Entry[] = await (d === root && first ? first : session.list(d.remote));
+      const prepared = prepareLocalDir(d.local, present);
+      prepared.catch(() => {});
       for (const e of entries) {
         const remote = joinRemote(d.remote, e.name);
         const local = localTarget(dest, d.local, e.name);
@@ -65,9 +72,17 @@ async function walkRemote(
           ctx.io.err(`skipping ${printable(remote)}: not a regular file`);
         }
       }
+      await prepared;
     });
     level = next;
   }
+}
+
+/** Makes a local directory of the tree and notes the names already in it (see localNames). */
+async function prepareLocalDir(dir: string, present: Map<string, Set<string>>): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  const names = await fs.readdir(dir).catch(() => null);
+  if (names) present.set(dir, new Set(names));
 }
 
 /**
@@ -75,13 +90,31 @@ async function walkRemote(
  * a `.part`) per file: once gets start creating files, each such lookup of a name not there waits
  * on the directory's lock. A directory that cannot be listed is left out; its files are stat'ed.
  */
-async function localNames(dirs: readonly string[]): Promise<Map<string, Set<string>>> {
-  const out = new Map<string, Set<string>>();
-  await inWindow([...new Set(dirs)], TRANSFER_WINDOW, async (dir) => {
+async function localNames(dirs: readonly string[], out: Map<string, Set<string>>): Promise<void> {
+  const missing = [...new Set(dirs)].filter((dir) => !out.has(dir));
+  await inWindow(missing, TRANSFER_WINDOW, async (dir) => {
     const names = await fs.readdir(dir).catch(() => null);
     if (names) out.set(dir, new Set(names));
   });
-  return out;
+}
+
+/**
+ * stat of a path, with its listing sent right behind it when `recursive` (handed to `onListing`
+ * before the stat's answer is awaited; its failure is the walk's to meet, or nobody's).
+ */
+async function statAndList(
+  session: FerrySession,
+  remote: string,
+  recursive: boolean,
+  onListing: (listing: Promise<Entry[]>) => void,
+): Promise<Entry> {
+  const stat = session.stat(remote);
+  if (recursive) {
+    const listing = session.list(remote);
+    listing.catch(() => {});
+    onListing(listing);
+  }
+  return stat;
 }
 
 /** Remote paths for words: globs expanded (no match is ENOENT, entries kept), plain words resolved. */
@@ -119,25 +152,32 @@ export async function downloadMany(
   }: { recursive: boolean; mode?: TargetMode; preserve?: boolean },
 ): Promise<void> {
   const session = await ctx.session();
-  const localDirs: string[] = [];
+  const present = new Map<string, Set<string>>();
   const files: Planned[] = [];
   for (const m of sources) {
-    const { type, size, md5, hash } = m.entry ?? (await session.stat(m.path));
+    // With -r a source named by the user (no entry yet) is most likely a directory: its listing goes
+    // out right behind the stat instead of a round trip later (listing a file gives its one entry,
+    // which is then not used).
+    let listing: Promise<Entry[]> | undefined;
+    const entry = m.entry ?? (await statAndList(session, m.path, recursive, (l) => (listing = l)));
+    const { type, size, md5, hash } = entry;
     const local = m.local ?? localTarget(dest, dest, remoteBasename(m.path));
     if (local === null) {
       files.push({ remote: m.path, local: dest, size: 0, error: unsafe(m.path) });
     } else if (type === "file" || type === "symlink") {
       files.push({ remote: m.path, local, size, md5, hash });
     } else if (type === "dir" && recursive) {
-      await walkRemote(ctx, { remote: m.path, local }, dest, localDirs, files);
+      await walkRemote(ctx, { remote: m.path, local }, dest, present, files, listing);
     } else {
       ctx.io.err(`skipping ${printable(m.path)}: ${type === "dir" ? "a directory (use -r)" : "not a file"}`);
     }
   }
   if (ctx.signal.aborted) throw new CliError("EABORTED", "interrupted");
 
-  for (const d of localDirs) await fs.mkdir(d, { recursive: true });
-  const present = await localNames(files.map((f) => path.dirname(f.local)));
+  await localNames(
+    files.map((f) => path.dirname(f.local)),
+    present,
+  );
 
   const conflicts = ctx.conflicts();
   const alg = session.server.hash;

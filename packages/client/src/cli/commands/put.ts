@@ -3,7 +3,7 @@ import path from "node:path";
 import { printable } from "../../lib/index.js";
 import type { Token } from "../args.js";
 import { shortFlags, takeOptions } from "../command-options.js";
-import { CliError, localFileError, usage } from "../errors.js";
+import { CliError, codeOf, localFileError, usage } from "../errors.js";
 import { joinRemote, resolveLocal, resolveRemote } from "../paths.js";
 import { decidePut, type TargetMode } from "../transfer/decide.js";
 import { runJobs } from "../transfer/jobs.js";
@@ -26,6 +26,20 @@ async function putOne(
   const session = await ctx.session();
   const name = path.basename(local);
   let remote = dst ? resolveRemote(ctx.state.remoteCwd, dst.text) : joinRemote(ctx.state.remoteCwd, name);
+  if (mode === "ask" && !dst?.text.endsWith("/")) {
+    // Most puts meet no file there: the put goes out at once, without a stat's round trip first.
+    // The server refuses it (EEXIST, or EISDIR for a directory) before it takes anything under the
+    // name; only then is the target looked at and decided about, as below.
+    const job = { op: "put", local, remote, size: st.size, overwrite: false, preserve } as const;
+    try {
+      await runJobs(ctx, [job], false);
+      return;
+    } catch (err) {
+      const code = codeOf(err);
+      const local = (err as { details?: { local?: boolean } }).details?.local === true;
+      if ((code !== "EEXIST" && code !== "EISDIR") || local) throw err;
+    }
+  }
   let existing = await statOrNull(session, remote);
   if (existing?.type === "dir" || (dst?.text.endsWith("/") && existing === null)) {
     remote = joinRemote(remote, name);

@@ -100,18 +100,20 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
   }
   const failures: { job: Job; err: unknown }[] = [];
   let aborted = false;
+  reporter.holdLines();
+  const shownFrom = (job: Job) => (job.op === "put" ? showLocal(ctx, job.local) : printable(job.remote));
+  const shownTo = (job: Job) => (job.op === "put" ? printable(job.remote) : showLocal(ctx, job.local));
 
   await inWindow(
     jobs,
     TRANSFER_WINDOW,
     async (job) => {
-      const shownFrom = job.op === "put" ? showLocal(ctx, job.local) : printable(job.remote);
-      const shownTo = job.op === "put" ? printable(job.remote) : showLocal(ctx, job.local);
       if (job.skip) {
-        reporter.skipped(job.op, shownFrom, shownTo, job.skip);
+        reporter.skipped(job.op, shownFrom(job), shownTo(job), job.skip);
         return;
       }
-      const file = reporter.file(label(ctx, job));
+      // Without bars nobody draws a file's progress: no label, callback or progress reports per file.
+      const file = reporter.drawing ? reporter.file(label(ctx, job)) : undefined;
       try {
         if (job.error) throw job.error;
         const opts = {
@@ -120,21 +122,22 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
           resume: job.resume,
           preserve: job.preserve === true,
           signal: ctx.signal,
-          onProgress: file.onProgress,
+          onProgress: file?.onProgress,
         };
         const result =
           job.op === "put"
             ? await session.put(job.local, job.remote, opts)
             : await session.get(job.remote, job.local, opts);
-        reporter.done(summarize(ctx, job, result), file.id);
+        reporter.done(summarize(ctx, job, result), file?.id);
       } catch (err) {
-        reporter.failed(file.id, 0);
+        reporter.failed(file?.id, 0);
         if (codeOf(err) === "EABORTED" || ctx.signal.aborted) {
           aborted = true;
           return;
         }
         failures.push({ job, err: resumable(err) });
-        if (batch) reporter.note(`${job.op} ${shownFrom} → ${shownTo}: ${visible(describeError(err))}`);
+        if (batch)
+          reporter.note(`${job.op} ${shownFrom(job)} → ${shownTo(job)}: ${visible(describeError(err))}`);
       }
     },
     ctx.signal,

@@ -1,5 +1,6 @@
 import { createHash, createHmac, type Hash, timingSafeEqual } from "node:crypto";
 import type { IHasher } from "hash-wasm";
+import { FerryError } from "./errors.js";
 import type { HashAlgorithm } from "./messages.js";
 
 /**
@@ -53,8 +54,17 @@ const idleXxh128: IHasher[] = [];
  * of the server and the client would otherwise carry.
  */
 async function newXxh128(): Promise<IHasher> {
-  const { createXXHash128 } = await import("hash-wasm");
-  return createXXHash128(0, 0);
+  try {
+    const { createXXHash128 } = await import("hash-wasm");
+    return await createXXHash128(0, 0);
+  } catch (err) {
+    throw new FerryError(
+      "EINTERNAL",
+      `xxh128 cannot be hashed here: ${(err as Error).message}`,
+      {},
+      { cause: err },
+    );
+  }
 }
 
 class NodeDigest implements Digest {

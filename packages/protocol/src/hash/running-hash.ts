@@ -42,15 +42,26 @@ class InlineHash implements RunningHash {
   /** Bytes given before the hasher came: at most one chunk each time `update` said false. */
   private early: Uint8Array[] = [];
 
+  /** Why no hasher could be made (say, hash-wasm missing): thrown by whenWritable, peek and digest. */
+  private failure: unknown = null;
+
   constructor(readonly alg: HashAlgorithm) {
     this.hash = createDigestNow(alg);
     if (!this.hash) {
-      this.coming = createDigest(alg).then((digest) => {
-        this.hash = digest;
-        this.coming = null;
-        for (const chunk of this.early) digest.update(chunk);
-        this.early = [];
-      });
+      // Handled here, at once: a rejection nobody awaited yet would bring the whole process down.
+      this.coming = createDigest(alg).then(
+        (digest) => {
+          this.hash = digest;
+          this.coming = null;
+          for (const chunk of this.early) digest.update(chunk);
+          this.early = [];
+        },
+        (err: unknown) => {
+          this.failure = err;
+          this.coming = null;
+          this.early = [];
+        },
+      );
     }
   }
 
@@ -59,13 +70,15 @@ class InlineHash implements RunningHash {
       this.hash.update(chunk);
       return true;
     }
+    if (this.failure !== null) return false; // whenWritable tells why
     // The caller may reuse its chunk, so it is copied; false makes it wait before the next one.
     this.early.push(Uint8Array.prototype.slice.call(chunk));
     return false;
   }
 
-  whenWritable(): Promise<void> {
-    return this.coming ?? Promise.resolve();
+  async whenWritable(): Promise<void> {
+    await this.coming;
+    if (this.failure !== null) throw this.failure;
   }
 
   async peek(): Promise<string> {
@@ -80,6 +93,7 @@ class InlineHash implements RunningHash {
 
   private async ready(): Promise<Digest> {
     await this.coming;
+    if (this.failure !== null) throw this.failure;
     if (!this.hash) throw new Error("no digest");
     return this.hash;
   }

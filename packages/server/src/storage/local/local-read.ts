@@ -47,23 +47,8 @@ export class LocalReadHandle implements ReadHandle {
     this.version = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
   }
 
-  async readAll(): Promise<Buffer> {
-    const bytes = Buffer.allocUnsafe(this.size);
-    const file = this.file;
-    let got = 0;
-    try {
-      while (got < this.size) {
-        const bytesRead =
-          typeof file === "number"
-            ? readSync(file, bytes, got, this.size - got, got)
-            : (await file.read(bytes, got, this.size - got, got)).bytesRead;
-        if (bytesRead === 0) throw new FerryError("ESIZE", "the file shrank while it was being read");
-        got += bytesRead;
-      }
-    } catch (err) {
-      throw fsError(err, this.client);
-    }
-    return bytes;
+  readAll(): Promise<Buffer> {
+    return this.readRange(0, this.size);
   }
 
   /** Feeds the whole file to `hash` through two reused buffers (see hashFile); a small one in one read. */
@@ -120,17 +105,28 @@ export class LocalReadHandle implements ReadHandle {
   /** Bytes [start, end) of a small file as one lent block (fresh: nothing to give back). */
   private async *readSmall(start: number, end: number): AsyncGenerator<LentChunk> {
     if (end <= start) return;
+    yield { bytes: await this.readRange(start, end), release: () => {} };
+  }
+
+  /** Bytes [start, end) into a fresh buffer: inline for a bare descriptor, else through the pool. */
+  private async readRange(start: number, end: number): Promise<Buffer> {
     const bytes = Buffer.allocUnsafe(end - start);
+    const file = this.file;
     let got = 0;
     try {
       while (got < bytes.length) {
-        const n = readSync(this.file as number, bytes, got, bytes.length - got, start + got);
+        const at = start + got;
+        const want = bytes.length - got;
+        const n =
+          typeof file === "number"
+            ? readSync(file, bytes, got, want, at)
+            : (await file.read(bytes, got, want, at)).bytesRead;
         if (n === 0) throw new FerryError("ESIZE", "the file shrank while it was being read");
         got += n;
       }
     } catch (err) {
       throw fsError(err, this.client);
     }
-    yield { bytes, release: () => {} };
+    return bytes;
   }
 }

@@ -22,6 +22,7 @@ import { Pipeline } from "./pipeline.js";
 import { sendChunks } from "./send-chunks.js";
 import { SocketSource } from "./socket-source.js";
 import type { LentChunk, Storage } from "./storage/storage.js";
+import { TurnCork } from "./turn-cork.js";
 
 /** How long a closing connection waits for the peer to read the last frame before it is cut. */
 const LINGER_MS = 1_000;
@@ -53,6 +54,8 @@ export class Session implements SessionIO {
   private readonly pipeline: Pipeline;
   /** `--max-rate`: what this connection may send per second (what it may read is in `source`). */
   private readonly sendLimit: TokenBucket | null;
+  /** Answers written in one turn of the event loop leave in one write. */
+  private readonly turnCork: TurnCork;
 
   constructor(
     private readonly socket: Socket,
@@ -66,6 +69,7 @@ export class Session implements SessionIO {
     this.addr = `${socket.remoteAddress}:${socket.remotePort}`;
     const rate = server.options.maxRate;
     this.sendLimit = rate > 0 ? new TokenBucket(rate) : null;
+    this.turnCork = new TurnCork(socket);
     this.source = new SocketSource(socket, rate > 0 ? new TokenBucket(rate) : null);
     this.reader = new FrameReader(this.source, { maxHeaderBytes: server.options.maxHeaderBytes });
     this.source.onChunk = () => this.startHeaderClock();
@@ -280,6 +284,7 @@ export class Session implements SessionIO {
 
   async send(header: object): Promise<void> {
     if (this.broken) throw this.broken;
+    this.turnCork.hold();
     if (this.sendLimit) await this.sendEncoded([encodeFrame(header)]);
     else await writeFrame(this.socket, header);
   }
@@ -290,6 +295,7 @@ export class Session implements SessionIO {
     if (socket.destroyed || socket.writableEnded) {
       throw new FerryError("ECONNLOST", "the connection is closed");
     }
+    this.turnCork.hold();
     let more = true;
     if (this.sendLimit) {
       for (const part of parts) {

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { type AddressInfo, createServer, connect, type Socket } from "node:net";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { TurnCork } from "./turn-cork.js";

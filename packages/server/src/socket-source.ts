@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import type { FerryError, TokenBucket } from "@ferry/protocol";
+import { readBuffers } from "./read-buffer-gc.js";
 
 /**
  * The socket as the async byte source a FrameReader pulls from (pulling is the backpressure), plus
@@ -50,6 +51,7 @@ export class SocketSource implements AsyncIterable<Buffer> {
         const result = await Promise.race([this.inner.next(), aborted]);
         if (result.done) return result;
         chunk = result.value;
+        readBuffers.received(chunk.length);
       }
       if (this.limit) {
         if (chunk.length > this.limit.slice) {

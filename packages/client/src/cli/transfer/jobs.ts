@@ -4,7 +4,7 @@ import type { Context } from "../commands/types.js";
 import { CliError, codeOf, describeError, messageOf } from "../errors.js";
 import type { TransferSummary } from "../render/lines.js";
 import { visible } from "../render/visible.js";
-import { inWindow, TRANSFER_WINDOW } from "./window.js";
+import { inWindow, transferWindow } from "./window.js";
 
 /** One planned transfer. Paths are absolute (local) and protocol paths (remote). */
 export interface Job {
@@ -106,7 +106,7 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
 
   await inWindow(
     jobs,
-    TRANSFER_WINDOW,
+    transferWindow<Job>(),
     async (job) => {
       if (job.skip) {
         reporter.skipped(job.op, shownFrom(job), shownTo(job), job.skip);

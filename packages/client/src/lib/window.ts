@@ -24,8 +24,11 @@ export async function inWindow<T>(
   fn: (item: T, index: number) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
-  const { count, bytes: budget = Number.POSITIVE_INFINITY, sizeOf } =
-    typeof limit === "number" ? { count: limit } : limit;
+  const {
+    count,
+    bytes: budget = Number.POSITIVE_INFINITY,
+    sizeOf,
+  } = typeof limit === "number" ? { count: limit } : limit;
   // Every call in flight listens on the one signal; that is expected, not a leak.
   if (signal) setMaxListeners(Math.min(count, items.length) + 16, signal);
   const weightOf = (item: T) => (sizeOf ? Math.min(Math.max(sizeOf(item), 0), budget) : 0);

@@ -1,9 +1,10 @@
 export * from "./errors.js";
 export { type FileVersion, sameFileVersion } from "./file-version.js";
 export * from "./fingerprint.js";
-export { drained, encodeFrame, writeDataFrame, writeFrame } from "./frame/encoder.js";
+export { drained, encodeFrame, SOCKET_HIGH_WATER_MARK, writeDataFrame, writeFrame } from "./frame/encoder.js";
 export { FrameParser, type ParseEvent, type ParserOptions } from "./frame/parser.js";
 export { type Frame, FrameReader } from "./frame/reader.js";
+export { TurnCork } from "./frame/turn-cork.js";
 export { OffThreadDigest } from "./hash/off-thread-digest.js";
 export { createRunningHash, type RunningHash } from "./hash/running-hash.js";
 export * from "./hash.js";

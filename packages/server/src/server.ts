@@ -4,7 +4,7 @@ import { realpath } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { createSecureContext } from "node:tls";
-import { FerryError } from "@ferry/protocol";
+import { FerryError, SOCKET_HIGH_WATER_MARK } from "@ferry/protocol";
 import { Accounts, type ReloadResult } from "./accounts/accounts.js";
 import { AuthBackoff } from "./auth.js";
 import type { ServerContext } from "./context.js";
@@ -130,7 +130,7 @@ export async function startServer(options: ServerOptions): Promise<FerryServer> 
   const sockets = new Set<net.Socket>();
   // Half-open: a client that sends its last requests and then FIN still gets every answer. The session
   // reads ahead of its answers (pipeline), so the default auto-end on EOF would cut them off.
-  const server = net.createServer({ allowHalfOpen: true }, (raw) => {
+  const server = net.createServer({ allowHalfOpen: true, highWaterMark: SOCKET_HIGH_WATER_MARK }, (raw) => {
     sockets.add(raw);
     raw.once("close", () => sockets.delete(raw));
     const ip = raw.remoteAddress ?? "?";

@@ -10,6 +10,7 @@ import {
   parseClientFrame,
   parseHello,
   TokenBucket,
+  TurnCork,
   toFerryError,
   writeFrame,
   writePaced,
@@ -22,7 +23,6 @@ import { Pipeline } from "./pipeline.js";
 import { sendChunks } from "./send-chunks.js";
 import { SocketSource } from "./socket-source.js";
 import type { LentChunk, Storage } from "./storage/storage.js";
-import { TurnCork } from "./turn-cork.js";
 
 /** How long a closing connection waits for the peer to read the last frame before it is cut. */
 const LINGER_MS = 1_000;

@@ -10,6 +10,7 @@ import {
   type ServerFrame,
   slices,
   TokenBucket,
+  TurnCork,
   toFerryError,
 } from "@ferry/protocol";
 import { connectionLost } from "./errors.js";
@@ -55,7 +56,8 @@ export class Connection {
   private nextId = 0;
   private failure: FerryError | null = null;
   private localBusy = 0;
-  private corkedForTurn = false;
+  /** Requests written in one turn (a burst of pipelined gets or small puts) leave in one write. */
+  private readonly turnCork: TurnCork;
   private readonly failed: Promise<FerryError>;
   private markFailed!: (err: FerryError) => void;
   private readonly socketClosed: Promise<void>;
@@ -74,6 +76,7 @@ export class Connection {
     limitRate?: number,
   ) {
     socket.setNoDelay(true);
+    this.turnCork = new TurnCork(socket);
     source.attach(socket);
     this.sendLimit = limitRate === undefined ? null : new TokenBucket(limitRate);
     if (limitRate !== undefined) {
@@ -144,7 +147,7 @@ export class Connection {
   /** Writes a header frame; false means the socket buffer is full (await `drained()`). */
   sendFrame(header: object): boolean {
     this.assertOpen();
-    this.corkForThisTurn();
+    this.turnCork.hold();
     const frame = encodeFrame(header);
     // Headers are booked without waiting (they are small): the next payload's wait pays for them.
     this.sendLimit?.reserve(frame.byteLength);
@@ -215,23 +218,6 @@ export class Connection {
     await this.localWork(() => limit.take(bytes));
   }
 
-  /**
-   * Requests written in the same turn of the event loop (a burst of pipelined gets whose local
-   * checks completed together, small puts whose turn came) leave in one writev instead of one
-   * syscall and one segment each; both sides then do less per file. setImmediate rather than
-   * nextTick: thread-pool completions of one loop turn each run their own tick.
-   */
-  private corkForThisTurn(): void {
-    if (this.corkedForTurn) return;
-    this.corkedForTurn = true;
-    this.socket.cork();
-    setImmediate(() => {
-      this.corkedForTurn = false;
-      // drained() may have flushed it already; uncork on an uncorked socket does nothing.
-      if (this.socket.writableCorked > 0) this.socket.uncork();
-    });
-  }
-
   private send(bytes: Uint8Array): boolean {
     return this.idle ? this.socket.write(bytes, this.idle.sent(bytes.byteLength)) : this.socket.write(bytes);
   }
@@ -247,6 +233,7 @@ export class Connection {
 
   /** Holds small writes back so a request's frames leave in one segment. */
   cork(): void {
+    this.turnCork.hold();
     this.socket.cork();
   }
 

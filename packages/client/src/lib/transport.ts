@@ -1,4 +1,4 @@
-import { isIP, connect as netConnect, type Socket } from "node:net";
+import { isIP, type NetConnectOpts, connect as netConnect, type Socket } from "node:net";
 import {
   type ConnectionOptions,
   checkServerIdentity,
@@ -6,7 +6,13 @@ import {
   type TLSSocket,
   connect as tlsConnect,
 } from "node:tls";
-import { certificateFingerprint, FerryError, fingerprintHex, normalizeFingerprint } from "@ferry/protocol";
+import {
+  certificateFingerprint,
+  FerryError,
+  fingerprintHex,
+  normalizeFingerprint,
+  SOCKET_HIGH_WATER_MARK,
+} from "@ferry/protocol";
 import { connectError } from "./connect-error.js";
 import { KnownHosts } from "./known-hosts.js";
 import type { SocketSource } from "./socket-source.js";
@@ -47,7 +53,15 @@ export async function openTransport(
 
 function openPlain({ host, port, timeoutMs, source }: TransportTarget): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port, onread: source.onread });
+    // net.connect hands its options to the Duplex it makes (nodejs/help#4580), highWaterMark among
+    // them, though NetConnectOpts does not list it.
+    const options: NetConnectOpts & { highWaterMark: number } = {
+      host,
+      port,
+      onread: source.onread,
+      highWaterMark: SOCKET_HIGH_WATER_MARK,
+    };
+    const socket = netConnect(options);
     const timer = connectTimer(timeoutMs, () => {
       socket.destroy();
       reject(new FerryError("ETIMEDOUT", `no connection to ${host}:${port} within ${timeoutMs} ms`));
@@ -79,8 +93,9 @@ function openTls(
     // checkServerIdentity only for chains that verified, and rejectUnauthorized would hide the
     // certificate. `authorized` still tells whether the chain verified against `ca` (or the system's).
     // `onread` works for tls.connect as for net.connect (nodejs/node#35753, documented under
-    // tls.connect) but is missing from @types/node's ConnectionOptions.
-    const options: ConnectionOptions & { onread: SocketSource["onread"] } = {
+    // tls.connect) but is missing from @types/node's ConnectionOptions; so is highWaterMark, which
+    // reaches the socket's Duplex as with net.connect.
+    const options: ConnectionOptions & { onread: SocketSource["onread"]; highWaterMark: number } = {
       host,
       port,
       servername: isIP(name) === 0 ? name : undefined,
@@ -88,6 +103,7 @@ function openTls(
       rejectUnauthorized: false,
       ca: tls.ca as string | Buffer | (string | Buffer)[] | undefined,
       onread: source.onread,
+      highWaterMark: SOCKET_HIGH_WATER_MARK,
     };
     const socket = tlsConnect(options);
     let tcp = false;

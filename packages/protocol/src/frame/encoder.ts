@@ -16,6 +16,14 @@ export function encodeFrame(header: object, maxHeaderBytes = DEFAULT_MAX_HEADER_
 }
 
 /**
+ * The stream buffer both ends give their sockets (Node's default is 16 KiB). Each end corks its
+ * socket for a turn of the event loop so that a burst of pipelined small requests or answers leaves
+ * in one write, and drained() must flush that cork once the buffer passes the mark: at 16 KiB a
+ * burst of 4 KiB files was cut into one syscall per file after the fourth.
+ */
+export const SOCKET_HIGH_WATER_MARK = 256 * 1024;
+
+/**
  * Resolves once `out` can take more, rejects if it closes or fails first. A corked stream is uncorked
  * before waiting, since it would otherwise never drain.
  */

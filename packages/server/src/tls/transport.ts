@@ -1,6 +1,12 @@
 import type { Socket } from "node:net";
-import { type SecureContext, TLSSocket } from "node:tls";
-import { encodeFrame, errorReplyOf, FerryError, TLS_HANDSHAKE_BYTE } from "@ferry/protocol";
+import { type SecureContext, TLSSocket, type TLSSocketOptions } from "node:tls";
+import {
+  encodeFrame,
+  errorReplyOf,
+  FerryError,
+  SOCKET_HIGH_WATER_MARK,
+  TLS_HANDSHAKE_BYTE,
+} from "@ferry/protocol";
 
 /** How a listener speaks: TLS 1.3 with one certificate, or plain TCP. */
 export type Transport = { kind: "tls"; context: SecureContext } | { kind: "plain" };
@@ -86,7 +92,14 @@ export function establish(
       return;
     }
     // The bytes put back above reach the TLS layer first (TLSSocket reads what the socket buffered).
-    const socket = new TLSSocket(raw, { isServer: true, secureContext: transport.context });
+    // highWaterMark reaches the TLSSocket's Duplex (as net.Server's option does for raw sockets),
+    // though @types/node's TLSSocketOptions does not list it.
+    const options: TLSSocketOptions & { highWaterMark: number } = {
+      isServer: true,
+      secureContext: transport.context,
+      highWaterMark: SOCKET_HIGH_WATER_MARK,
+    };
+    const socket = new TLSSocket(raw, options);
     tlsSocket = socket;
     socket.once("secure", () => finish(socket));
     socket.once("error", (err: Error) => fail(`TLS handshake failed: ${tlsReason(err)}`));

@@ -57,6 +57,25 @@ describe("TurnCork", () => {
     expect(out.writableCorked).toBe(1);
   });
 
+  it("holds again what a turn writes after drained() flushed it", async () => {
+    const { out, received } = await tcpPair();
+    const writev = vi.spyOn(out as unknown as { _writev: (...a: unknown[]) => void }, "_writev");
+    const cork = new TurnCork(out);
+    cork.hold();
+    out.write("a");
+    out.uncork(); // as drained() does before it waits
+    for (const part of ["b", "c", "d"]) {
+      cork.hold();
+      out.write(part);
+    }
+    expect(out.writableCorked).toBe(1);
+    await nextTurn();
+    expect(out.writableCorked).toBe(0);
+    expect(writev).toHaveBeenCalledTimes(1); // b, c and d together
+    await until(() => received().length === 4);
+    expect(received().toString()).toBe("abcd");
+  });
+
   it("keeps backpressure: a full buffer while held still drains once the peer reads", async () => {
     const { out, received } = await tcpPair();
     const cork = new TurnCork(out);

@@ -27,7 +27,8 @@ describe("login with accounts (SCRAM-SHA-256)", () => {
   });
 
   it("a wrong password and an unknown user get the same error, after server-first messages of the same shape", async () => {
-    const { port } = await startAccountsServer([ALICE, BOB], { authBackoffMs: 1, authBackoffMaxMs: 1 });
+    // No backoff at all: with 1 ms the third login could land inside it (refused unchecked), a race.
+    const { port } = await startAccountsServer([ALICE, BOB], { authBackoffMs: 0, authBackoffMaxMs: 0 });
     const wrong = await scramLogin(port, "alice", "not it");
     const unknown = await scramLogin(port, "mallory", "anything");
     const unknownAgain = await scramLogin(port, "mallory", "anything else");

@@ -15,6 +15,7 @@ type Collect = (options: { type: "minor" }) => void;
  */
 export class ReadBufferCollector {
   private sinceLast = 0;
+  /** Undefined until first needed; null when V8's gc cannot be had (then never asked again). */
   private collect: Collect | null | undefined;
 
   constructor(private readonly every = READ_GC_BYTES) {}
@@ -24,7 +25,7 @@ export class ReadBufferCollector {
     this.sinceLast += bytes;
     if (this.sinceLast < this.every) return;
     this.sinceLast = 0;
-    this.collect ??= youngCollector();
+    if (this.collect === undefined) this.collect = youngCollector();
     this.collect?.({ type: "minor" });
   }
 }

@@ -496,26 +496,11 @@ function writeAllSync(fd: number, bytes: Buffer): void {
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, done);
 }
 
-/**
- * Writes a block as WRITE_SYSCALL_MAX pieces all at once, each its own thread-pool call (one after
- * another they left the socket waiting on the disk; see the server's writeAll). Every piece is
- * waited for, failed or not, before the block counts as written, since its buffer is then reused.
- */
 async function writeAll(file: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  const pieces: Promise<void>[] = [];
-  for (let off = 0; off < bytes.length; off += WRITE_SYSCALL_MAX) {
-    const piece = bytes.subarray(off, Math.min(bytes.length, off + WRITE_SYSCALL_MAX));
-    pieces.push(writePiece(file, piece, position + off));
-  }
-  const results = await Promise.allSettled(pieces);
-  const failed = results.find((r) => r.status === "rejected");
-  if (failed) throw failed.reason;
-}
-
-async function writePiece(file: FileHandle, bytes: Buffer, position: number): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
+    const length = Math.min(WRITE_SYSCALL_MAX, bytes.length - done);
+    const { bytesWritten } = await file.write(bytes, done, length, position + done);
     done += bytesWritten;
   }
 }

@@ -1,3 +1,4 @@
+import { readdir } from "node:fs/promises";
 import { authAnswer } from "@ferry/protocol";
 import { describe, expect, it } from "vitest";
 import { startServer } from "../src/index.js";
@@ -73,6 +74,33 @@ describe("auth over the wire", () => {
       await c.closed;
     }
     await assertServes(port, SECRET);
+  });
+
+  it("early requests behind the hello (PROTOCOL.md §5): with a secret the first is EAUTH, none is done", async () => {
+    const { port, root } = await startTestServer({ secret: SECRET });
+    const c = await RawClient.connect(port);
+    // One write: the hello and what follows it leave before the hello's answer can be read.
+    const hello = c.send({ cmd: "hello", version: 1, client: "t" });
+    const mkdir = c.send({ cmd: "mkdir", path: "/made", parents: false });
+    c.send({ cmd: "put", path: "/early.txt", size: 5, md5: "2c1743a391305fbf367df8e4f069f9f9" });
+    expect(await c.reply()).toMatchObject({ ok: true, id: hello, type: "hello", auth: true });
+    expect(await c.reply()).toMatchObject({ ok: false, id: mkdir, code: "EAUTH" });
+    await c.closed;
+    expect((await readdir(root)).filter((n) => !n.startsWith(".ferry-"))).toEqual([]);
+    await assertServes(port, SECRET);
+  });
+
+  it("early requests behind the hello of a server without a secret are handled in order", async () => {
+    const { port, root } = await startTestServer();
+    const c = await RawClient.connect(port);
+    const hello = c.send({ cmd: "hello", version: 1, client: "t" });
+    const mkdir = c.send({ cmd: "mkdir", path: "/made", parents: false });
+    const stat = c.send({ cmd: "stat", path: "/made" });
+    expect(await c.reply()).toMatchObject({ ok: true, id: hello, auth: false });
+    expect(await c.reply()).toMatchObject({ ok: true, id: mkdir, type: "ok" });
+    expect(await c.reply()).toMatchObject({ ok: true, id: stat, type: "entry", entry: { type: "dir" } });
+    expect(await readdir(root)).toContain("made");
+    c.close();
   });
 
   it("no secret: hello says auth false and the session is ready", async () => {

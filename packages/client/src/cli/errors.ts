@@ -80,6 +80,18 @@ export function describeError(err: unknown): string {
   return `${code}: ${messageOf(err, code).replace(/\s*\n\s*/g, " ")}`;
 }
 
+/**
+ * An early session (ConnectOptions.early) refused because the server wants a login: none of its
+ * requests were done, so the command may run again after a login.
+ */
+export function isEarlyLoginRefusal(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const details = (e as { details?: { early?: unknown; authRequired?: unknown } }).details;
+    if (isFerryError(e) && details?.early === true && details.authRequired === true) return true;
+  }
+  return false;
+}
+
 export function isAbort(err: unknown): boolean {
   return codeOf(err) === "EABORTED";
 }

@@ -101,6 +101,8 @@ async function run(opts: ParsedOptions): Promise<number> {
   );
   const state = new CliState(process.cwd(), { secret: opts.secret, password: opts.password }, trust);
   state.limitRate = opts.limitRate;
+  // Commands given up front go out behind the hello; at the prompt nobody is waiting for it.
+  state.early = !interactive;
   state.hash = opts.hash;
   state.progress = opts.progress;
   // The batch file is read before anything else: a missing one fails at once, not after connecting.
@@ -128,9 +130,11 @@ async function run(opts: ParsedOptions): Promise<number> {
       const opened = await runner.run(`open ${quoteWord(opts.host)}`, new AbortController().signal);
       if (!opened.ok) return EXIT_FAILURE;
     }
-    if (opts.command !== undefined) return await runLines(splitCommands(opts.command), runner);
-    if (batch !== undefined) return await runLines(batch, runner);
-    if (!interactive || !keys) return await runLines(stdinLines(), runner);
+    // An early open's outcome is reported before the process ends, even if no command needed it.
+    const settled = async (code: number) => ((await runner.settleOpen()) ? code : EXIT_FAILURE);
+    if (opts.command !== undefined) return await settled(await runLines(splitCommands(opts.command), runner));
+    if (batch !== undefined) return await settled(await runLines(batch, runner));
+    if (!interactive || !keys) return await settled(await runLines(stdinLines(), runner));
     await repl({
       input: process.stdin as ReadStream,
       output: process.stdout as WriteStream,

@@ -1,7 +1,9 @@
+import type { FerrySession } from "../lib/index.js";
 import { splitArgs } from "./args.js";
 import { findCommand } from "./commands/index.js";
+import { connectedLine } from "./commands/open.js";
 import type { Context } from "./commands/types.js";
-import { type CliCode, codeOf, describeError, messageOf, usage } from "./errors.js";
+import { type CliCode, codeOf, describeError, isEarlyLoginRefusal, messageOf, usage } from "./errors.js";
 import type { Io } from "./io.js";
 import { ConflictPolicy, type Prompter } from "./prompts.js";
 import { Reporter } from "./render/reporter.js";
@@ -27,6 +29,14 @@ export interface LineResult {
   code?: CliCode;
 }
 
+/** True once the session's hello is answered and the session ready; false when it failed there. */
+function answered(session: FerrySession): Promise<boolean> {
+  return session.ready.then(
+    () => true,
+    () => false,
+  );
+}
+
 /** Runs one command line: parses it, runs the command, turns a failure into one printed line. */
 export class Runner {
   constructor(private readonly deps: RunnerDeps) {}
@@ -45,18 +55,63 @@ export class Runner {
     const reporters: Reporter[] = [];
     try {
       const { spec, args } = this.parse(line);
-      const ctx = this.context(signal, reporters);
-      const result = await spec.run(ctx, args);
+      let result: Awaited<ReturnType<typeof spec.run>>;
+      try {
+        result = await spec.run(this.context(signal, reporters), args);
+      } catch (err) {
+        const pending = this.deps.state.pendingOpen;
+        if (pending === null || (await answered(pending.session))) throw err;
+        // The session failed at its hello: that is the open's failure, and the server did none of
+        // this command. When it only wants a login, log in and run the command again.
+        for (const r of reporters.splice(0)) r.close();
+        if (!(await this.settleOpen())) return { ok: ignoreFailure, quit: false, code: codeOf(err) };
+        result = await spec.run(this.context(signal, reporters), args);
+      }
       return { ok: true, quit: result === "quit" };
     } catch (err) {
       for (const r of reporters) r.close();
-      const code = codeOf(err);
-      const message = visible(describeError(err));
-      this.deps.io.err(`${this.deps.errorPrefix}${visible(line)}: ${message}`);
-      if (this.deps.options.json) {
-        this.deps.io.json({ kind: "error", command: line, code, message: messageOf(err) });
+      this.report(line, err);
+      return { ok: ignoreFailure, quit: false, code: codeOf(err) };
+    }
+  }
+
+  /**
+   * Waits for the answer to an early open's hello (CliState.pendingOpen). A server that wants a
+   * login is opened again the usual way (asking for what it needs); any other failure is printed
+   * as the open's, and the state left not connected. Resolves false when the open failed.
+   */
+  async settleOpen(): Promise<boolean> {
+    const { state, prompter, options, io } = this.deps;
+    const pending = state.pendingOpen;
+    state.pendingOpen = null;
+    if (pending === null || state.session !== pending.session) return true;
+    let failure: unknown;
+    try {
+      await pending.session.ready;
+      return true;
+    } catch (err) {
+      failure = state.explain(err);
+    }
+    if (isEarlyLoginRefusal(failure)) {
+      try {
+        const session = await state.openAfterRefusal(prompter, options.timeoutMs);
+        if (!options.json) io.err(connectedLine(state, session));
+        return true;
+      } catch (err) {
+        failure = err;
       }
-      return { ok: ignoreFailure, quit: false, code };
+    }
+    await state.close();
+    this.report(pending.line, failure);
+    return false;
+  }
+
+  private report(line: string, err: unknown): void {
+    const code = codeOf(err);
+    const message = visible(describeError(err));
+    this.deps.io.err(`${this.deps.errorPrefix}${visible(line)}: ${message}`);
+    if (this.deps.options.json) {
+      this.deps.io.json({ kind: "error", command: line, code, message: messageOf(err) });
     }
   }
 
@@ -92,6 +147,7 @@ export class Runner {
         return r;
       },
       conflicts: () => new ConflictPolicy(prompter, options.yes),
+      settleOpen: () => this.settleOpen(),
       shell: (command) => this.deps.shell(command, state.localCwd),
     };
   }

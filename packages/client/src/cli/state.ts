@@ -58,6 +58,17 @@ export class CliState {
   readonly history: string[] = [];
   /** `--limit-rate` for every session this process opens. */
   limitRate: number | undefined;
+  /**
+   * Send the first requests behind the hello, without waiting for its answer (a one-shot command
+   * line): set by main, and cleared for good once a server asked for a login (see openAfterRefusal).
+   */
+  early = false;
+  /**
+   * An early open whose hello may not be answered yet, with the command line that opened it: its
+   * outcome is the open's, reported by Runner.settleOpen before anything else uses the connection
+   * up or the process ends.
+   */
+  pendingOpen: { line: string; session: FerrySession } | null = null;
   /** `--hash` for every session this process opens (undefined: md5). */
   hash: HashAlgorithm | undefined;
   secret: string | undefined;
@@ -101,6 +112,9 @@ export class CliState {
     let accounts = false;
     let asked = 0;
     const transport = this.trust?.connectOptions(prompter) ?? {};
+    // Only when nothing says a login is coming: with credentials the hello's answer is needed first.
+    const early =
+      this.early && user === undefined && this.secret === undefined && this.givenPassword === undefined;
     const classify = (err: unknown): LoginFailure => {
       const failure = loginFailure(err);
       const details = ((err as { details?: AuthDetails }).details ?? {}) as AuthDetails;
@@ -126,9 +140,10 @@ export class CliState {
           clientName: "ferry",
           limitRate: this.limitRate,
           ...(this.hash ? { hash: this.hash } : {}),
+          ...(early && c?.secret === undefined && c?.password === undefined ? { early: true } : {}),
           ...transport,
         }).catch((err: unknown) => {
-          throw this.trust ? this.trust.explain(err) : err;
+          throw this.explain(err);
         }),
       ask: async ({ refused, attempt }) => {
         asked = attempt;
@@ -156,6 +171,7 @@ export class CliState {
     const password = credential?.password;
     if (password !== undefined && this.givenPassword === undefined) this.passwords.set(key, password);
     this.session = session;
+    this.pendingOpen = null;
     this.target = { host, port, user };
     this.remoteCwd = "/";
     this.previousRemoteCwd = null;
@@ -185,6 +201,10 @@ export class CliState {
   /** The session, reconnecting (same host, cwd kept) when the connection was lost since. */
   async require(prompter: Prompter, timeoutMs?: number): Promise<FerrySession> {
     if (this.session && !this.session.closed) return this.session;
+    return this.reopen(prompter, timeoutMs);
+  }
+
+  private async reopen(prompter: Prompter, timeoutMs?: number): Promise<FerrySession> {
     if (!this.target) throw notConnected();
     const cwd = this.remoteCwd;
     const previous = this.previousRemoteCwd;
@@ -192,6 +212,21 @@ export class CliState {
     this.remoteCwd = cwd;
     this.previousRemoteCwd = previous;
     return session;
+  }
+
+  /**
+   * After an early session was refused because the server wants a login (isEarlyLoginRefusal):
+   * opens the same target again the usual way, asking for what it needs, cwd kept. Nothing was done
+   * on the refused session, so the command can run again from its start.
+   */
+  async openAfterRefusal(prompter: Prompter, timeoutMs?: number): Promise<FerrySession> {
+    this.early = false;
+    return this.reopen(prompter, timeoutMs);
+  }
+
+  /** An error of the connection as the user should read it (TLS and trust errors explained). */
+  explain(err: unknown): unknown {
+    return this.trust ? this.trust.explain(err) : err;
   }
 
   /** `wait: false` as FerrySession.close: for the process's last close, when nothing awaits an answer. */

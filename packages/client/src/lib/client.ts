@@ -15,7 +15,7 @@ import { scramLogin } from "./scram-login.js";
 import { Session } from "./session.js";
 import { SocketSource } from "./socket-source.js";
 import { openTransport } from "./transport.js";
-import type { ConnectOptions, FerrySession } from "./types.js";
+import type { ConnectOptions, FerrySession, ServerInfo } from "./types.js";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const CLIENT_NAME = "ferry";
@@ -38,6 +38,11 @@ export async function connect(options: ConnectOptions): Promise<FerrySession> {
   }
   const port = options.port ?? DEFAULT_PORT;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const hash = options.hash ?? "md5";
+  // xxh128's hashers are made asynchronously: have some at hand before the first transfer. Local
+  // work, so it runs while the connection is being made.
+  const digests = prepareDigests([hash]);
+  digests.catch(() => {});
   const source = new SocketSource();
   const { socket, tls } = await openTransport(
     { host: options.host, port, timeoutMs, source },
@@ -45,49 +50,95 @@ export async function connect(options: ConnectOptions): Promise<FerrySession> {
     options.knownHosts,
   );
   const conn = new Connection(socket, source, timeoutMs, options.limitRate);
-  try {
-    const hello = await conn.call<HelloReply>(
-      (id) => ({
-        cmd: "hello",
-        id,
-        version: PROTOCOL_VERSION,
-        client: options.clientName ?? `${CLIENT_NAME}/${CLIENT_VERSION}`,
-      }),
-      "hello",
-    );
-    if (hello.version !== PROTOCOL_VERSION) {
-      throw new FerryError(
-        "EVERSION",
-        `the server speaks protocol version ${hello.version}, not ${PROTOCOL_VERSION}`,
-      );
+  const failed = (err: unknown, early: boolean): FerryError => {
+    let error = err instanceof FerryError ? err : new FerryError("EINTERNAL", String(err));
+    // The early requests already on the wire fail with this error: the flag tells their callers
+    // that the server did none of them (it stops at the first request it cannot take).
+    if (early) {
+      error = new FerryError(error.code, error.message, { ...error.details, early: true }, { cause: error });
     }
-    const hashes: HashAlgorithm[] = (hello.hashes ?? ["md5"]).filter(isHashAlgorithm);
-    const hash = options.hash ?? "md5";
-    if (!hashes.includes(hash)) {
-      throw new FerryError(
-        "EALG",
-        `the server does not offer the ${hash} hash (it offers ${hashes.join(", ")}); use one of those`,
-        { alg: hash, offered: hashes },
-      );
-    }
-    // xxh128's hashers are made asynchronously: have some at hand before the first transfer.
-    await prepareDigests([hash]);
-    if (hello.auth === SCRAM_MECHANISM) await scramLogin(conn, socket, options.user, options.password);
-    else if (hello.auth) await authenticate(conn, hello, options.secret);
-    return new Session(conn, {
-      name: hello.server,
-      version: hello.version,
-      auth: hello.auth !== false,
-      user: hello.auth === SCRAM_MECHANISM ? (options.user as string) : null,
-      tls,
-      hashes,
-      hash,
-    });
-  } catch (err) {
-    const error = err instanceof FerryError ? err : new FerryError("EINTERNAL", String(err));
     conn.fail(error);
-    throw error;
+    return error;
+  };
+  const answer = conn.call<HelloReply>(
+    (id) => ({
+      cmd: "hello",
+      id,
+      version: PROTOCOL_VERSION,
+      client: options.clientName ?? `${CLIENT_NAME}/${CLIENT_VERSION}`,
+    }),
+    "hello",
+  );
+  if (options.early !== true) {
+    try {
+      const hello = await answer;
+      const checked = checkHello(hello, hash, tls);
+      await digests;
+      if (hello.auth === SCRAM_MECHANISM) await scramLogin(conn, socket, options.user, options.password);
+      else if (hello.auth) await authenticate(conn, hello, options.secret);
+      const info = { ...checked, user: hello.auth === SCRAM_MECHANISM ? (options.user as string) : null };
+      return new Session(conn, info, Promise.resolve(info));
+    } catch (err) {
+      throw failed(err, false);
+    }
   }
+  // Early: the caller's first requests go out behind the hello, a round trip sooner. The server
+  // takes them only if the hello's answer says no login is needed (PROTOCOL.md §5).
+  try {
+    await digests;
+  } catch (err) {
+    throw failed(err, false);
+  }
+  const ready = answer.then((hello) => {
+    const info = checkHello(hello, hash, tls);
+    if (hello.auth !== false) {
+      throw new FerryError("EAUTH", "the server asks for a login; connect again with one", {
+        authRequired: true,
+        accounts: hello.auth === SCRAM_MECHANISM,
+      });
+    }
+    return info;
+  });
+  const settled = ready.catch((err: unknown) => {
+    throw failed(err, true);
+  });
+  const provisional: ServerInfo = {
+    name: "",
+    version: PROTOCOL_VERSION,
+    auth: false,
+    user: null,
+    tls,
+    hashes: [hash],
+    hash,
+  };
+  return new Session(conn, provisional, settled);
+}
+
+/** What a good hello answer says of the server; EVERSION or EALG when the session cannot go on. */
+function checkHello(hello: HelloReply, hash: HashAlgorithm, tls: ServerInfo["tls"]): ServerInfo {
+  if (hello.version !== PROTOCOL_VERSION) {
+    throw new FerryError(
+      "EVERSION",
+      `the server speaks protocol version ${hello.version}, not ${PROTOCOL_VERSION}`,
+    );
+  }
+  const hashes: HashAlgorithm[] = (hello.hashes ?? ["md5"]).filter(isHashAlgorithm);
+  if (!hashes.includes(hash)) {
+    throw new FerryError(
+      "EALG",
+      `the server does not offer the ${hash} hash (it offers ${hashes.join(", ")}); use one of those`,
+      { alg: hash, offered: hashes },
+    );
+  }
+  return {
+    name: hello.server,
+    version: hello.version,
+    auth: hello.auth !== false,
+    user: null,
+    tls,
+    hashes,
+    hash,
+  };
 }
 
 async function authenticate(conn: Connection, hello: HelloReply, secret: string | undefined): Promise<void> {

@@ -30,16 +30,32 @@ export class Session implements FerrySession {
   private readonly readAhead = new Semaphore(READ_AHEAD_FILES);
   private readonly downloads: DownloadContext;
 
+  private info: ServerInfo;
+  readonly ready: Promise<ServerInfo>;
+
+  /** `ready` settles with the hello's answer; `server` is `provisional` until it resolves. */
   constructor(
     private readonly conn: Connection,
-    readonly server: ServerInfo,
+    provisional: ServerInfo,
+    ready: Promise<ServerInfo>,
   ) {
+    this.info = provisional;
+    this.ready = ready.then((info) => {
+      this.info = info;
+      return info;
+    });
+    // Who wants the failure awaits `ready`; every request of the session fails with it anyway.
+    this.ready.catch(() => {});
     this.downloads = {
       conn,
       commits: new Semaphore(WRITE_BEHIND_FILES),
       ordering: { tail: Promise.resolve() },
-      alg: server.hash,
+      alg: provisional.hash,
     };
+  }
+
+  get server(): ServerInfo {
+    return this.info;
   }
 
   get closed(): boolean {

@@ -34,6 +34,14 @@ export interface ConnectOptions {
    * what it has) is EALG at connect, before anything else: never a silent md5.
    */
   hash?: HashAlgorithm;
+  /**
+   * Resolve at once, with the hello written but not answered, so the first requests go out behind
+   * it: a round trip sooner on a long link. For a server that needs no login. If the answer asks
+   * for one (or is EVERSION, EALG, EBUSY), the session fails with that error, `details.early` true,
+   * and every request made so far rejects with it: the server did none of them. Connect again
+   * without `early`, with the login. `ready` tells when the answer is in. Default false.
+   */
+  early?: boolean;
 }
 
 /**
@@ -185,7 +193,13 @@ export interface ServerInfo {
  * on the wire, every call rejects with ECONNLOST; connect again (transfers resume).
  */
 export interface FerrySession {
+  /**
+   * What the server's hello said. In an early session (ConnectOptions.early) until `ready`
+   * resolves: what was asked for (`hash`, `tls`), `name` "", `auth` false, `user` null.
+   */
   readonly server: ServerInfo;
+  /** Resolves with `server` once the hello is answered and checked; rejects with why the session failed then. */
+  readonly ready: Promise<ServerInfo>;
   put(localPath: string, remotePath: string, opts?: TransferOptions): Promise<TransferResult>;
   get(remotePath: string, localPath: string, opts?: TransferOptions): Promise<TransferResult>;
   list(path: string): Promise<Entry[]>;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,9 +12,10 @@ const HOLD_MS = 2_000;
 
 /**
  * A plain-TCP server for one tree (`/d` holding `a.txt` and `sub/b.txt`) that notes, in order, what
- * it receives and when it answers. It holds two answers back, each for at most HOLD_MS: a stat's
- * answer until the client's next frame comes (a client that sends its next request only after the
- * answer shows it by the order of events), and bye's answer until the client ends the connection.
+ * it receives and when it answers. It holds answers back, each for at most HOLD_MS: hello's, a
+ * stat's and that of a listing it has not (ENOENT) until the client's next frame comes (a client that sends its next request
+ * only after the answer shows it by the order of events), and bye's until the client ends the
+ * connection. mkdir answers ok; every other path it does not hold is ENOENT.
  */
 async function recordingServer(): Promise<{ port: number; events: string[] }> {
   const events: string[] = [];
@@ -64,7 +65,12 @@ async function recordingServer(): Promise<{ port: number; events: string[] }> {
         held?.();
         held = null;
         if (h.cmd === "hello") {
-          send("hello", { ok: true, id: h.id, type: "hello", version: 1, server: "rec/1", auth: false });
+          held = () =>
+            send("hello", { ok: true, id: h.id, type: "hello", version: 1, server: "rec/1", auth: false });
+          frame = await nextOrNothing();
+          continue;
+        } else if (h.cmd === "mkdir") {
+          send("mkdir", { ok: true, id: h.id, type: "ok" });
         } else if (h.cmd === "stat") {
           const entry = { name: path.posix.basename(p), type: "dir", size: 0, mtime: 0 };
           held = () => send("stat", { ok: true, id: h.id, type: "entry", entry });
@@ -77,7 +83,15 @@ async function recordingServer(): Promise<{ port: number; events: string[] }> {
             size: e.content?.length ?? 0,
             mtime: 0,
           }));
-          send("list", { ok: true, id: h.id, type: "entries", more: false, entries });
+          if (tree[p]) {
+            send("list", { ok: true, id: h.id, type: "entries", more: false, entries });
+            frame = await next();
+            continue;
+          }
+          held = () =>
+            send("list", { ok: false, id: h.id, code: "ENOENT", message: `no such directory: ${p}` });
+          frame = await nextOrNothing();
+          continue;
         } else if (h.cmd === "get" && tree[p]) {
           send("error", { ok: false, id: h.id, code: "EISDIR", message: `a directory: ${p}` });
         } else if (h.cmd === "get" && content(p) !== undefined) {
@@ -131,7 +145,8 @@ describe("round trips the CLI does not wait for", () => {
   it("mget -r sends the listing of the directory it names right behind its stat", async () => {
     const { port, events } = await recordingServer();
     await mgetFrom(port);
-    expect(events.slice(0, 5)).toEqual(["recv hello", "send hello", "recv stat", "recv list", "send stat"]);
+    // The stat and the listing go out behind the hello, before its answer (an early session).
+    expect(events.slice(0, 5)).toEqual(["recv hello", "recv stat", "send hello", "recv list", "send stat"]);
   });
 
   it("the last command's process ends the connection after bye without waiting for the answer", async () => {
@@ -149,7 +164,7 @@ describe("round trips the CLI does not wait for", () => {
     });
     expect(r.code).toBe(0);
     expect(await readFile(path.join(dest, "a.txt"), "utf8")).toBe("alpha");
-    expect(events.slice(0, 4)).toEqual(["recv hello", "send hello", "recv get", "send get"]);
+    expect(events.slice(0, 4)).toEqual(["recv hello", "recv get", "send hello", "send get"]);
     expect(events).not.toContain("recv stat");
 
     // A directory is still refused with the hint to use -r.
@@ -170,7 +185,29 @@ describe("round trips the CLI does not wait for", () => {
       timeoutMs: 30_000,
     });
     expect(r.code).toBe(0);
-    expect(events.slice(0, 4)).toEqual(["recv hello", "send hello", "recv put", "send put"]);
+    expect(events.slice(0, 4)).toEqual(["recv hello", "recv put", "send hello", "send put"]);
     expect(events).not.toContain("recv stat");
+  });
+
+  it("mput -r sends its puts behind the folders' mkdir and listing, without waiting for either", async () => {
+    const { port, events } = await recordingServer();
+    const dir = await tempDirForTest("ferry-round-trips-");
+    await mkdir(path.join(dir, "t", "sub"), { recursive: true });
+    await writeFile(path.join(dir, "t", "c.txt"), "gamma");
+    await writeFile(path.join(dir, "t", "sub", "e.txt"), "epsilon");
+    const r = await runFerry(["--no-tls", "--no-progress", `127.0.0.1:${port}`, "-c", "mput -r t"], {
+      cwd: dir,
+      timeoutMs: 30_000,
+    });
+    expect(r.stderr).not.toMatch(/ferry: mput/);
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^put t\/.* md5 ok$/gm)).toHaveLength(2);
+    // A listing's answer is held until the next frame arrives: a client that waited for the
+    // listings before its puts would have every listing answered when its first put comes.
+    const firstPut = events.indexOf("recv put");
+    expect(firstPut).toBeGreaterThan(0);
+    const before = events.slice(0, firstPut);
+    expect(before.filter((e) => e === "recv list")).toHaveLength(2);
+    expect(before.filter((e) => e === "send list").length).toBeLessThan(2);
   });
 });

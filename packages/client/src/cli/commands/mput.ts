@@ -9,7 +9,7 @@ import { CliError, localFileError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { joinRemote, remoteDirname, resolveLocal } from "../paths.js";
 import { decidePut, type TargetMode } from "../transfer/decide.js";
-import { decideAndRun } from "../transfer/jobs.js";
+import { decideAndRun, decideJobs, type Job, runBatch, throwFailures } from "../transfer/jobs.js";
 import { localList, localStatOrNull } from "../transfer/local.js";
 import { listOrEmpty } from "../transfer/remote.js";
 import { inWindow, TRANSFER_WINDOW } from "../transfer/window.js";
@@ -87,38 +87,60 @@ export async function uploadMany(
   }
 
   // mkdir -p is idempotent and the library pipelines it; parents come before children in `dirs`.
-  // The listings go out beside them, not after: a folder that was there lists the same either way,
-  // and one being made holds nothing yet (ENOENT or empty). One round trip before the puts, not two.
+  // The listings go out beside them: a folder that was there lists the same either way, and one
+  // being made holds nothing yet (ENOENT or empty).
   const existing = new Map<string, Map<string, Entry>>();
   const targetDirs = [...new Set(files.map((f) => remoteDirname(f.remote)))];
-  await Promise.all([
-    inWindow(dirs, TRANSFER_WINDOW, (d) => session.mkdir(d, { parents: true }), ctx.signal),
-    inWindow(targetDirs, TRANSFER_WINDOW, async (d) => {
-      const entries = await listOrEmpty(session, d);
-      existing.set(d, new Map(entries.map((e) => [e.name, e])));
-    }),
-  ]);
-
+  const made = inWindow(dirs, TRANSFER_WINDOW, (d) => session.mkdir(d, { parents: true }), ctx.signal);
+  const listed = inWindow(targetDirs, TRANSFER_WINDOW, async (d) => {
+    const entries = await listOrEmpty(session, d);
+    existing.set(d, new Map(entries.map((e) => [e.name, e])));
+  });
   const conflicts = ctx.conflicts();
   const alg = session.server.hash;
-  await decideAndRun(
-    ctx,
-    "put",
-    files,
-    (f) => {
-      const there = existing.get(remoteDirname(f.remote))?.get(path.posix.basename(f.remote));
-      return decidePut(
-        conflicts,
-        mode,
-        alg,
-        { path: f.local, size: f.size },
-        there,
-        printable(f.remote),
-        ctx.signal,
-      );
-    },
-    { preserve },
+  const decide = (f: Planned) => {
+    const there = existing.get(remoteDirname(f.remote))?.get(path.posix.basename(f.remote));
+    return decidePut(
+      conflicts,
+      mode,
+      alg,
+      { path: f.local, size: f.size },
+      there,
+      printable(f.remote),
+      ctx.signal,
+    );
+  };
+  // Put-first when every folder's mkdir and listing is on the wire before the first put (within
+  // one window, so in wire order): the puts go out at once without overwrite, so nothing is
+  // replaced unasked, and no round trip comes before the first byte. Most targets do not exist; a
+  // put refused because one does (EEXIST, EISDIR) is decided afterwards with its folder's listing,
+  // answered before the refusal was. A file already there is sent for nothing (at most 1 MiB: a
+  // bigger put is refused at its handshake, before its data).
+  const putFirst = mode === "ask" && dirs.length <= TRANSFER_WINDOW && targetDirs.length <= TRANSFER_WINDOW;
+  if (!putFirst) {
+    await Promise.all([made, listed]);
+    await decideAndRun(ctx, "put", files, decide, { preserve });
+    return;
+  }
+  const madeOrWhy = made.then(
+    () => null,
+    (err: unknown) => err,
   );
+  listed.catch(() => {});
+  const jobs = files.map((f): Job => ({ op: "put", ...f, overwrite: false, preserve }));
+  const first = await runBatch(ctx, jobs, true, {
+    deferRefused: true,
+    // A folder that could not be made fails each of its files alike: that is one error, not many.
+    commandError: () => madeOrWhy,
+  });
+  const why = await madeOrWhy;
+  if (why !== null) throw why;
+  await listed;
+  const second =
+    first.deferred.length === 0
+      ? { failures: [], deferred: [] }
+      : await runBatch(ctx, await decideJobs("put", first.deferred, decide, { preserve }), true);
+  throwFailures({ failures: [...first.failures, ...second.failures], deferred: [] }, jobs.length, true);
 }
 
 export const mput: CommandSpec = {

@@ -1,7 +1,8 @@
-import { printable } from "../../lib/index.js";
+import { type FerrySession, printable } from "../../lib/index.js";
 import { takeOptions } from "../command-options.js";
 import { notConnected, usage } from "../errors.js";
 import { parseTarget } from "../paths.js";
+import type { CliState } from "../state.js";
 import type { CommandSpec } from "./types.js";
 
 export const open: CommandSpec = {
@@ -12,16 +13,30 @@ export const open: CommandSpec = {
   async run(ctx, args) {
     const { positionals: rest } = takeOptions(args, []);
     if (rest.length !== 1) throw usage(this.usage);
-    const { user, host, port } = parseTarget((rest[0] as { text: string }).text, ctx.options.port);
+    await ctx.settleOpen();
+    const text = (rest[0] as { text: string }).text;
+    const { user, host, port } = parseTarget(text, ctx.options.port);
     const session = await ctx.state.open({ host, port, user }, ctx.prompter, ctx.options.timeoutMs);
+    // An early session (a command line given up front) is answered later: Runner.settleOpen tells.
+    if (session.server.name === "") ctx.state.pendingOpen = { line: `open ${text}`, session };
     // A status line, not output: `$(ferry host -c pwd)` must capture only the directory.
     if (!ctx.options.json) {
-      const as = session.server.user === null ? "" : ` as ${printable(session.server.user)}`;
-      ctx.io.err(`connected to ${printable(host)}:${port}${as} (${printable(session.server.name)})`);
+      session.ready.then(
+        () => ctx.io.err(connectedLine(ctx.state, session)),
+        () => {},
+      );
     }
     return undefined;
   },
 };
+
+/** "connected to HOST:PORT [as USER] (SERVER)", once the session's hello is answered. */
+export function connectedLine(state: CliState, session: FerrySession): string {
+  const target = state.target;
+  const where = target ? `${printable(target.host)}:${target.port}` : "";
+  const as = session.server.user === null ? "" : ` as ${printable(session.server.user)}`;
+  return `connected to ${where}${as} (${printable(session.server.name)})`;
+}
 
 export const close: CommandSpec = {
   name: "close",
@@ -30,6 +45,7 @@ export const close: CommandSpec = {
   args: ["none"],
   async run(ctx, args) {
     takeOptions(args, []);
+    await ctx.settleOpen();
     const target = ctx.state.target;
     if (!target) throw notConnected();
     await ctx.state.close();

@@ -18,6 +18,11 @@ export interface Context {
   /** Progress and result lines for transfers; closed by the runner after the command. */
   reporter(): Reporter;
   conflicts(): ConflictPolicy;
+  /**
+   * Reports the outcome of an early open not yet known (see CliState.pendingOpen): false when it
+   * failed (said in one line, as the open's failure; the state is then not connected).
+   */
+  settleOpen(): Promise<boolean>;
   /** Runs a local shell command with the terminal handed over to it. */
   shell(command: string): Promise<number>;
 }

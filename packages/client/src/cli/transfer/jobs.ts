@@ -66,6 +66,17 @@ export async function decideAndRun<F extends Omit<Job, "op" | "overwrite">>(
   decide: (file: F) => Promise<Decision>,
   common: Pick<Job, "preserve"> = {},
 ): Promise<void> {
+  const jobs = await decideJobs(op, files, decide, common);
+  if (jobs.length > 0) await runJobs(ctx, jobs, true);
+}
+
+/** decideAndRun's first half: the jobs, each decided about (or marked with why it cannot run). */
+export async function decideJobs<F extends Omit<Job, "op" | "overwrite">>(
+  op: Job["op"],
+  files: readonly F[],
+  decide: (file: F) => Promise<Decision>,
+  common: Pick<Job, "preserve"> = {},
+): Promise<Job[]> {
   const jobs: Job[] = [];
   for (const f of files) {
     // Only the job's own fields: a planned file may carry more (its entry, its stat).
@@ -81,7 +92,7 @@ export async function decideAndRun<F extends Omit<Job, "op" | "overwrite">>(
     }
     jobs.push(job);
   }
-  if (jobs.length > 0) await runJobs(ctx, jobs, true);
+  return jobs;
 }
 
 /**
@@ -90,6 +101,34 @@ export async function decideAndRun<F extends Omit<Job, "op" | "overwrite">>(
  * at the end with a count. Ctrl-C aborts everything in flight and starts nothing new.
  */
 export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promise<void> {
+  throwFailures(await runBatch(ctx, jobs, batch), jobs.length, batch);
+}
+
+export interface BatchOptions {
+  /**
+   * Put-first: a put without overwrite that the server refuses because something is at its target
+   * (EEXIST, EISDIR) is not a failure but handed back in `deferred`, to be decided about.
+   */
+  deferRefused?: boolean;
+  /**
+   * Asked about a failed job: an error that is the command's rather than the file's (its folder
+   * could not be made), which then ends the command once, instead of a line per file.
+   */
+  commandError?: (job: Job) => Promise<unknown>;
+}
+
+export interface BatchOutcome {
+  failures: { job: Job; err: unknown }[];
+  deferred: Job[];
+}
+
+/** runJobs without the last word: what failed and what was deferred, for a caller with more to run. */
+export async function runBatch(
+  ctx: Context,
+  jobs: Job[],
+  batch: boolean,
+  options: BatchOptions = {},
+): Promise<BatchOutcome> {
   const session = await ctx.session();
   const reporter = ctx.reporter();
   if (batch) {
@@ -99,7 +138,11 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
     );
   }
   const failures: { job: Job; err: unknown }[] = [];
+  const deferred: Job[] = [];
   let aborted = false;
+  // A session that failed at its hello (an early one: ConnectOptions.early) fails every job with
+  // the same error; that is one line for the command, not one per file. So is a commandError.
+  let ended: unknown = null;
   reporter.holdLines();
   const shownFrom = (job: Job) => (job.op === "put" ? showLocal(ctx, job.local) : printable(job.remote));
   const shownTo = (job: Job) => (job.op === "put" ? printable(job.remote) : showLocal(ctx, job.local));
@@ -135,6 +178,19 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
           aborted = true;
           return;
         }
+        const atHello = await session.ready.then(
+          () => null,
+          (e: unknown) => e,
+        );
+        const commandError = atHello ?? (await options.commandError?.(job)) ?? null;
+        if (commandError !== null) {
+          ended ??= commandError;
+          return;
+        }
+        if (options.deferRefused && !job.overwrite && job.error === undefined && targetRefusal(err)) {
+          deferred.push(job);
+          return;
+        }
         failures.push({ job, err: resumable(err) });
         if (batch)
           reporter.note(`${job.op} ${shownFrom(job)} → ${shownTo(job)}: ${visible(describeError(err))}`);
@@ -148,13 +204,27 @@ export async function runJobs(ctx: Context, jobs: Job[], batch: boolean): Promis
   if (aborted || ctx.signal.aborted) {
     throw new CliError("EABORTED", `interrupted; ${AGAIN_TO_RESUME}`);
   }
+  if (ended !== null) throw ended;
+  return { failures, deferred };
+}
+
+/** The server refused a put because of what is at its target, before taking anything under the name. */
+function targetRefusal(err: unknown): boolean {
+  const code = codeOf(err);
+  const local = (err as { details?: { local?: boolean } }).details?.local === true;
+  return (code === "EEXIST" || code === "EISDIR") && !local;
+}
+
+/** The command's last word on its failures: a single job's own error, or a count for a batch. */
+export function throwFailures(outcome: BatchOutcome, total: number, batch: boolean): void {
+  const { failures } = outcome;
   if (failures.length === 0) return;
   const first = failures[0] as { job: Job; err: unknown };
   if (!batch) throw first.err;
   const lost = failures.some((f) => lostConnection(f.err));
   throw new CliError(
     codeOf(first.err),
-    `${failures.length} of ${jobs.length} transfers failed${lost ? `; ${AGAIN_TO_RESUME}` : ""}`,
+    `${failures.length} of ${total} transfers failed${lost ? `; ${AGAIN_TO_RESUME}` : ""}`,
     { cause: first.err },
   );
 }

@@ -104,7 +104,13 @@ export class CliState {
    * answers (see login). A password from a file or the environment is never asked again: a script
    * wants the error. The old session, if any, is closed first.
    */
-  async open(target: Target, prompter: Prompter, timeoutMs?: number): Promise<FerrySession> {
+  async open(
+    target: Target,
+    prompter: Prompter,
+    timeoutMs?: number,
+    /** The command line an early open's failure is reported as (see pendingOpen). */
+    line?: string,
+  ): Promise<FerrySession> {
     await this.close();
     const { host, port, user } = target;
     const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
@@ -112,9 +118,7 @@ export class CliState {
     let accounts = false;
     let asked = 0;
     const transport = this.trust?.connectOptions(prompter) ?? {};
-    // Only when nothing says a login is coming: with credentials the hello's answer is needed first.
-    const early =
-      this.early && user === undefined && this.secret === undefined && this.givenPassword === undefined;
+    let openedEarly = false;
     const classify = (err: unknown): LoginFailure => {
       const failure = loginFailure(err);
       const details = ((err as { details?: AuthDetails }).details ?? {}) as AuthDetails;
@@ -129,8 +133,11 @@ export class CliState {
       known: { secret: this.secret, password: this.givenPassword ?? this.passwords.get(key) },
       interactive: prompter.interactive,
       classify,
-      attempt: (c) =>
-        connect({
+      attempt: (c) => {
+        // Only when nothing says a login is coming: with credentials the hello's answer is needed first.
+        openedEarly =
+          this.early && user === undefined && c?.secret === undefined && c?.password === undefined;
+        return connect({
           host,
           port,
           user,
@@ -140,11 +147,12 @@ export class CliState {
           clientName: "ferry",
           limitRate: this.limitRate,
           ...(this.hash ? { hash: this.hash } : {}),
-          ...(early && c?.secret === undefined && c?.password === undefined ? { early: true } : {}),
+          ...(openedEarly ? { early: true } : {}),
           ...transport,
         }).catch((err: unknown) => {
           throw this.explain(err);
-        }),
+        });
+      },
       ask: async ({ refused, attempt }) => {
         asked = attempt;
         if (!accounts) {
@@ -171,7 +179,7 @@ export class CliState {
     const password = credential?.password;
     if (password !== undefined && this.givenPassword === undefined) this.passwords.set(key, password);
     this.session = session;
-    this.pendingOpen = null;
+    this.pendingOpen = openedEarly ? { line: line ?? `open ${where}`, session } : null;
     this.target = { host, port, user };
     this.remoteCwd = "/";
     this.previousRemoteCwd = null;

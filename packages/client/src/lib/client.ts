@@ -89,19 +89,20 @@ export async function connect(options: ConnectOptions): Promise<FerrySession> {
   } catch (err) {
     throw failed(err, false);
   }
-  const ready = answer.then((hello) => {
-    const info = checkHello(hello, hash, tls);
-    if (hello.auth !== false) {
-      throw new FerryError("EAUTH", "the server asks for a login; connect again with one", {
-        authRequired: true,
-        accounts: hello.auth === SCRAM_MECHANISM,
-      });
-    }
-    return info;
-  });
-  const settled = ready.catch((err: unknown) => {
-    throw failed(err, true);
-  });
+  const ready = answer
+    .then((hello) => {
+      const info = checkHello(hello, hash, tls);
+      if (hello.auth !== false) {
+        throw new FerryError("EAUTH", "the server asks for a login; connect again with one", {
+          authRequired: true,
+          accounts: hello.auth === SCRAM_MECHANISM,
+        });
+      }
+      return info;
+    })
+    .catch((err: unknown) => {
+      throw failed(err, true);
+    });
   const provisional: ServerInfo = {
     name: "",
     version: PROTOCOL_VERSION,
@@ -111,7 +112,7 @@ export async function connect(options: ConnectOptions): Promise<FerrySession> {
     hashes: [hash],
     hash,
   };
-  return new Session(conn, provisional, settled);
+  return new Session(conn, provisional, ready);
 }
 
 /** What a good hello answer says of the server; EVERSION or EALG when the session cannot go on. */

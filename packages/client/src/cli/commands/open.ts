@@ -16,9 +16,13 @@ export const open: CommandSpec = {
     await ctx.settleOpen();
     const text = (rest[0] as { text: string }).text;
     const { user, host, port } = parseTarget(text, ctx.options.port);
-    const session = await ctx.state.open({ host, port, user }, ctx.prompter, ctx.options.timeoutMs);
     // An early session (a command line given up front) is answered later: Runner.settleOpen tells.
-    if (session.server.name === "") ctx.state.pendingOpen = { line: `open ${text}`, session };
+    const session = await ctx.state.open(
+      { host, port, user },
+      ctx.prompter,
+      ctx.options.timeoutMs,
+      `open ${text}`,
+    );
     // A status line, not output: `$(ferry host -c pwd)` must capture only the directory.
     if (!ctx.options.json) {
       session.ready.then(

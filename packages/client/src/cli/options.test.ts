@@ -9,6 +9,10 @@ describe("parseOptions", () => {
 
   it("takes a -c value that starts with a dash (ignore-failure prefix)", () => {
     expect(parseOptions(["-c", "-rm x; ls", "h"], {})).toMatchObject({ command: "-rm x; ls", host: "h" });
+    // Each -c is kept, in order, not just the last.
+    expect(parseOptions(["-c", "put a", "h", "-c", "ls; get b"], {})).toMatchObject({
+      command: "put a\nls; get b",
+    });
     expect(parseOptions(["-b", "-odd-name"], {})).toMatchObject({ batch: "-odd-name" });
   });
 
@@ -82,6 +86,7 @@ describe("parseOptions", () => {
       ["--nope"],
       ["a", "b"],
       ["-c", "x", "-b", "y"],
+      ["-b", "x", "-b", "y"],
       ["--port", "0"],
       ["--secret-file", "/nonexistent/x"],
       ["--password-file", "/nonexistent/x"],

@@ -35,7 +35,7 @@ options:
   --hash ALG           verify transfers (put, get, mput, mget, mirror) and answer sum with ALG:
                        md5 (default, every server has it), sha256, or xxh128 (fastest); a server
                        without ALG is an error, never a silent md5
-  -c "CMD; CMD"        run these commands and exit
+  -c "CMD; CMD"        run these commands and exit (several -c run in order)
   -b FILE              run the commands in FILE (one per line, # comments) and exit
   -y, --yes            answer yes to overwrite and delete questions
   --no-progress        no progress bars
@@ -64,6 +64,7 @@ export interface ParsedOptions {
   yes: boolean;
   progress: boolean;
   json: boolean;
+  /** The commands of -c, one line per -c when it was given more than once. */
   command: string | undefined;
   batch: string | undefined;
   /** false: plain TCP. */
@@ -138,7 +139,7 @@ function parseArgsReason(err: unknown): string {
 
 /** Reads argv (without node and the script). Throws EUSAGE with a one-line reason. */
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOptions {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | string[] | boolean | undefined>;
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -157,8 +158,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
         "no-tls": { type: "boolean" },
         "limit-rate": { type: "string" },
         hash: { type: "string" },
-        command: { type: "string", short: "c" },
-        batch: { type: "string", short: "b" },
+        // Every -c runs, in order: dropping all but the last would lose commands without a word.
+        command: { type: "string", short: "c", multiple: true },
+        batch: { type: "string", short: "b", multiple: true },
         yes: { type: "boolean", short: "y" },
         "no-progress": { type: "boolean" },
         json: { type: "boolean" },
@@ -171,6 +173,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
   }
   if (positionals.length > 1) throw usage(`one host expected, got ${positionals.length}`);
   if (values.command !== undefined && values.batch !== undefined) throw usage("-c and -b cannot be combined");
+  const commands = values.command as string[] | undefined;
+  const batches = values.batch as string[] | undefined;
+  if (batches !== undefined && batches.length > 1) throw usage("-b takes one file; give it once");
   const port = typeof values.port === "string" ? parsePort(values.port) : DEFAULT_PORT;
   let secret = env.FERRY_SECRET || undefined;
   const secretFile = values["secret-file"];
@@ -218,13 +223,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ParsedOpti
     yes: values.yes === true,
     progress: values["no-progress"] !== true,
     json: values.json === true,
-    command: typeof values.command === "string" ? values.command : undefined,
-    batch: typeof values.batch === "string" ? values.batch : undefined,
+    command: commands?.join("\n"),
+    batch: batches?.[0],
   };
 }
 
 function transportOptions(
-  values: Record<string, string | boolean | undefined>,
+  values: Record<string, string | string[] | boolean | undefined>,
   env: NodeJS.ProcessEnv,
 ): Pick<ParsedOptions, "tls" | "acceptNew" | "knownHostsFile" | "forgetHost"> {
   const str = (name: string) => (typeof values[name] === "string" ? (values[name] as string) : undefined);

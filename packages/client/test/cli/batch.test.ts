@@ -54,6 +54,21 @@ describe("ferry -c", () => {
     expect(await readFile(path.join(w.root, "a.txt"), "utf8")).toBe("hello\n");
   });
 
+  it("runs every -c in order, as one list: a failure stops the later ones too", async () => {
+    const w = await world();
+    await writeFiles(w.local, { "a.txt": "hello\n", "b.txt": "bye\n" });
+    const r = await w.ferry([host(w.port), "-c", "put a.txt", "-c", "ls; put b.txt", "--no-progress"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^put a\.txt → \/a\.txt /m);
+    expect(r.stdout).toMatch(/^a\.txt$/m);
+    expect(await names(w.root)).toEqual(["a.txt", "b.txt"]);
+
+    const r2 = await w.ferry([host(w.port), "-c", "get missing.txt", "-c", "rm a.txt"]);
+    expect(r2.code).toBe(1);
+    expect(problems(r2.stderr)).toEqual([expect.stringMatching(/^ferry: get missing\.txt: ENOENT: /)]);
+    expect(await names(w.root)).toEqual(["a.txt", "b.txt"]);
+  });
+
   it("refuses to overwrite without a terminal unless --yes", async () => {
     const w = await world();
     await writeFiles(w.local, { "a.txt": "new" });

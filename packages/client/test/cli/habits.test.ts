@@ -317,6 +317,33 @@ describe("rough edges a new user hits (batch, with the real binaries)", () => {
     expect(changed.stdout).toMatch(/^put up\/b\.txt → \/up\/b\.txt skipped \(up to date\)$/m);
   });
 
+  it("7b: files ferryd did not receive (no hash known) are still found identical, by asking for their sum", async () => {
+    const w = await world();
+    // Put in the served folder by other means: ferryd has no hash for them until asked.
+    const tree = { "t/a.txt": "aaa", "t/b.txt": "bbb", "t/sub/c.txt": "ccc" };
+    await writeFiles(w.root, { ...tree, "one.txt": "one" });
+    await writeFiles(w.local, { ...tree, "one.txt": "one" });
+    const get = await w.ferry([host(w.port), "-c", "get one.txt"]);
+    expect(problems(get.stderr)).toEqual([]);
+    expect(get.stdout).toMatch(/^get \/one\.txt → one\.txt skipped \(up to date\)$/m);
+    const down = await w.ferry([host(w.port), "-c", "mget -r t"]);
+    expect(problems(down.stderr)).toEqual([]);
+    expect(down.stdout.match(/skipped \(up to date\)$/gm)).toHaveLength(3);
+
+    // Same size, other bytes: still a conflict, in both directions; nothing is replaced.
+    await writeFiles(w.root, { "t/sub/c.txt": "CCC", "two.txt": "two" });
+    await writeFiles(w.local, { "two.txt": "TWO" });
+    const put = await w.ferry([host(w.port), "-c", "put two.txt"]);
+    expect(put.code).toBe(1);
+    expect(problems(put.stderr)).toEqual([expect.stringMatching(/^ferry: put two\.txt: EEXIST: /)]);
+    const up = await w.ferry([host(w.port), "-c", "mput -r t"]);
+    expect(up.code).toBe(1);
+    expect(up.stdout).toMatch(/^put t\/a\.txt → \/t\/a\.txt skipped \(up to date\)$/m);
+    expect(up.stdout).not.toMatch(/c\.txt/);
+    expect(await readFile(path.join(w.root, "t/sub/c.txt"), "utf8")).toBe("CCC");
+    expect(await readFile(path.join(w.root, "two.txt"), "utf8")).toBe("two");
+  });
+
   it("8: rename into a directory (or a name ending in /) moves into it, as mv does", async () => {
     const w = await world();
     await writeFiles(w.root, { "a.txt": "a", "b.txt": "b", "dir/.keep": "" });

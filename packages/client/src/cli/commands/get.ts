@@ -7,6 +7,7 @@ import { remoteBasename, resolveLocal, resolveRemote } from "../paths.js";
 import { decideGet, type TargetMode } from "../transfer/decide.js";
 import { runJobs, showLocal } from "../transfer/jobs.js";
 import { localStatOrNull } from "../transfer/local.js";
+import { askHash } from "../transfer/remote.js";
 import { downloadMany, remoteSources } from "./mget.js";
 import type { CommandSpec, Context } from "./types.js";
 
@@ -54,6 +55,7 @@ async function getOne(
     entry,
     showLocal(ctx, local),
     ctx.signal,
+    askHash(session, remote),
   );
   const job = {
     op: "get",

@@ -9,7 +9,8 @@ import { expandGlob } from "../glob.js";
 import { isInside, joinRemote, remoteBasename, resolveRemote } from "../paths.js";
 import { decideGet, type TargetMode } from "../transfer/decide.js";
 import { decideAndRun, showLocal } from "../transfer/jobs.js";
-import { remoteLister } from "../transfer/remote.js";
+import { localStatOrNull } from "../transfer/local.js";
+import { askHashesAhead, remoteLister } from "../transfer/remote.js";
 import { inWindow, TRANSFER_WINDOW } from "../transfer/window.js";
 import type { CommandSpec, Context } from "./types.js";
 
@@ -181,6 +182,22 @@ export async function downloadMany(
 
   const conflicts = ctx.conflicts();
   const alg = session.server.hash;
+  const there = (f: Planned) => {
+    const names = present.get(path.dirname(f.local));
+    return names === undefined || names.has(path.basename(f.local));
+  };
+  // Local files as big as their remote one whose hash the listing did not carry: their sums go out together.
+  const likely = files.filter(
+    (f) =>
+      !f.error &&
+      (alg === "md5" ? f.md5 : f.hash) === undefined &&
+      there(f) &&
+      localStatOrNull(f.local)?.size === f.size,
+  );
+  const ask = askHashesAhead(
+    session,
+    likely.map((f) => f.remote),
+  );
   await decideAndRun(
     ctx,
     "get",
@@ -198,6 +215,7 @@ export async function downloadMany(
         { size: f.size, md5: f.md5, hash: f.hash },
         showLocal(ctx, f.local),
         ctx.signal,
+        ask(f.remote),
       );
     },
     { preserve },

@@ -7,7 +7,7 @@ import { CliError, codeOf, localFileError, usage } from "../errors.js";
 import { joinRemote, resolveLocal, resolveRemote } from "../paths.js";
 import { decidePut, type TargetMode } from "../transfer/decide.js";
 import { runJobs } from "../transfer/jobs.js";
-import { statOrNull } from "../transfer/remote.js";
+import { askHash, statOrNull } from "../transfer/remote.js";
 import { localSources, uploadMany } from "./mput.js";
 import type { CommandSpec, Context } from "./types.js";
 
@@ -53,6 +53,7 @@ async function putOne(
     existing,
     printable(remote),
     ctx.signal,
+    askHash(session, remote),
   );
   const job = { op: "put", local, remote, size: st.size, overwrite: false, preserve, ...decision } as const;
   await runJobs(ctx, [job], false);

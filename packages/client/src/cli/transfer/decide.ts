@@ -26,9 +26,16 @@ export async function localHash(file: string, alg: HashAlgorithm, signal?: Abort
 export type RemoteFacts = Pick<Entry, "size" | "md5" | "hash">;
 
 /**
- * True when the two sides already hold the same file: same size, and the hash the server knows (in
- * the session's `alg`) equals the local file's. Without the server's hash it cannot be told, and
- * the answer is false.
+ * The server's hash of the remote file, asked for (`sum`) only when its entry had none and the sizes
+ * match: ferryd knows the hash of what it received or summed since it started, not of a file put
+ * in its folder by other means or before a restart. Undefined when the server cannot tell.
+ */
+export type AskHash = () => Promise<string | undefined>;
+
+/**
+ * True when the two sides already hold the same file: same size, and the server's hash (in the
+ * session's `alg`: the one it knew, else `ask`'s) equals the local file's. Without either it cannot
+ * be told, and the answer is false.
  */
 async function identical(
   local: string,
@@ -36,9 +43,11 @@ async function identical(
   remote: RemoteFacts,
   alg: HashAlgorithm,
   signal?: AbortSignal,
+  ask?: AskHash,
 ) {
-  const known = alg === "md5" ? remote.md5 : remote.hash;
-  if (known === undefined || remote.size !== localSize) return false;
+  if (remote.size !== localSize) return false;
+  const known = (alg === "md5" ? remote.md5 : remote.hash) ?? (await ask?.());
+  if (known === undefined) return false;
   return (await localHash(local, alg, signal)) === known;
 }
 
@@ -61,11 +70,12 @@ export async function decideGet(
   remote: RemoteFacts,
   shown: string,
   signal?: AbortSignal,
+  ask?: AskHash,
 ): Promise<Decision> {
   const st = localStatOrNull(local);
   if (!st) return undefined;
   if (st.isDirectory()) throw new CliError("EISDIR", `${shown} is a directory`);
-  if (await identical(local, st.size, remote, alg, signal)) return { skip: UP_TO_DATE };
+  if (await identical(local, st.size, remote, alg, signal, ask)) return { skip: UP_TO_DATE };
   const shorter = st.size < remote.size;
   if (mode === "resume" && !shorter) throw nothingToResume(shown, "get");
   const choice =
@@ -87,10 +97,11 @@ export async function decidePut(
   remote: (RemoteFacts & Pick<Entry, "type">) | null | undefined,
   shown: string,
   signal?: AbortSignal,
+  ask?: AskHash,
 ): Promise<Decision> {
   if (!remote) return undefined;
   if (remote.type === "dir") throw new CliError("EISDIR", `${shown} is a directory`);
-  if (remote.type === "file" && (await identical(local.path, local.size, remote, alg, signal))) {
+  if (remote.type === "file" && (await identical(local.path, local.size, remote, alg, signal, ask))) {
     return { skip: UP_TO_DATE };
   }
   const shorter = remote.type === "file" && remote.size < local.size;

@@ -1,6 +1,6 @@
 import { createCipheriv, createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,6 +79,14 @@ export async function waitForServerPartial(root: string): Promise<void> {
   for (;;) {
     const names = await readdir(join(root, STAGING_DIR)).catch(() => [] as string[]);
     if (names.some((n) => n.endsWith(".partial"))) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Resolves once a get has written bytes to its local `.part` (its first block reached the disk). */
+export async function waitForLocalPart(part: string): Promise<void> {
+  for (;;) {
+    if (((await stat(part).catch(() => null))?.size ?? 0) > 0) return;
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { readdir, readlink } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { encodeFrame, FrameReader } from "@ferry/protocol";
@@ -176,5 +176,30 @@ describe("a lying server", () => {
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : 0;
     expect((await rejection(connect({ host: "127.0.0.1", port, tls: false }))).code).toBe("EVERSION");
+  });
+});
+
+/** The open descriptors of this process that point at `path` (Linux: /proc/self/fd). */
+async function openDescriptorsOf(path: string): Promise<string[]> {
+  const fds = await readdir("/proc/self/fd");
+  const targets = await Promise.all(fds.map((fd) => readlink(join("/proc/self/fd", fd)).catch(() => "")));
+  return targets.filter((t) => t === path);
+}
+
+describe("a server that goes quiet after the file reply", () => {
+  it("an abort then rejects the get only once its .part is closed, not leaving it to the garbage collector", async () => {
+    const server = await hostileServer((req) =>
+      req.cmd === "get" ? [{ ok: true, id: req.id, type: "file", size: 8 * MiB, mtime: 0, offset: 0 }] : [],
+    );
+    const s = await connect(server);
+    const target = join(await tempDir(), "f.bin");
+    const part = `${target}.part`;
+    const controller = new AbortController();
+    const pending = s.get("f.bin", target, { signal: controller.signal });
+    // The file reply opened the .part; no data frame follows, so the get is between frames.
+    while ((await openDescriptorsOf(part)).length === 0) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    expect((await rejection(pending)).code).toBe("EABORTED");
+    expect(await openDescriptorsOf(part)).toEqual([]);
   });
 });

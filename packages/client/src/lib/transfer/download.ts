@@ -227,7 +227,10 @@ class GetRequest implements RequestHandler {
     this.state = "over";
     this.hash?.close();
     this.setup.prefix?.hash.close();
-    this.rejectResult(err);
+    // The connection broke between frames (or while the file reply opened the .part): what arrived is
+    // flushed to the .part and its file closed before the caller hears, who may resume from it at once.
+    const closing = this.sink?.close() ?? Promise.resolve();
+    void closing.then(() => this.rejectResult(err));
   }
 
   private async start(file: FileReply): Promise<void> {

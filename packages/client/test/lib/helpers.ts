@@ -74,21 +74,22 @@ export async function md5File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/** Resolves once `check` holds, looking every 10 ms. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** Resolves once the server has kept an interrupted upload (a `.partial` in its staging folder). */
-export async function waitForServerPartial(root: string): Promise<void> {
-  for (;;) {
+export function waitForServerPartial(root: string): Promise<void> {
+  return until(async () => {
     const names = await readdir(join(root, STAGING_DIR)).catch(() => [] as string[]);
-    if (names.some((n) => n.endsWith(".partial"))) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+    return names.some((n) => n.endsWith(".partial"));
+  });
 }
 
 /** Resolves once a get has written bytes to its local `.part` (its first block reached the disk). */
-export async function waitForLocalPart(part: string): Promise<void> {
-  for (;;) {
-    if (((await stat(part).catch(() => null))?.size ?? 0) > 0) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+export function waitForLocalPart(part: string): Promise<void> {
+  return until(async () => ((await stat(part).catch(() => null))?.size ?? 0) > 0);
 }
 
 export type Direction = "up" | "down";

@@ -7,7 +7,7 @@ import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { isInside, joinRemote, remoteBasename, resolveRemote } from "../paths.js";
-import { decideGet, type TargetMode } from "../transfer/decide.js";
+import { decideGet, knownHash, type TargetMode } from "../transfer/decide.js";
 import { decideAndRun, showLocal } from "../transfer/jobs.js";
 import { localStatOrNull } from "../transfer/local.js";
 import { askHashesAhead, remoteLister } from "../transfer/remote.js";
@@ -182,17 +182,17 @@ export async function downloadMany(
 
   const conflicts = ctx.conflicts();
   const alg = session.server.hash;
-  const there = (f: Planned) => {
+  // The names in f's local folder, when it could be listed: a file not among them (nor its .part)
+  // is new, with nothing to ask and nothing to resume.
+  const isNew = (f: Planned) => {
     const names = present.get(path.dirname(f.local));
-    return names === undefined || names.has(path.basename(f.local));
+    const name = path.basename(f.local);
+    return names !== undefined && !names.has(name) && !names.has(`${name}${PART_SUFFIX}`);
   };
   // Local files as big as their remote one whose hash the listing did not carry: their sums go out together.
   const likely = files.filter(
     (f) =>
-      !f.error &&
-      (alg === "md5" ? f.md5 : f.hash) === undefined &&
-      there(f) &&
-      localStatOrNull(f.local)?.size === f.size,
+      !f.error && knownHash(f, alg) === undefined && !isNew(f) && localStatOrNull(f.local)?.size === f.size,
   );
   const ask = askHashesAhead(
     session,
@@ -203,10 +203,7 @@ export async function downloadMany(
     "get",
     files,
     async (f) => {
-      const name = path.basename(f.local);
-      const names = present.get(path.dirname(f.local));
-      // Neither the target nor a partial of it: nothing to ask and nothing to resume.
-      if (names && !names.has(name) && !names.has(`${name}${PART_SUFFIX}`)) return { resume: false };
+      if (isNew(f)) return { resume: false };
       return decideGet(
         conflicts,
         mode,

@@ -8,7 +8,7 @@ import { shortFlags, takeOptions } from "../command-options.js";
 import { CliError, localFileError, usage } from "../errors.js";
 import { expandGlob } from "../glob.js";
 import { joinRemote, remoteDirname, resolveLocal } from "../paths.js";
-import { type AskHash, decidePut, type TargetMode } from "../transfer/decide.js";
+import { decidePut, knownHash, type TargetMode } from "../transfer/decide.js";
 import { decideAndRun, decideJobs, type Job, runBatch, throwFailures } from "../transfer/jobs.js";
 import { localList, localStatOrNull } from "../transfer/local.js";
 import { askHashesAhead, listOrEmpty } from "../transfer/remote.js";
@@ -100,33 +100,28 @@ export async function uploadMany(
   const alg = session.server.hash;
   const targetOf = (f: { remote: string }) =>
     existing.get(remoteDirname(f.remote))?.get(path.posix.basename(f.remote));
-  let ask: ((remote: string) => AskHash) | undefined;
-  // Called once the listings are in: the sums of targets that may be identical go out together.
-  const askAhead = (planned: readonly { remote: string; size: number }[]) => {
+  // Once the listings are in: the sums of targets that may be identical go out together.
+  const deciding = (planned: readonly { remote: string; size: number }[]) => {
     const likely = planned.filter((f) => {
       const there = targetOf(f);
-      return (
-        there?.type === "file" &&
-        there.size === f.size &&
-        (alg === "md5" ? there.md5 : there.hash) === undefined
-      );
+      return there?.type === "file" && there.size === f.size && knownHash(there, alg) === undefined;
     });
-    ask = askHashesAhead(
+    const ask = askHashesAhead(
       session,
       likely.map((f) => f.remote),
     );
+    return (f: Planned) =>
+      decidePut(
+        conflicts,
+        mode,
+        alg,
+        { path: f.local, size: f.size },
+        targetOf(f),
+        printable(f.remote),
+        ctx.signal,
+        ask(f.remote),
+      );
   };
-  const decide = (f: Planned) =>
-    decidePut(
-      conflicts,
-      mode,
-      alg,
-      { path: f.local, size: f.size },
-      targetOf(f),
-      printable(f.remote),
-      ctx.signal,
-      ask?.(f.remote),
-    );
   // Put-first when every folder's mkdir and listing is on the wire before the first put (within
   // one window, so in wire order): the puts go out at once without overwrite, so nothing is
   // replaced unasked, and no round trip comes before the first byte. Most targets do not exist; a
@@ -136,8 +131,7 @@ export async function uploadMany(
   const putFirst = mode === "ask" && dirs.length <= TRANSFER_WINDOW && targetDirs.length <= TRANSFER_WINDOW;
   if (!putFirst) {
     await Promise.all([made, listed]);
-    askAhead(files);
-    await decideAndRun(ctx, "put", files, decide, { preserve });
+    await decideAndRun(ctx, "put", files, deciding(files), { preserve });
     return;
   }
   const madeOrWhy = made.then(
@@ -154,11 +148,14 @@ export async function uploadMany(
   const why = await madeOrWhy;
   if (why !== null) throw why;
   await listed;
-  askAhead(first.deferred);
   const second =
     first.deferred.length === 0
       ? { failures: [], deferred: [] }
-      : await runBatch(ctx, await decideJobs("put", first.deferred, decide, { preserve }), true);
+      : await runBatch(
+          ctx,
+          await decideJobs("put", first.deferred, deciding(first.deferred), { preserve }),
+          true,
+        );
   throwFailures({ failures: [...first.failures, ...second.failures], deferred: [] }, jobs.length, true);
 }
 

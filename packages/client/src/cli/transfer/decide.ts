@@ -25,6 +25,11 @@ export async function localHash(file: string, alg: HashAlgorithm, signal?: Abort
 /** The entry fields decide reads: the known hash is in the session's alg (Session.stat/list). */
 export type RemoteFacts = Pick<Entry, "size" | "md5" | "hash">;
 
+/** The hash an entry carries in the session's `alg` (Session.stat/list put it in `md5` or `hash`). */
+export function knownHash(remote: RemoteFacts, alg: HashAlgorithm): string | undefined {
+  return alg === "md5" ? remote.md5 : remote.hash;
+}
+
 /**
  * The server's hash of the remote file, asked for (`sum`) only when its entry had none and the sizes
  * match: ferryd knows the hash of what it received or summed since it started, not of a file put
@@ -46,7 +51,7 @@ async function identical(
   ask?: AskHash,
 ) {
   if (remote.size !== localSize) return false;
-  const known = (alg === "md5" ? remote.md5 : remote.hash) ?? (await ask?.());
+  const known = knownHash(remote, alg) ?? (await ask?.());
   if (known === undefined) return false;
   return (await localHash(local, alg, signal)) === known;
 }

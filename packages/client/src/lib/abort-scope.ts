@@ -7,6 +7,34 @@ export function abortedError(): FerryError {
 }
 
 /**
+ * The scopes of each signal, fed by one listener on it. A listener per scope was O(n) to add and to
+ * remove (Node's EventTarget scans its listeners for a duplicate each time): a window of 1,024
+ * transfers on one command's signal made every transfer's start and end cost a scan of all the others.
+ */
+const scopesOf = new WeakMap<AbortSignal, Set<AbortScope>>();
+
+function listen(signal: AbortSignal, scope: AbortScope): void {
+  let scopes = scopesOf.get(signal);
+  if (scopes === undefined) {
+    const all = new Set<AbortScope>();
+    scopes = all;
+    scopesOf.set(signal, all);
+    signal.addEventListener(
+      "abort",
+      () => {
+        // In the order they began, as their own listeners fired; each scope is told once.
+        const told = [...all];
+        all.clear();
+        scopesOf.delete(signal);
+        for (const s of told) s.signalled();
+      },
+      { once: true },
+    );
+  }
+  scopes.add(scope);
+}
+
+/**
  * Ties a transfer to its AbortSignal. While the request waits its turn, an abort just drops it (the
  * connection is untouched). Once its frames are on the wire the stream cannot be cut cleanly, so an
  * abort breaks the connection: partials stay resumable and the caller reconnects.
@@ -25,7 +53,7 @@ export class AbortScope {
       this.rejectQueued = reject;
     });
     this.abortedWhileQueued.catch(() => {});
-    signal.addEventListener("abort", this.onAbort, { once: true });
+    listen(signal, this);
   }
 
   get aborted(): boolean {
@@ -55,15 +83,16 @@ export class AbortScope {
   }
 
   dispose(): void {
-    this.signal?.removeEventListener("abort", this.onAbort);
+    if (this.signal !== undefined) scopesOf.get(this.signal)?.delete(this);
   }
 
-  private readonly onAbort = (): void => {
+  /** The signal fired (called once, by its one listener). */
+  signalled(): void {
     if (this.onWire) {
       this.conn.fail(
         connectionLost("the connection was closed because a transfer was aborted; reconnect to resume"),
       );
     }
     this.rejectQueued?.(abortedError());
-  };
+  }
 }

@@ -74,16 +74,21 @@ export function createStreamLogger(options: StreamLoggerOptions = {}): Logger {
         out.write(`${JSON.stringify({ time, level, msg, ...fields })}\n`);
         return;
       }
-      const parts = Object.entries(fields)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => `${k}=${textValue(v)}`);
-      out.write(`${time} ${level.toUpperCase()} ${msg}${parts.length ? ` ${parts.join(" ")}` : ""}\n`);
+      // One string built in place: a line per finished transfer makes this a small put's hot path.
+      let line = `${time} ${level.toUpperCase()} ${msg}`;
+      for (const key in fields) {
+        const value = fields[key];
+        if (value !== undefined) line += ` ${key}=${textValue(value)}`;
+      }
+      out.write(`${line}\n`);
     },
   };
 }
 
 /** Bare words stay bare; anything with spaces, quotes or control characters is JSON-quoted. */
 function textValue(value: unknown): string {
+  // A finite number prints as JSON would, and is always a bare word.
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
   const s = typeof value === "string" ? value : JSON.stringify(value);
   return /^[\w./:@+-]+$/.test(s) ? s : JSON.stringify(s);
 }

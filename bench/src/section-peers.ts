@@ -16,6 +16,7 @@ import {
 } from "./peers/table.js";
 import {
   commandTool,
+  diskTool,
   ferryTool,
   type Job,
   type Link,
@@ -94,6 +95,7 @@ export async function runPeers(ctx: BenchContext): Promise<void> {
         ["ferry-xxh", ferry("ferry-xxh", false, false, "xxh128")],
         ["node", commandTool("node", process.execPath, ["-e", "0"])],
         ["md5sum", commandTool("md5sum", "md5sum", [ctx.bigFile])],
+        ["disk", diskTool("disk", root)],
       ]);
       if (rsyncd) {
         tools.set("rsync", rsyncTool("rsync", rsyncd.port, null));
@@ -193,7 +195,7 @@ function rowSpecs(p: Places): RowSpec[] {
       unit: "files/s",
       amount: p.count,
       link: null,
-      tools: four,
+      tools: [...four, "disk"],
       job: { kind: "tree-up", src: p.tree },
       check: up(p.tree),
       target: { of: "rsync", op: ">=", limit: 1 },
@@ -204,7 +206,7 @@ function rowSpecs(p: Places): RowSpec[] {
       unit: "files/s",
       amount: p.count,
       link: null,
-      tools: four,
+      tools: [...four, "disk"],
       job: { kind: "tree-down", name: "served-small", dest: p.back },
       check: down("served-small", p.tree, true),
       target: { of: "rsync", op: ">=", limit: 1 },
@@ -410,6 +412,11 @@ function linesOf(specs: readonly RowSpec[], figures: readonly PeerFigure[]): Pee
     if (startup)
       notes.push(
         `node -e 0: ${cell(f("node"))}; ferry / node ${ratioCell(ferry?.ratio)}, ferry TLS / node ${ratioCell(tls?.ratio)}`,
+      );
+    const disk = f("disk");
+    if (disk)
+      notes.push(
+        `the disk alone (one synchronous create/write/rename loop, no network, no start-up): ${cell(disk)}`,
       );
     for (const x of [ferry, tls]) if (x?.note && x.tool !== "md5sum") notes.push(`${x.tool}: ${x.note}`);
     return {

@@ -10,7 +10,8 @@ export type ToolId =
   | "rsync-md5"
   | "sftp"
   | "node"
-  | "md5sum";
+  | "md5sum"
+  | "disk";
 
 /** One tool's figure in one row, as latest.json keeps it (`peers`). */
 export interface PeerFigure {

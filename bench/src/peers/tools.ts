@@ -1,3 +1,4 @@
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
 import { startFerryd } from "../ferryd.js";
 import { FERRY_BIN } from "../paths.js";
@@ -183,4 +184,47 @@ export function commandTool(id: string, command: string, args: string[]): Tool {
       };
     },
   };
+}
+
+/**
+ * The disk alone: a tree copied by one synchronous loop (read, create a temporary name, write,
+ * rename), no network and no process start. What any tool pays per small file on this file system in
+ * this moment; on these VMs a create costs from 20 µs to over 1 ms depending on what the disk did just
+ * before, so this sits beside the tools in the same rounds rather than in a baseline section.
+ */
+export function diskTool(id: string, root: string): Tool {
+  return {
+    id,
+    async prepare(job) {
+      let from: string;
+      let to: string;
+      if (job.kind === "tree-up") [from, to] = [job.src, join(root, basename(job.src))];
+      else if (job.kind === "tree-down") [from, to] = [join(root, job.name), join(job.dest, job.name)];
+      else throw new Error("the disk row copies trees only");
+      return {
+        run: async () => ({ seconds: (await timed(async () => copyTreeSync(from, to))).seconds }),
+        close: async () => {},
+      };
+    },
+  };
+}
+
+function copyTreeSync(from: string, to: string): void {
+  mkdirSync(to);
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    const src = join(from, e.name);
+    const dest = join(to, e.name);
+    if (e.isDirectory()) copyTreeSync(src, dest);
+    else if (e.isFile()) {
+      const bytes = readFileSync(src);
+      const temp = `${dest}.tmp`;
+      const fd = openSync(temp, "wx");
+      try {
+        writeSync(fd, bytes);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, dest);
+    }
+  }
 }

@@ -13,25 +13,24 @@ export function abortedError(): FerryError {
  */
 const scopesOf = new WeakMap<AbortSignal, Set<AbortScope>>();
 
-function listen(signal: AbortSignal, scope: AbortScope): void {
-  let scopes = scopesOf.get(signal);
-  if (scopes === undefined) {
-    const all = new Set<AbortScope>();
-    scopes = all;
-    scopesOf.set(signal, all);
-    signal.addEventListener(
-      "abort",
-      () => {
-        // In the order they began, as their own listeners fired; each scope is told once.
-        const told = [...all];
-        all.clear();
-        scopesOf.delete(signal);
-        for (const s of told) s.signalled();
-      },
-      { once: true },
-    );
-  }
-  scopes.add(scope);
+/** The set of `signal`'s scopes, made with the signal's one listener the first time. */
+function scopesFor(signal: AbortSignal): Set<AbortScope> {
+  const known = scopesOf.get(signal);
+  if (known !== undefined) return known;
+  const scopes = new Set<AbortScope>();
+  scopesOf.set(signal, scopes);
+  signal.addEventListener(
+    "abort",
+    () => {
+      // In the order they began, as their own listeners fired; each scope is told once.
+      const told = [...scopes];
+      scopes.clear();
+      scopesOf.delete(signal);
+      for (const s of told) s.signalled();
+    },
+    { once: true },
+  );
+  return scopes;
 }
 
 /**
@@ -53,7 +52,7 @@ export class AbortScope {
       this.rejectQueued = reject;
     });
     this.abortedWhileQueued.catch(() => {});
-    listen(signal, this);
+    scopesFor(signal).add(this);
   }
 
   get aborted(): boolean {
